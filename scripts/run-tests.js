@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// `npm test [-- <filter>... <node --test flag>...]`, run after `pretest` (scripts/setup.js).
+//
+// - Finds every compiled test file, build/test/**/*.test.js (Node 20's --test wants paths).
+//   Plain arguments are filters: a file runs if its path contains any of them
+//   (`npm test -- unit multi-pod`). Arguments starting with `-` go to `node --test`
+//   (`npm test -- --test-name-pattern=ordering`).
+// - Files run one at a time (--test-concurrency=1): 2-core machines, multi-pod tests spawn
+//   processes. Order: unit, integration, multi-pod, e2e, then anything else.
+// - Without REDIS_URL it starts a redis-server on a free loopback port (build/scripts/
+//   local-redis.js) for the whole run and stops it at the end. No Redis means failure, never skip.
+'use strict';
+
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const testRoot = path.join(root, 'build', 'test');
+const ORDER = ['unit', 'integration', 'multi-pod', 'e2e'];
+const TEST_TIMEOUT_MS = process.env.TEST_TIMEOUT_MS || '300000';
+
+function findTests(dir) {
+  if (!fs.existsSync(dir)) return [];
+  const out = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const abs = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...findTests(abs));
+    else if (entry.isFile() && entry.name.endsWith('.test.js')) out.push(abs);
+  }
+  return out;
+}
+
+function rank(file) {
+  const top = path.relative(testRoot, file).split(path.sep)[0];
+  const i = ORDER.indexOf(top);
+  return i === -1 ? ORDER.length : i;
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const filters = args.filter((a) => !a.startsWith('-'));
+  const nodeFlags = args.filter((a) => a.startsWith('-'));
+
+  const all = findTests(testRoot);
+  if (all.length === 0) {
+    console.error(
+      `run-tests: no compiled tests under ${path.relative(root, testRoot)}/; run \`npm run build\``,
+    );
+    return 1;
+  }
+  const files = all
+    .filter((f) => filters.length === 0 || filters.some((s) => path.relative(root, f).includes(s)))
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  if (files.length === 0) {
+    console.error(`run-tests: no test file path contains any of: ${filters.join(', ')}`);
+    return 1;
+  }
+
+  let redis;
+  const env = { ...process.env };
+  if (!env.REDIS_URL) {
+    // Throws (-> exit 1) with an install hint if redis-server is missing.
+    const { startLocalRedis } = require(path.join(root, 'build', 'scripts', 'local-redis.js'));
+    redis = await startLocalRedis();
+    env.REDIS_URL = redis.url;
+    console.log(`run-tests: started redis-server pid ${redis.pid} at ${redis.url}`);
+  } else {
+    console.log(`run-tests: using REDIS_URL=${env.REDIS_URL}`);
+  }
+
+  const stopRedis = async () => {
+    if (!redis) return;
+    const r = redis;
+    redis = undefined;
+    await r.stop();
+  };
+
+  try {
+    const nodeArgs = [
+      '--enable-source-maps',
+      '--test',
+      '--test-concurrency=1',
+      `--test-timeout=${TEST_TIMEOUT_MS}`,
+      ...nodeFlags,
+      ...files.map((f) => path.relative(root, f)),
+    ];
+    console.log(
+      `run-tests: ${files.length} file(s): node ${nodeArgs.slice(0, 4 + nodeFlags.length).join(' ')} ...`,
+    );
+    const child = spawn(process.execPath, nodeArgs, { cwd: root, env, stdio: 'inherit' });
+
+    // Ctrl-C / CI cancel: the runner gets the signal from the terminal or we forward it; Redis is
+    // stopped in `finally` once the runner has exited.
+    const forward = (sig) => child.kill(sig);
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+
+    const code = await new Promise((resolve) => {
+      child.on('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0)));
+      child.on('error', (err) => {
+        console.error(err);
+        resolve(1);
+      });
+    });
+    return code;
+  } finally {
+    await stopRedis();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(`run-tests: ${err instanceof Error ? err.message : err}`);
+    process.exit(1);
+  },
+);
