@@ -1,0 +1,93 @@
+import IORedis, { Cluster, type Redis, type RedisOptions } from 'ioredis';
+import type { RedisConnection } from './options';
+
+export type RedisClient = Redis | Cluster;
+
+function isClient(value: RedisConnection): value is Redis | Cluster {
+  return (
+    typeof value === 'object' &&
+    typeof (value as { sendCommand?: unknown }).sendCommand === 'function'
+  );
+}
+
+/**
+ * The pod's Redis connections. Their number is fixed, whatever the number of entities:
+ * `command` carries every non-blocking call (enqueues, job moves, heartbeats), `blocking` waits
+ * for wake-up and spawn signals (processing pods only), `subscriber` receives job results for
+ * `enqueueAndWait` (opened on first use).
+ */
+export class Connections {
+  readonly command: RedisClient;
+  private readonly owned: RedisClient[] = [];
+  private blockingClient?: RedisClient;
+  private subscriberClient?: RedisClient;
+
+  constructor(
+    private readonly config: RedisConnection,
+    private readonly connectionName: string,
+  ) {
+    if (isClient(config)) {
+      this.command = config;
+    } else {
+      this.command = this.open('cmd');
+    }
+  }
+
+  /** The dedicated blocking connection; created on first use. */
+  get blocking(): RedisClient {
+    this.blockingClient ??= this.open('blk');
+    return this.blockingClient;
+  }
+
+  get subscriber(): RedisClient {
+    this.subscriberClient ??= this.open('sub');
+    return this.subscriberClient;
+  }
+
+  private open(role: string): RedisClient {
+    const name = `${this.connectionName}:${role}`;
+    let client: RedisClient;
+    if (isClient(this.config)) {
+      client = this.config.duplicate();
+    } else {
+      // Commands wait through a reconnect instead of failing; enqueue bounds the wait itself.
+      const base: RedisOptions = {
+        maxRetriesPerRequest: null,
+        enableReadyCheck: true,
+        connectionName: name,
+      };
+      client =
+        typeof this.config === 'string'
+          ? new IORedis(this.config, base)
+          : new IORedis({ ...this.config, ...base });
+    }
+    this.owned.push(client);
+    return client;
+  }
+
+  /** Interrupts a blocking wait: closes the blocking connection; the next use reopens it. */
+  interruptBlocking(): void {
+    const client = this.blockingClient;
+    if (!client) return;
+    this.blockingClient = undefined;
+    this.owned.splice(this.owned.indexOf(client), 1);
+    client.disconnect();
+  }
+
+  async close(): Promise<void> {
+    const clients = this.owned.splice(0);
+    this.blockingClient = undefined;
+    this.subscriberClient = undefined;
+    await Promise.all(
+      clients.map(async (c) => {
+        try {
+          await c.quit();
+        } catch {
+          c.disconnect(); // already closed or unreachable: drop the socket
+        }
+      }),
+    );
+  }
+}
+
+export { Cluster };

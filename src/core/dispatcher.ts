@@ -1,0 +1,79 @@
+import type { AtomicEngine } from './engine';
+import type { Connections } from './connections';
+
+/** Seconds a blocking wait lasts before the loop re-checks its state (and fair share). */
+const BLOCK_SECONDS = 1;
+const DRAIN = 200;
+
+/**
+ * The pod's single blocking reader. It waits on two sorted sets at once (same hash slot):
+ * this pod's wake set (idle entities it holds that got work from another pod) and the shared
+ * spawn set (free entities with work, offered to any processing pod). One connection, whatever
+ * the number of entities; while the pod is over its fair share it leaves the spawn set to others.
+ */
+export class Dispatcher {
+  private stopping = false;
+  private loop?: Promise<void>;
+
+  constructor(
+    private readonly engine: AtomicEngine,
+    private readonly connections: Connections,
+  ) {}
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.connections.interruptBlocking();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const keys = this.engine.keys;
+    const wakeKey = keys.wakeKey(this.engine.podId);
+    const spawnKey = keys.spawnKey();
+    while (!this.stopping) {
+      try {
+        const watch = this.engine.canClaimHere() ? [wakeKey, spawnKey] : [wakeKey];
+        const popped = await this.connections.blocking.bzpopmin(...watch, BLOCK_SECONDS);
+        if (this.stopping) break;
+        if (!popped) continue;
+        const [key, ref] = popped;
+        if (key === wakeKey) {
+          this.wake(ref);
+          await this.drainWakes(wakeKey);
+        } else {
+          await this.spawn(ref);
+        }
+      } catch (err) {
+        if (this.stopping) break;
+        this.engine.reportError(err, 'waiting for wake-up and spawn signals');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  }
+
+  private wake(ref: string): void {
+    this.engine.runnerFor(ref)?.notify();
+  }
+
+  /** Takes the other pending wake-ups at once instead of one blocking round trip each. */
+  private async drainWakes(wakeKey: string): Promise<void> {
+    const more = await this.engine.command.zpopmin(wakeKey, DRAIN);
+    for (let i = 0; i < more.length; i += 2) this.wake(more[i]);
+  }
+
+  private async spawn(ref: string): Promise<void> {
+    const entity = this.engine.entityFromRef(ref);
+    if (!entity) {
+      this.engine.reportError(
+        new Error(`Spawn request for an entity this pod can't run: ${ref}`),
+        'spawn',
+      );
+      return;
+    }
+    await this.engine.claimIfWork(entity);
+  }
+}

@@ -1,0 +1,707 @@
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { Job, createRedisBackend } from 'bullmq';
+import type { RedisQueueBackend, JobsOptions, QueueBaseOptions, KeyPrefixOptions } from 'bullmq';
+import {
+  EngineStateError,
+  EnqueueTimeoutError,
+  UnknownEntityTypeError,
+  InvalidOptionsError,
+  AtomicQueuesError,
+} from '../errors';
+import { KeyBuilder } from '../redis/keys';
+import { defineScripts, runScript } from '../redis/scripts';
+import { Connections, Cluster, type RedisClient } from './connections';
+import { EntityHandle } from './entity';
+import { EntityRunner, errorMessage, type RunnerHost } from './entity-runner';
+import { normalizeEntityId } from './entity-id';
+import type { EntityJobHandler } from './job-context';
+import {
+  resolveLateEntityType,
+  resolveOptions,
+  type AtomicQueuesOptions,
+  type EntityTypeOptions,
+  type ResolvedEntityType,
+  type ResolvedOptions,
+} from './options';
+import { checkPayload } from './payload';
+import { PodRegistry } from './pod-registry';
+import { ReplyRouter, type JobOutcome } from './reply-router';
+import { Heartbeat } from './heartbeat';
+import { Dispatcher } from './dispatcher';
+import { Sweeper } from './sweeper';
+
+/** Options of one enqueue. */
+export interface EnqueueOptions {
+  /** Your own job id (idempotency key): a second enqueue with the same id is ignored by BullMQ. */
+  jobId?: string;
+  /** Milliseconds before the job may run. Later jobs of the entity are not held back by it. */
+  delay?: number;
+}
+
+export interface EnqueueAndWaitOptions extends EnqueueOptions {
+  /** Milliseconds to wait for the result. @defaultValue 30000 */
+  timeoutMs?: number;
+}
+
+/** One entity as `activeEntities()` reports it. */
+export interface ActiveEntity {
+  entityType: string;
+  entityId: string;
+  queueName: string;
+  workerName: string;
+  fencingToken: number;
+  state: string;
+  since: number;
+  jobsProcessed: number;
+}
+
+/** Counters for introspection and benchmarks. */
+export interface EngineStats {
+  podId: string;
+  activeEntities: number;
+  claims: number;
+  releases: number;
+  leasesLost: number;
+  jobsCompleted: number;
+  jobsFailed: number;
+}
+
+const JOB_ID = /^[A-Za-z0-9_.~-]{1,256}$/;
+const CLAIMED = 1;
+const HELD = 0;
+const FREE = 2;
+
+/**
+ * The framework-free engine: per-entity sequential execution over BullMQ queues, with leases,
+ * fencing tokens and a fixed number of Redis connections per pod. See docs/DESIGN.md.
+ *
+ * Events: `error` (err, context), `entity:claimed`, `entity:released`, `lease:lost`,
+ * `job:completed`, `job:failed`.
+ */
+export class AtomicEngine extends EventEmitter implements RunnerHost {
+  readonly podId: string;
+  readonly options: ResolvedOptions;
+  readonly keys: KeyBuilder;
+  private readonly types = new Map<string, ResolvedEntityType>();
+  private readonly handlers = new Map<string, EntityJobHandler>();
+  private readonly handles = new Map<string, EntityHandle>();
+  private readonly runners = new Map<string, EntityRunner>();
+  /** Entities known to be held by a live pod elsewhere, until the given time. */
+  private readonly remoteOwners = new Map<string, number>();
+  private readonly stats = {
+    claims: 0,
+    releases: 0,
+    leasesLost: 0,
+    jobsCompleted: 0,
+    jobsFailed: 0,
+  };
+  private connections?: Connections;
+  private root?: RedisQueueBackend;
+  private registry?: PodRegistry;
+  private replies?: ReplyRouter;
+  private heartbeat?: Heartbeat;
+  private dispatcher?: Dispatcher;
+  private sweeper?: Sweeper;
+  private state: 'new' | 'starting' | 'started' | 'stopping' | 'stopped' = 'new';
+  private tokenSeq = 0;
+  private replySeq = 0;
+
+  constructor(options: AtomicQueuesOptions) {
+    super();
+    this.options = resolveOptions(options);
+    this.keys = new KeyBuilder(this.options.keyPrefix);
+    this.podId =
+      this.options.podId ??
+      `${hostname().replace(/[^A-Za-z0-9_.]/g, '_')}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    for (const [type, config] of this.options.entities) this.types.set(type, config);
+    // Background loops report through 'error'; without a listener EventEmitter would throw.
+    this.on('error', () => undefined);
+  }
+
+  get leaseTtlMs(): number {
+    return this.options.heartbeatTtlMs;
+  }
+
+  get command(): RedisClient {
+    if (!this.connections)
+      throw new EngineStateError('The engine is not started: call start() first');
+    return this.connections.command;
+  }
+
+  /** Declares an entity type (or changes its settings before start). */
+  registerEntityType(type: string, options: EntityTypeOptions = {}): void {
+    const merged = { ...this.optionsOf(type), ...options };
+    this.types.set(type, resolveLateEntityType(this.options, type, merged));
+  }
+
+  /** Sets the function that runs the jobs of an entity type; declares the type if needed. */
+  registerHandler(type: string, handler: EntityJobHandler): void {
+    if (typeof handler !== 'function')
+      throw new InvalidOptionsError(`handler of ${type}`, 'a function', handler);
+    if (!this.types.has(type)) this.registerEntityType(type);
+    this.handlers.set(type, handler);
+  }
+
+  entityTypes(): string[] {
+    return [...this.types.keys()];
+  }
+
+  entityType(type: string): ResolvedEntityType | undefined {
+    return this.types.get(type);
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'new')
+      throw new EngineStateError(`start() was already called (state: ${this.state})`);
+    this.state = 'starting';
+    const o = this.options;
+    this.connections = new Connections(o.redis, `${o.keyPrefix}:aq:${this.podId}`);
+    const command = this.connections.command;
+    defineScripts(command);
+    const rootOpts: QueueBaseOptions & KeyPrefixOptions & { lockDuration: number } = {
+      connection: command,
+      prefix: o.keyPrefix,
+      skipVersionCheck: true,
+      // Job locks live as long as leases: the heartbeat renews both together.
+      lockDuration: o.heartbeatTtlMs,
+    };
+    this.root = createRedisBackend('__aq', rootOpts);
+    await this.root.waitUntilReady();
+    this.registry = new PodRegistry(this.keys.podsKey(), this.podId, o.heartbeatTtlMs * 3);
+    this.replies = new ReplyRouter(this.connections, this.keys.replyChannel(this.podId), (e, c) =>
+      this.reportError(e, c),
+    );
+    this.heartbeat = new Heartbeat(this, this.registry, o.heartbeatIntervalMs);
+    this.heartbeat.start();
+    if (o.processing) {
+      this.dispatcher = new Dispatcher(this, this.connections);
+      this.dispatcher.start();
+      if (o.sweepEnabled) {
+        this.sweeper = new Sweeper(this, o.sweepIntervalMs);
+        this.sweeper.start();
+      }
+    }
+    this.state = 'started';
+  }
+
+  /**
+   * Graceful stop: stops taking work, lets each running job finish, releases every lease (handing
+   * entities with work to other pods at once) and closes the connections.
+   */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping' || this.state === 'new') {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'stopping';
+    this.sweeper?.stop();
+    await this.dispatcher?.stop();
+    await Promise.all([...this.runners.values()].map((r) => r.stop()));
+    await this.heartbeat?.stop();
+    try {
+      await this.registry?.leave(this.command);
+    } catch (err) {
+      this.reportError(err, 'leaving the pod registry');
+    }
+    this.replies?.close();
+    await this.connections?.close();
+    this.state = 'stopped';
+  }
+
+  // ── enqueue ────────────────────────────────────────────────────────────────
+
+  /** Stores a job for an entity; resolves with its id once Redis has it. */
+  async enqueue(
+    type: string,
+    entityId: unknown,
+    name: string,
+    data: unknown,
+    opts: EnqueueOptions = {},
+  ): Promise<string> {
+    const entity = this.prepare(type, entityId, name, data, opts);
+    return this.withTimeout(entity, this.add(entity, name, data, opts));
+  }
+
+  /** Enqueues and waits for the handler's result; rejects with the handler's error. */
+  async enqueueAndWait(
+    type: string,
+    entityId: unknown,
+    name: string,
+    data: unknown,
+    opts: EnqueueAndWaitOptions = {},
+  ): Promise<unknown> {
+    if (opts.jobId !== undefined)
+      throw new InvalidOptionsError(
+        'jobId',
+        'unset for enqueueAndWait (the engine picks a routable id)',
+        opts.jobId,
+      );
+    const entity = this.prepare(type, entityId, name, data, opts);
+    const replies = this.requireReplies();
+    await replies.ready();
+    this.replySeq += 1;
+    const jobId = `aqr.${this.podId}.${this.replySeq.toString(36)}`;
+    const outcome = replies.expect(jobId, opts.timeoutMs ?? 30000, entity.type, entity.id);
+    await this.withTimeout(entity, this.add(entity, name, data, { ...opts, jobId }));
+    return outcome;
+  }
+
+  /** Enqueues many jobs; resolves with their ids in order. Jobs of one entity keep their order. */
+  async enqueueBulk(
+    items: ReadonlyArray<{
+      type: string;
+      entityId: unknown;
+      name: string;
+      data: unknown;
+      opts?: EnqueueOptions;
+    }>,
+  ): Promise<string[]> {
+    const prepared = items.map((i) =>
+      this.prepare(i.type, i.entityId, i.name, i.data, i.opts ?? {}),
+    );
+    // One entity's jobs go in sequence (order); different entities in parallel.
+    const chains = new Map<string, Promise<unknown>>();
+    const ids = prepared.map((entity, i) => {
+      const item = items[i];
+      const previous = chains.get(entity.ref) ?? Promise.resolve();
+      const next = previous.then(() =>
+        this.withTimeout(entity, this.add(entity, item.name, item.data, item.opts ?? {})),
+      );
+      chains.set(
+        entity.ref,
+        next.catch(() => undefined),
+      );
+      return next;
+    });
+    return Promise.all(ids);
+  }
+
+  private prepare(
+    type: string,
+    entityId: unknown,
+    name: string,
+    data: unknown,
+    opts: EnqueueOptions,
+  ): EntityHandle {
+    if (this.state !== 'started')
+      throw new EngineStateError(`Cannot enqueue: the engine is ${this.state}`);
+    if (typeof name !== 'string' || name.length === 0 || name.length > 256) {
+      throw new InvalidOptionsError(
+        'job name',
+        'a non-empty string of at most 256 characters',
+        name,
+      );
+    }
+    if (
+      opts.jobId !== undefined &&
+      (typeof opts.jobId !== 'string' ||
+        !JOB_ID.test(opts.jobId) ||
+        /^\d+$/.test(opts.jobId) ||
+        opts.jobId.startsWith('aqr.'))
+    ) {
+      throw new InvalidOptionsError(
+        'jobId',
+        'a string of letters, digits, `_.~-`, not only digits, not starting with `aqr.`',
+        opts.jobId,
+      );
+    }
+    if (opts.delay !== undefined && !(Number.isInteger(opts.delay) && opts.delay >= 0)) {
+      throw new InvalidOptionsError('delay', 'an integer number of ms ≥ 0', opts.delay);
+    }
+    checkPayload(name, data, this.options.maxPayloadBytes);
+    return this.entity(type, entityId);
+  }
+
+  /** The cached handle of an entity; validates type and id. */
+  entity(type: string, entityId: unknown): EntityHandle {
+    const config = this.types.get(type);
+    if (!config) throw new UnknownEntityTypeError(String(type), [...this.types.keys()]);
+    const id = normalizeEntityId(type, entityId);
+    const ref = EntityHandle.ref(type, id);
+    let handle = this.handles.get(ref);
+    if (!handle) {
+      if (!this.root) throw new EngineStateError('The engine is not started: call start() first');
+      const queueName = config.queueName
+        ? this.keys.customQueueName(String(config.queueName(id)))
+        : this.keys.defaultQueueName(type, id);
+      handle = new EntityHandle(
+        config,
+        id,
+        queueName,
+        this.keys,
+        this.root,
+        this.options.heartbeatTtlMs,
+      );
+      if (this.handles.size >= 200_000) this.evictHandles();
+      this.handles.set(ref, handle);
+    }
+    return handle;
+  }
+
+  private evictHandles(): void {
+    for (const ref of this.handles.keys()) if (!this.runners.has(ref)) this.handles.delete(ref);
+  }
+
+  private withTimeout<T>(entity: EntityHandle, work: Promise<T>): Promise<T> {
+    const ms = this.options.enqueueTimeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new EnqueueTimeoutError(entity.type, entity.id, ms)),
+        ms,
+      );
+      work.then(
+        (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (e: unknown) => {
+          clearTimeout(timer);
+          reject(e instanceof Error ? e : new Error(String(e)));
+        },
+      );
+    });
+  }
+
+  private jobJson(
+    entity: EntityHandle,
+    name: string,
+    data: unknown,
+    opts: EnqueueOptions,
+  ): { json: ReturnType<Job['asJSON']>; id?: string } {
+    const jobOpts: JobsOptions = {
+      removeOnComplete: entity.config.removeOnComplete,
+      removeOnFail: entity.config.removeOnFail,
+    };
+    if (opts.jobId !== undefined) jobOpts.jobId = opts.jobId;
+    if (opts.delay) jobOpts.delay = opts.delay;
+    const job = new Job(entity.queue, name, data, jobOpts, opts.jobId);
+    return { json: job.asJSON(), id: job.id };
+  }
+
+  /**
+   * The enqueue path.
+   * - Hot: this pod runs the entity. Add the job (one round trip) and hand it over in memory.
+   * - Otherwise: add the job and run the claim script in one pipeline (one round trip, in that
+   *   order on the entity's slot): the entity is claimed here if free, its idle owner is woken,
+   *   or it is offered to the processing pods through the spawn set.
+   */
+  private async add(
+    entity: EntityHandle,
+    name: string,
+    data: unknown,
+    opts: EnqueueOptions,
+  ): Promise<string> {
+    const { json, id } = this.jobJson(entity, name, data, opts);
+    const runner = this.runners.get(entity.ref);
+    if (runner?.acceptsLocalWork()) {
+      const jobId = String(await entity.backend.addJob(json, id as string));
+      if (runner.acceptsLocalWork()) {
+        runner.notify();
+        return jobId;
+      }
+      // The runner started releasing while the job was on its way: see how that ended.
+      await runner.settled();
+      await this.routeAfterAdd(entity);
+      return jobId;
+    }
+    const command = this.command;
+    const sentAt = Date.now();
+    const knownHeld = (this.remoteOwners.get(entity.ref) ?? 0) > Date.now();
+    const indexScore = Date.now() + this.leaseTtlMs;
+    const isCluster = command instanceof Cluster;
+    const pipeline = command.pipeline();
+    if (!knownHeld && !isCluster) pipeline.zadd(this.keys.indexKey(), indexScore, entity.ref);
+    // BullMQ queues its add-job script on the pipeline synchronously, through `runCommand`.
+    const bullPipeline = Object.assign(pipeline, {
+      runCommand(commandName: string, args: unknown[]) {
+        (pipeline as unknown as Record<string, (a: unknown[]) => unknown>)[commandName](args);
+        return pipeline;
+      },
+    });
+    const queued = (entity.backend as RedisQueueBackend).addJobToTransaction(
+      bullPipeline as never,
+      json,
+      id as string,
+    );
+    const claimArgs = this.claimArgs(entity, this.canClaimHere() ? 'claim' : 'probe');
+    void runScript(pipeline, 'claim', entity.claimKeys(), claimArgs);
+    const [, , results] = await Promise.all([
+      queued,
+      !knownHeld && isCluster
+        ? command.zadd(this.keys.indexKey(), indexScore, entity.ref)
+        : undefined,
+      pipeline.exec(),
+    ]);
+    const replies = results ?? [];
+    for (const [err] of replies) if (err) throw err;
+    const jobIdRaw = replies[replies.length - 2][1];
+    if (typeof jobIdRaw === 'number' && jobIdRaw < 0)
+      throw new AtomicQueuesError('ENQUEUE_FAILED', `BullMQ refused the job (code ${jobIdRaw})`);
+    await this.onClaimReply(
+      entity,
+      replies[replies.length - 1][1] as unknown[],
+      sentAt,
+      String(claimArgs[0]),
+    );
+    return String(jobIdRaw);
+  }
+
+  /** After a local runner released an entity while a job was being added: make sure someone runs it. */
+  private async routeAfterAdd(entity: EntityHandle): Promise<void> {
+    const runner = this.runners.get(entity.ref);
+    if (runner?.acceptsLocalWork()) {
+      runner.notify();
+      return;
+    }
+    const sentAt = Date.now();
+    const args = this.claimArgs(entity, this.canClaimHere() ? 'claim' : 'probe');
+    const reply = (await runScript(this.command, 'claim', entity.claimKeys(), args)) as unknown[];
+    await this.onClaimReply(entity, reply, sentAt, String(args[0]));
+  }
+
+  claimArgs(entity: EntityHandle, mode: 'claim' | 'claim-if-work' | 'probe'): (string | number)[] {
+    this.tokenSeq += 1;
+    const token = `${this.podId}:${this.tokenSeq.toString(36)}`;
+    return [
+      token,
+      this.podId,
+      this.leaseTtlMs,
+      entity.jobKeyPrefix,
+      entity.config.maxStalledCount,
+      mode,
+    ];
+  }
+
+  /** Whether this pod should claim a free entity itself rather than offer it to other pods. */
+  canClaimHere(): boolean {
+    return (
+      this.options.processing &&
+      this.state === 'started' &&
+      (this.registry?.allowsClaim(this.runners.size) ?? true)
+    );
+  }
+
+  /** Acts on a claim script reply: start a runner, wake the owner, or offer the entity. */
+  async onClaimReply(
+    entity: EntityHandle,
+    reply: unknown[],
+    sentAt: number,
+    token: string,
+  ): Promise<void> {
+    const code = Number(reply[0]);
+    if (code === CLAIMED) {
+      this.startRunner(entity, token, Number(reply[1]), sentAt);
+      await this.command.zadd(this.keys.indexKey(), sentAt + this.leaseTtlMs, entity.ref);
+      return;
+    }
+    if (code === HELD) {
+      const pod = String(reply[1]);
+      if (pod === this.podId) {
+        this.runners.get(entity.ref)?.notify();
+        return;
+      }
+      this.remoteOwners.set(entity.ref, Date.now() + this.leaseTtlMs / 2);
+      if (this.remoteOwners.size > 100_000) this.remoteOwners.clear();
+      if (Number(reply[2]) === 1)
+        await this.command.zadd(this.keys.wakeKey(pod), 'NX', Date.now(), entity.ref);
+      return;
+    }
+    if (code === FREE) {
+      this.remoteOwners.delete(entity.ref);
+      await this.command.zadd(this.keys.spawnKey(), 'NX', Date.now(), entity.ref);
+    }
+  }
+
+  /** Claims a free entity that has work (spawn signal or sweep); true when this pod got it. */
+  async claimIfWork(entity: EntityHandle): Promise<boolean> {
+    if (this.runners.has(entity.ref) || this.state !== 'started') return false;
+    const args = this.claimArgs(entity, 'claim-if-work');
+    const sentAt = Date.now();
+    const reply = (await runScript(this.command, 'claim', entity.claimKeys(), args)) as unknown[];
+    await this.onClaimReply(entity, reply, sentAt, String(args[0]));
+    return Number(reply[0]) === CLAIMED;
+  }
+
+  private startRunner(entity: EntityHandle, token: string, fence: number, sentAt: number): void {
+    const runner = new EntityRunner(entity, token, fence, sentAt, this);
+    this.runners.set(entity.ref, runner);
+    this.remoteOwners.delete(entity.ref);
+    this.stats.claims += 1;
+    this.emit('entity:claimed', {
+      entityType: entity.type,
+      entityId: entity.id,
+      fencingToken: fence,
+    });
+    runner.start();
+  }
+
+  // ── RunnerHost ─────────────────────────────────────────────────────────────
+
+  handlerFor(type: string): EntityJobHandler {
+    const handler = this.handlers.get(type);
+    if (!handler)
+      throw new AtomicQueuesError(
+        'NO_HANDLER',
+        `No handler is registered for entity type \`${type}\` on pod ${this.podId}`,
+      );
+    return handler;
+  }
+
+  renewLease(runner: EntityRunner): Promise<boolean> {
+    if (!this.heartbeat) return Promise.resolve(false);
+    return this.heartbeat.renewOne(runner);
+  }
+
+  jobFinished(
+    runner: EntityRunner,
+    job: Job,
+    status: 'completed' | 'failed',
+    value: unknown,
+  ): void {
+    if (status === 'completed') this.stats.jobsCompleted += 1;
+    else this.stats.jobsFailed += 1;
+    const event = {
+      entityType: runner.entity.type,
+      entityId: runner.entity.id,
+      jobId: job.id,
+      name: job.name,
+      fencingToken: runner.fencingToken,
+    };
+    this.emit(
+      `job:${status}`,
+      status === 'completed' ? { ...event, result: value } : { ...event, error: value },
+    );
+    if (job.id?.startsWith('aqr.')) {
+      const outcome: JobOutcome =
+        status === 'completed'
+          ? { jobId: job.id, status, value }
+          : {
+              jobId: job.id,
+              status,
+              error: {
+                name: value instanceof Error ? value.name : 'Error',
+                message: errorMessage(value),
+              },
+            };
+      this.replies?.send(this.command, this.keys, outcome);
+    }
+  }
+
+  runnerClosed(
+    runner: EntityRunner,
+    reason: 'released' | 'lost' | 'stopped' | 'error',
+    error?: unknown,
+  ): void {
+    if (this.runners.get(runner.entity.ref) === runner) this.runners.delete(runner.entity.ref);
+    const info = {
+      entityType: runner.entity.type,
+      entityId: runner.entity.id,
+      fencingToken: runner.fencingToken,
+      reason,
+    };
+    if (reason === 'released') {
+      this.stats.releases += 1;
+      this.emit('entity:released', info);
+      return;
+    }
+    if (reason === 'lost') {
+      this.stats.leasesLost += 1;
+      this.emit('lease:lost', info);
+      return;
+    }
+    if (reason === 'error')
+      this.reportError(error, `running ${runner.entity.type} ${runner.entity.id}`);
+    // Stopped or crashed with the lease still ours: hand it back so another pod takes over now.
+    void this.relinquish(runner).catch((err: unknown) =>
+      this.reportError(err, 'releasing a lease'),
+    );
+  }
+
+  private async relinquish(runner: EntityRunner): Promise<void> {
+    const hasWork = Number(
+      await runScript(this.command, 'relinquish', runner.entity.stateKeys(), [runner.token]),
+    );
+    this.emit('entity:released', {
+      entityType: runner.entity.type,
+      entityId: runner.entity.id,
+      fencingToken: runner.fencingToken,
+      reason: 'stopped',
+    });
+    if (hasWork === 1)
+      await this.command.zadd(this.keys.spawnKey(), 'NX', Date.now(), runner.entity.ref);
+  }
+
+  reportError(error: unknown, context: string): void {
+    this.emit('error', error instanceof Error ? error : new Error(String(error)), context);
+  }
+
+  // ── introspection ──────────────────────────────────────────────────────────
+
+  ownedRunners(): EntityRunner[] {
+    return [...this.runners.values()];
+  }
+
+  runnerFor(ref: string): EntityRunner | undefined {
+    return this.runners.get(ref);
+  }
+
+  /** Handle of an entity named by its ref (spawn/wake/index member), if its type is known here. */
+  entityFromRef(ref: string): EntityHandle | undefined {
+    const known = this.handles.get(ref);
+    if (known) return known;
+    const parsed = EntityHandle.parseRef(ref);
+    if (!parsed || !this.types.has(parsed[0])) return undefined;
+    try {
+      return this.entity(parsed[0], parsed[1]);
+    } catch {
+      return undefined;
+    }
+  }
+
+  activeEntities(): ActiveEntity[] {
+    return this.ownedRunners().map((r) => ({
+      entityType: r.entity.type,
+      entityId: r.entity.id,
+      queueName: r.entity.queueName,
+      workerName: r.entity.config.workerName(r.entity.id),
+      fencingToken: r.fencingToken,
+      state: r.state,
+      since: r.since,
+      jobsProcessed: r.jobsProcessed,
+    }));
+  }
+
+  getStats(): EngineStats {
+    return { podId: this.podId, activeEntities: this.runners.size, ...this.stats };
+  }
+
+  isStarted(): boolean {
+    return this.state === 'started';
+  }
+
+  private optionsOf(type: string): EntityTypeOptions {
+    const t = this.types.get(type);
+    if (!t) return {};
+    return {
+      queueName: t.queueName,
+      workerName: t.workerName,
+      maxWorkersPerEntity: t.maxWorkersPerEntity,
+      idleTimeoutSeconds: t.idleTimeoutMs / 1000,
+      defaultEntityId: t.defaultEntityId,
+      workerConfig: { concurrency: t.concurrency },
+      attempts: t.attempts,
+      backoff: t.backoff,
+      onFailure: t.onFailure,
+      maxStalledCount: t.maxStalledCount,
+      removeOnComplete: t.removeOnComplete,
+      removeOnFail: t.removeOnFail,
+    };
+  }
+
+  private requireReplies(): ReplyRouter {
+    if (!this.replies) throw new EngineStateError('The engine is not started: call start() first');
+    return this.replies;
+  }
+}

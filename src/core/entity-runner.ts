@@ -1,0 +1,345 @@
+import { Job } from 'bullmq';
+import type { IQueueBackend } from 'bullmq';
+import { runScript } from '../redis/scripts';
+import type { RedisClient } from './connections';
+import type { EntityHandle } from './entity';
+import type { EntityJobHandler, JobContext } from './job-context';
+
+export type RunnerState = 'running' | 'idle' | 'releasing' | 'closed' | 'lost';
+
+/** What a runner needs from the engine that owns it. */
+export interface RunnerHost {
+  readonly podId: string;
+  readonly command: RedisClient;
+  readonly leaseTtlMs: number;
+  handlerFor(type: string): EntityJobHandler;
+  /** Renews this runner's lease now; false when it was lost. */
+  renewLease(runner: EntityRunner): Promise<boolean>;
+  jobFinished(runner: EntityRunner, job: Job, status: 'completed' | 'failed', value: unknown): void;
+  runnerClosed(
+    runner: EntityRunner,
+    reason: 'released' | 'lost' | 'stopped' | 'error',
+    error?: unknown,
+  ): void;
+  reportError(error: unknown, context: string): void;
+}
+
+type NextJobData =
+  [Record<string, unknown> | null, string?, number?, number?] | undefined | void | unknown[];
+
+function isLockError(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /Missing lock|is not in the active state|Missing key for job/.test(message);
+}
+
+/**
+ * Runs one entity's jobs, one at a time, while this pod holds the entity's lease.
+ *
+ * The lease token is also the BullMQ lock token of every job the runner takes, so BullMQ's own
+ * `moveToFinished` refuses ("Missing lock") to complete a job once another pod has taken the
+ * entity over: the fence is checked inside Redis at no extra round trip.
+ */
+export class EntityRunner {
+  state: RunnerState = 'running';
+  /** Local time until which the lease is surely valid (send time of the last renewal + TTL). */
+  leaseValidUntil: number;
+  /** Id of the job being run, whose lock the heartbeat renews with the lease. */
+  currentJobId?: string;
+  jobsProcessed = 0;
+  readonly since = Date.now();
+
+  private signalled = false;
+  private wakeUp?: () => void;
+  private stopRequested = false;
+  private lastActivity = Date.now();
+  private released?: Promise<void>;
+  private markReleased?: () => void;
+  private done?: Promise<void>;
+
+  constructor(
+    readonly entity: EntityHandle,
+    readonly token: string,
+    readonly fencingToken: number,
+    leaseSentAt: number,
+    private readonly host: RunnerHost,
+  ) {
+    this.leaseValidUntil = leaseSentAt + host.leaseTtlMs;
+  }
+
+  /** True while a job enqueued from this pod can be handed over in memory. */
+  acceptsLocalWork(): boolean {
+    return this.state === 'running' || this.state === 'idle';
+  }
+
+  /** Settles when a release under way has finished (at once when none is). */
+  async settled(): Promise<void> {
+    await this.released;
+  }
+
+  /** New work arrived: take it now instead of waiting for the idle timeout. */
+  notify(): void {
+    this.signalled = true;
+    this.wakeUp?.();
+  }
+
+  start(): void {
+    this.done = this.loop();
+  }
+
+  /** Finishes the running job (and its retries), then stops taking new ones. */
+  async stop(): Promise<void> {
+    this.stopRequested = true;
+    this.wakeUp?.();
+    await this.done;
+  }
+
+  markLost(): void {
+    if (this.state === 'closed' || this.state === 'lost') return;
+    this.state = 'lost';
+    this.wakeUp?.();
+  }
+
+  private get backend(): IQueueBackend {
+    return this.entity.backend;
+  }
+
+  private async loop(): Promise<void> {
+    let reason: 'released' | 'lost' | 'stopped' | 'error' = 'stopped';
+    let error: unknown;
+    try {
+      let job = await this.fetch();
+      for (;;) {
+        if (this.state === 'lost') {
+          reason = 'lost';
+          break;
+        }
+        if (this.stopRequested) break;
+        if (job) {
+          job = await this.process(job);
+          continue;
+        }
+        const outcome = await this.idle();
+        if (outcome !== 'work') {
+          reason = outcome;
+          break;
+        }
+        job = await this.fetch();
+      }
+    } catch (err) {
+      reason = 'error';
+      error = err;
+    }
+    if (this.state !== 'lost' && this.state !== 'closed')
+      this.state = reason === 'released' ? 'closed' : this.state;
+    this.currentJobId = undefined;
+    this.markReleased?.();
+    this.host.runnerClosed(this, reason, error);
+  }
+
+  private toJob(raw: NextJobData): Job | undefined {
+    if (!raw || !Array.isArray(raw) || !raw[0]) return undefined;
+    const job = Job.fromJSON(this.entity.queue, raw[0] as never, raw[1] as string);
+    job.token = this.token;
+    return job;
+  }
+
+  private async fetch(): Promise<Job | undefined> {
+    this.signalled = false;
+    const raw = (await this.backend.moveToActive(this.token)) as NextJobData;
+    return this.toJob(raw);
+  }
+
+  /** Runs a job with its in-place retries; returns the next job BullMQ handed back, if any. */
+  private async process(job: Job): Promise<Job | undefined> {
+    this.currentJobId = job.id;
+    this.lastActivity = Date.now();
+    const config = this.entity.config;
+    if (job.deferredFailure) return this.fail(job, new Error(job.deferredFailure));
+    if (!(await this.leaseStillValid())) return undefined;
+
+    let attempt = job.attemptsMade + 1;
+    for (;;) {
+      const context: JobContext = {
+        entityType: this.entity.type,
+        entityId: this.entity.id,
+        fencingToken: this.fencingToken,
+        attempt,
+        podId: this.host.podId,
+      };
+      let result: unknown;
+      try {
+        result = await this.host.handlerFor(this.entity.type)(job, context);
+      } catch (err) {
+        if (this.state === 'lost') return undefined;
+        if (attempt >= config.attempts) return this.fail(job, err);
+        const made = await runScript(
+          this.host.command,
+          'recordAttempt',
+          [this.entity.jobKey(job.id!), this.entity.lockKey(job.id!)],
+          [this.token, errorMessage(err)],
+        );
+        if (made === -1) {
+          this.markLost();
+          return undefined;
+        }
+        job.attemptsMade = Number(made);
+        const delay = backoffDelay(config.backoff, attempt);
+        if (delay > 0) await sleep(delay);
+        if (!(await this.leaseStillValid())) return undefined;
+        attempt += 1;
+        continue;
+      }
+      return this.complete(job, result);
+    }
+  }
+
+  private fetchNext(): boolean {
+    return !this.stopRequested && this.state === 'running';
+  }
+
+  private async complete(job: Job, result: unknown): Promise<Job | undefined> {
+    try {
+      const { result: next } = await this.backend.moveToCompleted(
+        job,
+        result,
+        this.entity.config.removeOnComplete,
+        this.token,
+        this.fetchNext(),
+      );
+      this.jobsProcessed += 1;
+      this.finishedJob(job, 'completed', result);
+      return this.toJob(next);
+    } catch (err) {
+      return this.handleFinishError(err);
+    }
+  }
+
+  private async fail(job: Job, error: unknown): Promise<Job | undefined> {
+    const pause = this.entity.config.onFailure === 'pause';
+    try {
+      const { result: next } = await this.backend.moveToFailed(
+        job,
+        errorMessage(error),
+        this.entity.config.removeOnFail,
+        this.token,
+        this.fetchNext() && !pause,
+      );
+      this.jobsProcessed += 1;
+      this.finishedJob(job, 'failed', error);
+      if (pause) {
+        await this.backend.pause(true);
+        return undefined;
+      }
+      return this.toJob(next);
+    } catch (err) {
+      return this.handleFinishError(err);
+    }
+  }
+
+  private finishedJob(job: Job, status: 'completed' | 'failed', value: unknown): void {
+    this.currentJobId = undefined;
+    this.lastActivity = Date.now();
+    this.host.jobFinished(this, job, status, value);
+  }
+
+  private handleFinishError(err: unknown): undefined {
+    if (isLockError(err)) {
+      // Another pod took the entity over and recovered this job: it is not ours to ack.
+      this.markLost();
+      return undefined;
+    }
+    throw err;
+  }
+
+  /** Starts a job only while the lease is surely valid; renews it first when in doubt. */
+  private async leaseStillValid(): Promise<boolean> {
+    if (this.state === 'lost') return false;
+    if (Date.now() + this.host.leaseTtlMs / 3 < this.leaseValidUntil) return true;
+    const ok = await this.host.renewLease(this);
+    if (!ok) this.markLost();
+    return ok;
+  }
+
+  private async idle(): Promise<'work' | 'released' | 'lost' | 'stopped'> {
+    const reply = (await runScript(this.host.command, 'idle', this.entity.idleKeys(), [
+      this.token,
+      Date.now(),
+    ])) as number[];
+    if (reply[0] === -1) {
+      this.markLost();
+      return 'lost';
+    }
+    if (reply[0] === 1) return 'work';
+    const nextDelayed = Number(reply[1]) || Infinity;
+    this.state = 'idle';
+    for (;;) {
+      if (this.signalled) break;
+      if (this.stopRequested) return 'stopped';
+      if (this.state !== 'idle') return 'lost';
+      const now = Date.now();
+      if (now >= nextDelayed) break;
+      const idleDeadline = this.lastActivity + this.entity.config.idleTimeoutMs;
+      if (now >= idleDeadline) {
+        const released = await this.release();
+        if (released === 'kept') break;
+        return released;
+      }
+      await this.waitForSignal(Math.min(idleDeadline, nextDelayed) - now);
+    }
+    if (this.state === 'idle') this.state = 'running';
+    return this.state === 'running' ? 'work' : 'lost';
+  }
+
+  private async release(): Promise<'released' | 'lost' | 'kept'> {
+    this.state = 'releasing';
+    this.released = new Promise((resolve) => (this.markReleased = resolve));
+    try {
+      const result = Number(
+        await runScript(this.host.command, 'release', this.entity.stateKeys(), [this.token]),
+      );
+      if (result === 1) {
+        this.state = 'closed';
+        return 'released';
+      }
+      if (result === -1) {
+        this.state = 'lost';
+        return 'lost';
+      }
+      this.state = 'running';
+      this.lastActivity = Date.now();
+      return 'kept';
+    } finally {
+      this.markReleased?.();
+      this.markReleased = undefined;
+    }
+  }
+
+  private waitForSignal(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        if (this.wakeUp === done) this.wakeUp = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      this.wakeUp = done;
+    });
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}
+
+export function backoffDelay(
+  backoff: { type: 'fixed' | 'exponential'; delay: number } | undefined,
+  attempt: number,
+): number {
+  if (!backoff) return 0;
+  return backoff.type === 'fixed' ? backoff.delay : backoff.delay * 2 ** (attempt - 1);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

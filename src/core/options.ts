@@ -1,0 +1,402 @@
+import type { Redis, Cluster, RedisOptions } from 'ioredis';
+import type { KeepJobs } from 'bullmq';
+import { InvalidOptionsError } from '../errors';
+
+/** How to reach Redis: connection settings, a `redis://` / `rediss://` URL, or your own client. */
+export type RedisConnection =
+  | string
+  | Redis
+  | Cluster
+  | (Pick<RedisOptions, 'host' | 'port' | 'password' | 'username' | 'db' | 'tls'> & RedisOptions);
+
+/** Per-job execution settings, global (`workerDefaults`) or per entity type (`workerConfig`). */
+export interface WorkerConfig {
+  /**
+   * Jobs of one entity a pod runs at once. Above 1, per-entity order is given up.
+   * @defaultValue 1
+   */
+  concurrency?: number;
+  /** Accepted for compatibility with atomic-queues 1.x; leases replace stalled checks. */
+  stalledInterval?: number;
+  /** Accepted for compatibility with atomic-queues 1.x; a job's lock follows its entity's lease. */
+  lockDuration?: number;
+  /**
+   * Seconds an entity's lease lives without renewal. A dead pod's entities move to another pod
+   * within about this long. Renewed every `heartbeatTTL / 3`.
+   * @defaultValue 3
+   */
+  heartbeatTTL?: number;
+}
+
+/** Retry settings. Retries run in place, before any later job of the same entity. */
+export interface BackoffOptions {
+  type: 'fixed' | 'exponential';
+  /** Milliseconds before the first retry. */
+  delay: number;
+}
+
+/** Settings of one entity type (`entities.account`, or a `@WorkerProcessor`). */
+export interface EntityTypeOptions {
+  /** Name of an entity's BullMQ queue; encoded and wrapped in `{...}` for Redis Cluster. */
+  queueName?: (entityId: string) => string;
+  /** Name shown for an entity's worker in logs and introspection. */
+  workerName?: (entityId: string) => string;
+  /**
+   * Pods that may run one entity at once. Above 1, per-entity order and exclusion are given up.
+   * @defaultValue 1
+   */
+  maxWorkersPerEntity?: number;
+  /**
+   * Seconds an entity's worker stays on its pod with nothing to do before releasing it.
+   * @defaultValue 15
+   */
+  idleTimeoutSeconds?: number;
+  /** Property holding the entity id on commands of this type without `@QueueEntityId`. */
+  defaultEntityId?: string;
+  /**
+   * Claim entities as soon as jobs arrive. Always on in this version; kept for compatibility.
+   * @defaultValue true
+   */
+  autoSpawn?: boolean;
+  /** Overrides `workerDefaults` for this type. */
+  workerConfig?: WorkerConfig;
+  /**
+   * Times a job runs before it is failed.
+   * @defaultValue 1
+   */
+  attempts?: number;
+  /** Wait between attempts. @defaultValue no wait */
+  backoff?: BackoffOptions;
+  /**
+   * After a job's last attempt fails: `continue` with the entity's next job, or `pause` the
+   * entity until `resume`.
+   * @defaultValue 'continue'
+   */
+  onFailure?: 'continue' | 'pause';
+  /**
+   * Times a job may be found orphaned (its pod died while running it) before it is failed
+   * instead of run again: bounds crash loops.
+   * @defaultValue 1
+   */
+  maxStalledCount?: number;
+  /** BullMQ `removeOnComplete` for this type's jobs. @defaultValue `{ count: 1000 }` */
+  removeOnComplete?: boolean | number | KeepJobs;
+  /** BullMQ `removeOnFail` for this type's jobs. @defaultValue false (keep every failed job) */
+  removeOnFail?: boolean | number | KeepJobs;
+}
+
+/** Options of the engine (and of `AtomicQueuesModule.forRoot`). Only `redis` is required. */
+export interface AtomicQueuesOptions {
+  redis: RedisConnection;
+  /** Namespace of every Redis key. @defaultValue 'aq' */
+  keyPrefix?: string;
+  /**
+   * Runs the safety sweep that takes over entities whose pod died. Turning it off removes the
+   * liveness guarantee for entities nobody enqueues to. @defaultValue true
+   */
+  enableCronManager?: boolean;
+  /** Milliseconds between safety sweeps. @defaultValue 1000 */
+  cronInterval?: number;
+  /** Set to false on a producer-only pod: it enqueues and runs nothing. @defaultValue true */
+  processing?: boolean;
+  workerDefaults?: WorkerConfig;
+  entities?: Record<string, EntityTypeOptions>;
+  /** Milliseconds an enqueue waits for Redis before it rejects. @defaultValue 5000 */
+  enqueueTimeoutMs?: number;
+  /** Largest serialized job payload, in bytes. @defaultValue 524288 (512 KiB) */
+  maxPayloadBytes?: number;
+  /** Identifies this pod in Redis and introspection. @defaultValue host name, pid and random */
+  podId?: string;
+}
+
+export interface ResolvedEntityType {
+  readonly type: string;
+  readonly queueName?: (entityId: string) => string;
+  readonly workerName: (entityId: string) => string;
+  readonly maxWorkersPerEntity: number;
+  readonly idleTimeoutMs: number;
+  readonly defaultEntityId?: string;
+  readonly concurrency: number;
+  readonly attempts: number;
+  readonly backoff?: BackoffOptions;
+  readonly onFailure: 'continue' | 'pause';
+  readonly maxStalledCount: number;
+  readonly removeOnComplete: boolean | number | KeepJobs;
+  readonly removeOnFail: boolean | number | KeepJobs;
+}
+
+export interface ResolvedOptions {
+  readonly redis: RedisConnection;
+  readonly keyPrefix: string;
+  readonly sweepEnabled: boolean;
+  readonly sweepIntervalMs: number;
+  readonly processing: boolean;
+  readonly heartbeatTtlMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly enqueueTimeoutMs: number;
+  readonly maxPayloadBytes: number;
+  readonly podId?: string;
+  readonly entityDefaults: Omit<ResolvedEntityType, 'type'>;
+  readonly entities: ReadonlyMap<string, ResolvedEntityType>;
+}
+
+export const DEFAULTS = Object.freeze({
+  keyPrefix: 'aq',
+  enableCronManager: true,
+  cronInterval: 1000,
+  processing: true,
+  heartbeatTTL: 3,
+  concurrency: 1,
+  maxWorkersPerEntity: 1,
+  idleTimeoutSeconds: 15,
+  attempts: 1,
+  onFailure: 'continue' as const,
+  maxStalledCount: 1,
+  removeOnComplete: Object.freeze({ count: 1000 }),
+  removeOnFail: false,
+  enqueueTimeoutMs: 5000,
+  maxPayloadBytes: 512 * 1024,
+});
+
+const NAME = /^[A-Za-z0-9_.]+$/;
+
+function check(ok: boolean, option: string, expected: string, received: unknown): void {
+  if (!ok) throw new InvalidOptionsError(option, expected, received);
+}
+const isInt = (v: unknown, min: number): boolean =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min;
+const isNum = (v: unknown, min: number): boolean =>
+  typeof v === 'number' && Number.isFinite(v) && v >= min;
+const isOptFn = (v: unknown): boolean => v === undefined || typeof v === 'function';
+
+function checkRedis(redis: unknown): void {
+  if (typeof redis === 'string') {
+    check(
+      /^rediss?:\/\//.test(redis),
+      'redis',
+      'a redis:// or rediss:// URL, connection options or an ioredis client',
+      redis,
+    );
+    return;
+  }
+  check(
+    typeof redis === 'object' && redis !== null && !Array.isArray(redis),
+    'redis',
+    'a redis:// or rediss:// URL, connection options or an ioredis client',
+    redis,
+  );
+  const opts = redis as Record<string, unknown>;
+  if (typeof opts.sendCommand === 'function') return; // an ioredis Redis or Cluster instance
+  if (opts.port !== undefined)
+    check(
+      isInt(opts.port, 1) && (opts.port as number) <= 65535,
+      'redis.port',
+      'an integer from 1 to 65535',
+      opts.port,
+    );
+  if (opts.host !== undefined)
+    check(
+      typeof opts.host === 'string' && opts.host.length > 0,
+      'redis.host',
+      'a non-empty string',
+      opts.host,
+    );
+  if (opts.db !== undefined) check(isInt(opts.db, 0), 'redis.db', 'an integer ≥ 0', opts.db);
+}
+
+function checkKeep(v: unknown, option: string): void {
+  const ok =
+    v === undefined ||
+    typeof v === 'boolean' ||
+    isInt(v, 0) ||
+    (typeof v === 'object' && v !== null && !Array.isArray(v));
+  check(ok, option, 'a boolean, a count ≥ 0 or { age?, count? }', v);
+}
+
+function resolveEntityType(
+  type: string,
+  raw: EntityTypeOptions,
+  defaults: Omit<ResolvedEntityType, 'type'>,
+): ResolvedEntityType {
+  const at = `entities.${type}`;
+  check(typeof raw === 'object' && raw !== null, at, 'an object', raw);
+  check(isOptFn(raw.queueName), `${at}.queueName`, 'a function (id) => string', raw.queueName);
+  check(isOptFn(raw.workerName), `${at}.workerName`, 'a function (id) => string', raw.workerName);
+  const w = raw.workerConfig ?? {};
+  const out: ResolvedEntityType = {
+    type,
+    queueName: raw.queueName,
+    workerName: raw.workerName ?? ((id) => `${type}-${id}-worker`),
+    maxWorkersPerEntity: raw.maxWorkersPerEntity ?? defaults.maxWorkersPerEntity,
+    idleTimeoutMs:
+      raw.idleTimeoutSeconds !== undefined ? raw.idleTimeoutSeconds * 1000 : defaults.idleTimeoutMs,
+    defaultEntityId: raw.defaultEntityId,
+    concurrency: w.concurrency ?? defaults.concurrency,
+    attempts: raw.attempts ?? defaults.attempts,
+    backoff: raw.backoff,
+    onFailure: raw.onFailure ?? defaults.onFailure,
+    maxStalledCount: raw.maxStalledCount ?? defaults.maxStalledCount,
+    removeOnComplete: raw.removeOnComplete ?? defaults.removeOnComplete,
+    removeOnFail: raw.removeOnFail ?? defaults.removeOnFail,
+  };
+  check(
+    isInt(out.maxWorkersPerEntity, 1),
+    `${at}.maxWorkersPerEntity`,
+    'an integer ≥ 1',
+    raw.maxWorkersPerEntity,
+  );
+  check(
+    isNum(out.idleTimeoutMs, 0),
+    `${at}.idleTimeoutSeconds`,
+    'a number ≥ 0',
+    raw.idleTimeoutSeconds,
+  );
+  check(
+    isInt(out.concurrency, 1),
+    `${at}.workerConfig.concurrency`,
+    'an integer ≥ 1',
+    w.concurrency,
+  );
+  check(isInt(out.attempts, 1), `${at}.attempts`, 'an integer ≥ 1', raw.attempts);
+  check(
+    out.onFailure === 'continue' || out.onFailure === 'pause',
+    `${at}.onFailure`,
+    "'continue' or 'pause'",
+    raw.onFailure,
+  );
+  check(
+    isInt(out.maxStalledCount, 0),
+    `${at}.maxStalledCount`,
+    'an integer ≥ 0',
+    raw.maxStalledCount,
+  );
+  check(
+    out.defaultEntityId === undefined ||
+      (typeof out.defaultEntityId === 'string' && out.defaultEntityId.length > 0),
+    `${at}.defaultEntityId`,
+    'a property name',
+    raw.defaultEntityId,
+  );
+  if (out.backoff !== undefined) {
+    const b = out.backoff as unknown as Record<string, unknown>;
+    check(
+      b.type === 'fixed' || b.type === 'exponential',
+      `${at}.backoff.type`,
+      "'fixed' or 'exponential'",
+      b.type,
+    );
+    check(isNum(b.delay, 0), `${at}.backoff.delay`, 'a number of ms ≥ 0', b.delay);
+  }
+  checkKeep(raw.removeOnComplete, `${at}.removeOnComplete`);
+  checkKeep(raw.removeOnFail, `${at}.removeOnFail`);
+  return Object.freeze(out);
+}
+
+/** Merges user options with {@link DEFAULTS} and validates them; throws InvalidOptionsError. */
+export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
+  check(typeof options === 'object' && options !== null, 'options', 'an object', options);
+  check(
+    options.redis !== undefined && options.redis !== null,
+    'redis',
+    'connection options, a URL or an ioredis client',
+    options.redis,
+  );
+  checkRedis(options.redis);
+  const keyPrefix = options.keyPrefix ?? DEFAULTS.keyPrefix;
+  check(
+    typeof keyPrefix === 'string' && NAME.test(keyPrefix),
+    'keyPrefix',
+    'a non-empty string of letters, digits, `_` or `.`',
+    options.keyPrefix,
+  );
+  const w = options.workerDefaults ?? {};
+  const heartbeatTTL = w.heartbeatTTL ?? DEFAULTS.heartbeatTTL;
+  check(
+    isNum(heartbeatTTL, 0.3),
+    'workerDefaults.heartbeatTTL',
+    'a number of seconds ≥ 0.3',
+    w.heartbeatTTL,
+  );
+  const cronInterval = options.cronInterval ?? DEFAULTS.cronInterval;
+  check(
+    isInt(cronInterval, 50),
+    'cronInterval',
+    'an integer number of ms ≥ 50',
+    options.cronInterval,
+  );
+  const enqueueTimeoutMs = options.enqueueTimeoutMs ?? DEFAULTS.enqueueTimeoutMs;
+  check(
+    isInt(enqueueTimeoutMs, 1),
+    'enqueueTimeoutMs',
+    'an integer number of ms ≥ 1',
+    options.enqueueTimeoutMs,
+  );
+  const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes;
+  check(
+    isInt(maxPayloadBytes, 1),
+    'maxPayloadBytes',
+    'an integer number of bytes ≥ 1',
+    options.maxPayloadBytes,
+  );
+  const processing = options.processing ?? DEFAULTS.processing;
+  check(typeof processing === 'boolean', 'processing', 'a boolean', options.processing);
+  const sweepEnabled = options.enableCronManager ?? DEFAULTS.enableCronManager;
+  check(
+    typeof sweepEnabled === 'boolean',
+    'enableCronManager',
+    'a boolean',
+    options.enableCronManager,
+  );
+  check(
+    options.podId === undefined || (typeof options.podId === 'string' && NAME.test(options.podId)),
+    'podId',
+    'a string of letters, digits, `_` or `.`',
+    options.podId,
+  );
+
+  const entityDefaults = resolveEntityType(
+    '*',
+    { workerConfig: { concurrency: w.concurrency ?? DEFAULTS.concurrency } },
+    {
+      workerName: (id) => id,
+      maxWorkersPerEntity: DEFAULTS.maxWorkersPerEntity,
+      idleTimeoutMs: DEFAULTS.idleTimeoutSeconds * 1000,
+      concurrency: DEFAULTS.concurrency,
+      attempts: DEFAULTS.attempts,
+      onFailure: DEFAULTS.onFailure,
+      maxStalledCount: DEFAULTS.maxStalledCount,
+      removeOnComplete: DEFAULTS.removeOnComplete,
+      removeOnFail: DEFAULTS.removeOnFail,
+    },
+  );
+  const entities = new Map<string, ResolvedEntityType>();
+  for (const [type, raw] of Object.entries(options.entities ?? {})) {
+    check(NAME.test(type), `entities.${type}`, 'a type name of letters, digits, `_` or `.`', type);
+    entities.set(type, resolveEntityType(type, raw, entityDefaults));
+  }
+  const heartbeatTtlMs = Math.round(heartbeatTTL * 1000);
+  return Object.freeze({
+    redis: options.redis,
+    keyPrefix,
+    sweepEnabled,
+    sweepIntervalMs: cronInterval,
+    processing,
+    heartbeatTtlMs,
+    heartbeatIntervalMs: Math.max(50, Math.floor(heartbeatTtlMs / 3)),
+    enqueueTimeoutMs,
+    maxPayloadBytes,
+    podId: options.podId,
+    entityDefaults,
+    entities,
+  });
+}
+
+/** Resolves the settings of a type declared after startup (e.g. by a decorator). */
+export function resolveLateEntityType(
+  resolved: ResolvedOptions,
+  type: string,
+  raw: EntityTypeOptions,
+): ResolvedEntityType {
+  check(NAME.test(type), 'entityType', 'a type name of letters, digits, `_` or `.`', type);
+  return resolveEntityType(type, raw, resolved.entityDefaults);
+}

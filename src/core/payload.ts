@@ -1,0 +1,66 @@
+import { InvalidPayloadError } from '../errors';
+
+/**
+ * Checks that a job payload survives JSON and fits the size limit; throws InvalidPayloadError
+ * naming the offending path. JSON.stringify alone would silently drop functions and symbols.
+ */
+export function checkPayload(jobName: string, data: unknown, maxBytes: number): void {
+  findUnserializable(jobName, data, '$', new Set());
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(data);
+  } catch (err) {
+    throw new InvalidPayloadError(
+      jobName,
+      `it does not serialize to JSON (${(err as Error).message})`,
+      { cause: err },
+    );
+  }
+  const bytes = json === undefined ? 0 : Buffer.byteLength(json, 'utf8');
+  if (bytes > maxBytes) {
+    throw new InvalidPayloadError(
+      jobName,
+      `its JSON is ${bytes} bytes, over the ${maxBytes}-byte limit (maxPayloadBytes)`,
+    );
+  }
+}
+
+function findUnserializable(
+  jobName: string,
+  value: unknown,
+  path: string,
+  seen: Set<object>,
+): void {
+  switch (typeof value) {
+    case 'function':
+      throw new InvalidPayloadError(jobName, `${path} is a function, which JSON cannot carry`);
+    case 'symbol':
+      throw new InvalidPayloadError(jobName, `${path} is a symbol, which JSON cannot carry`);
+    case 'bigint':
+      throw new InvalidPayloadError(
+        jobName,
+        `${path} is a BigInt, which JSON cannot carry (send it as a string)`,
+      );
+    case 'number':
+      if (!Number.isFinite(value))
+        throw new InvalidPayloadError(jobName, `${path} is ${value}, which JSON turns into null`);
+      return;
+    case 'object':
+      break;
+    default:
+      return;
+  }
+  if (value === null) return;
+  const obj = value as Record<string, unknown>;
+  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return; // Date and friends
+  if (seen.has(obj))
+    throw new InvalidPayloadError(jobName, `${path} refers back to itself (a cycle)`);
+  seen.add(obj);
+  if (Array.isArray(obj)) {
+    obj.forEach((item, i) => findUnserializable(jobName, item, `${path}[${i}]`, seen));
+  } else {
+    for (const key of Object.keys(obj))
+      findUnserializable(jobName, obj[key], `${path}.${key}`, seen);
+  }
+  seen.delete(obj);
+}

@@ -1,0 +1,120 @@
+import { AtomicQueuesError } from '../errors';
+import type { KeyBuilder } from '../redis/keys';
+import type { Connections, RedisClient } from './connections';
+
+export type JobOutcome =
+  | { jobId: string; status: 'completed'; value: unknown }
+  | { jobId: string; status: 'failed'; error: { name: string; message: string } };
+
+/** The handler of a job awaited with `enqueueAndWait` threw; carries its error's name and message. */
+export class JobFailedError extends AtomicQueuesError {
+  constructor(
+    readonly jobId: string,
+    readonly handlerErrorName: string,
+    handlerMessage: string,
+  ) {
+    super('JOB_FAILED', handlerMessage);
+    this.name = handlerErrorName;
+  }
+}
+
+/** No result arrived for a job awaited with `enqueueAndWait` within its timeout. */
+export class JobTimeoutError extends AtomicQueuesError {
+  constructor(
+    readonly jobId: string,
+    entity: string,
+    timeoutMs: number,
+  ) {
+    super(
+      'JOB_TIMEOUT',
+      `No result for job ${jobId} of ${entity} within ${timeoutMs} ms (it may still run)`,
+    );
+  }
+}
+
+interface Waiter {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Routes job results back to the pod that awaits them. Each pod listens on one pub/sub channel of
+ * its own (one connection, opened on first use); the job id (`aqr.<pod>.<n>`) names the channel
+ * to answer on, so finishing a job that nobody awaits costs nothing.
+ */
+export class ReplyRouter {
+  private readonly waiters = new Map<string, Waiter>();
+  private subscribed?: Promise<void>;
+
+  constructor(
+    private readonly connections: Connections,
+    private readonly channel: string,
+    private readonly onError: (error: unknown, context: string) => void,
+  ) {}
+
+  ready(): Promise<void> {
+    this.subscribed ??= this.subscribe();
+    return this.subscribed;
+  }
+
+  private async subscribe(): Promise<void> {
+    const sub = this.connections.subscriber;
+    sub.on('message', (channel: string, message: string) => {
+      if (channel !== this.channel) return;
+      try {
+        this.settle(JSON.parse(message) as JobOutcome);
+      } catch (err) {
+        this.onError(err, 'reading a job result');
+      }
+    });
+    await sub.subscribe(this.channel);
+  }
+
+  expect(jobId: string, timeoutMs: number, entityType: string, entityId: string): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(jobId);
+        reject(new JobTimeoutError(jobId, `${entityType} \`${entityId}\``, timeoutMs));
+      }, timeoutMs);
+      this.waiters.set(jobId, { resolve, reject, timer });
+    });
+  }
+
+  send(command: RedisClient, keys: KeyBuilder, outcome: JobOutcome): void {
+    const pod = outcome.jobId.slice(4, outcome.jobId.lastIndexOf('.'));
+    let message: string;
+    try {
+      message = JSON.stringify(outcome);
+    } catch {
+      message = JSON.stringify({
+        jobId: outcome.jobId,
+        status: 'failed',
+        error: { name: 'TypeError', message: 'The result does not serialize to JSON' },
+      });
+    }
+    command
+      .publish(keys.replyChannel(pod), message)
+      .catch((err: unknown) => this.onError(err, 'sending a job result'));
+  }
+
+  private settle(outcome: JobOutcome): void {
+    const waiter = this.waiters.get(outcome.jobId);
+    if (!waiter) return;
+    this.waiters.delete(outcome.jobId);
+    clearTimeout(waiter.timer);
+    if (outcome.status === 'completed') waiter.resolve(outcome.value);
+    else
+      waiter.reject(new JobFailedError(outcome.jobId, outcome.error.name, outcome.error.message));
+  }
+
+  close(): void {
+    for (const [jobId, waiter] of this.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.reject(
+        new AtomicQueuesError('ENGINE_STOPPED', `The engine stopped before job ${jobId} finished`),
+      );
+    }
+    this.waiters.clear();
+  }
+}

@@ -1,0 +1,21 @@
+--[[
+  Releases an idle entity's lease, only if its queue is empty. Enqueue adds the job and then
+  runs claim-9.lua on the same hash slot, so either this script sees the job and keeps the lease,
+  or the enqueuer finds the lease gone and claims it: a job can't be stranded.
+
+  KEYS[1] lease  KEYS[2] wait  KEYS[3] active  KEYS[4] prioritized  KEYS[5] delayed  KEYS[6] meta
+  ARGV[1] owner token
+
+  Returns -1 lease lost; 0 kept (the queue has work); 1 released
+]]
+local rcall = redis.call
+--- @include "includes/hasWork"
+
+if rcall("HGET", KEYS[1], "t") ~= ARGV[1] then
+  return -1
+end
+if hasWork(KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]) then
+  return 0
+end
+rcall("DEL", KEYS[1])
+return 1

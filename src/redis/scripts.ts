@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis, Cluster, ChainableCommander } from 'ioredis';
+import { LIBRARY_VERSION } from '../version';
+
+/** The Lua scripts of the engine (files in ./lua, named `<name>-<numKeys>.lua` when fixed). */
+export const SCRIPT_FILES = {
+  claim: 'claim-9.lua',
+  idle: 'idle-5.lua',
+  release: 'release-6.lua',
+  extendLeases: 'extendLeases.lua',
+  inspect: 'inspect-6.lua',
+  unindex: 'unindex-1.lua',
+  recordAttempt: 'recordAttempt-2.lua',
+  relinquish: 'relinquish-6.lua',
+} as const;
+
+export type ScriptName = keyof typeof SCRIPT_FILES;
+type RedisLike = Redis | Cluster;
+type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
+
+const LUA_DIR = join(__dirname, 'lua');
+// Versioned command names let two versions of the library share one Redis.
+const COMMAND_SUFFIX = LIBRARY_VERSION.replace(/[^0-9A-Za-z]/g, '_');
+const INCLUDE = /^--- @include "([^"]+)"$/gm;
+
+function loadLua(file: string, seen = new Set<string>()): string {
+  const source = readFileSync(join(LUA_DIR, file), 'utf8');
+  return source.replace(INCLUDE, (_line, include: string) => {
+    if (seen.has(include)) return '';
+    seen.add(include);
+    return loadLua(`${include}.lua`, seen);
+  });
+}
+
+let sources: Record<ScriptName, string> | undefined;
+function scriptSources(): Record<ScriptName, string> {
+  sources ??= Object.fromEntries(
+    Object.entries(SCRIPT_FILES).map(([name, file]) => [name, loadLua(file)]),
+  ) as Record<ScriptName, string>;
+  return sources;
+}
+
+function commandName(name: ScriptName): string {
+  return `aq_${name}_${COMMAND_SUFFIX}`;
+}
+
+/**
+ * Registers the scripts on a client with ioredis `defineCommand` (EVALSHA with NOSCRIPT
+ * recovery). Safe to call more than once on the same client.
+ */
+export function defineScripts(client: RedisLike): void {
+  const src = scriptSources();
+  for (const name of Object.keys(SCRIPT_FILES) as ScriptName[]) {
+    if (typeof (client as unknown as Record<string, unknown>)[commandName(name)] === 'function')
+      continue;
+    // No fixed numberOfKeys: every call passes it first, so variadic scripts fit too.
+    client.defineCommand(commandName(name), { lua: src[name] });
+  }
+}
+
+/** Runs a script on a client or queues it on a pipeline. */
+export function runScript(
+  target: RedisLike | ChainableCommander,
+  name: ScriptName,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<unknown> {
+  const fn = (target as unknown as Record<string, ScriptCall>)[commandName(name)];
+  if (typeof fn !== 'function') throw new Error(`Script ${name} is not defined on this client`);
+  return fn.call(target, keys.length, ...keys, ...args);
+}
