@@ -57,6 +57,16 @@ export interface ActiveEntity {
   jobsProcessed: number;
 }
 
+/** Job counts of one entity's queue. */
+export interface EntityBacklog {
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+  completed: number;
+  paused: boolean;
+}
+
 /** Counters for introspection and benchmarks. */
 export interface EngineStats {
   podId: string;
@@ -449,14 +459,17 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
   }
 
   /** After a local runner released an entity while a job was being added: make sure someone runs it. */
-  private async routeAfterAdd(entity: EntityHandle): Promise<void> {
+  private async routeAfterAdd(
+    entity: EntityHandle,
+    mode: 'claim' | 'claim-if-work' = 'claim',
+  ): Promise<void> {
     const runner = this.runners.get(entity.ref);
     if (runner?.acceptsLocalWork()) {
       runner.notify();
       return;
     }
     const sentAt = Date.now();
-    const args = this.claimArgs(entity, this.canClaimHere() ? 'claim' : 'probe');
+    const args = this.claimArgs(entity, this.canClaimHere() ? mode : 'probe');
     const reply = (await runScript(this.command, 'claim', entity.claimKeys(), args)) as unknown[];
     await this.onClaimReply(entity, reply, sentAt, String(args[0]));
   }
@@ -471,6 +484,7 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
       entity.jobKeyPrefix,
       entity.config.maxStalledCount,
       mode,
+      entity.config.maxWorkersPerEntity,
     ];
   }
 
@@ -492,7 +506,13 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
   ): Promise<void> {
     const code = Number(reply[0]);
     if (code === CLAIMED) {
-      this.startRunner(entity, token, Number(reply[1]), sentAt);
+      this.startRunner(
+        entity,
+        entity.leaseKeyOf(Number(reply[3])),
+        token,
+        Number(reply[1]),
+        sentAt,
+      );
       await this.command.zadd(this.keys.indexKey(), sentAt + this.leaseTtlMs, entity.ref);
       return;
     }
@@ -524,8 +544,14 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
     return Number(reply[0]) === CLAIMED;
   }
 
-  private startRunner(entity: EntityHandle, token: string, fence: number, sentAt: number): void {
-    const runner = new EntityRunner(entity, token, fence, sentAt, this);
+  private startRunner(
+    entity: EntityHandle,
+    leaseKey: string,
+    token: string,
+    fence: number,
+    sentAt: number,
+  ): void {
+    const runner = new EntityRunner(entity, leaseKey, token, fence, sentAt, this);
     this.runners.set(entity.ref, runner);
     this.remoteOwners.delete(entity.ref);
     this.stats.claims += 1;
@@ -621,7 +647,9 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
 
   private async relinquish(runner: EntityRunner): Promise<void> {
     const hasWork = Number(
-      await runScript(this.command, 'relinquish', runner.entity.stateKeys(), [runner.token]),
+      await runScript(this.command, 'relinquish', runner.entity.stateKeys(runner.leaseKey), [
+        runner.token,
+      ]),
     );
     this.emit('entity:released', {
       entityType: runner.entity.type,
@@ -635,6 +663,51 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
 
   reportError(error: unknown, context: string): void {
     this.emit('error', error instanceof Error ? error : new Error(String(error)), context);
+  }
+
+  // ── entity operations ──────────────────────────────────────────────────────
+
+  /** Job counts of one entity's queue. */
+  async getBacklog(type: string, entityId: unknown): Promise<EntityBacklog> {
+    const entity = this.entity(type, entityId);
+    const states = ['wait', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
+    const [counts, paused] = await Promise.all([
+      entity.backend.getCounts([...states]),
+      entity.backend.hasQueueMetaField('paused'),
+    ]);
+    const [waiting, active, delayed, prioritized, failed, completed] = counts.map(Number);
+    return {
+      waiting: (waiting ?? 0) + (prioritized ?? 0),
+      active: active ?? 0,
+      delayed: delayed ?? 0,
+      failed: failed ?? 0,
+      completed: completed ?? 0,
+      paused,
+    };
+  }
+
+  /** Stops running an entity's jobs after the current one; new jobs are still accepted. */
+  async pauseEntity(type: string, entityId: unknown): Promise<void> {
+    const entity = this.entity(type, entityId);
+    await entity.backend.pause(true);
+    this.runners.get(entity.ref)?.notify();
+  }
+
+  /** Resumes a paused entity; its waiting jobs are picked up at once. */
+  async resumeEntity(type: string, entityId: unknown): Promise<void> {
+    const entity = this.entity(type, entityId);
+    await entity.backend.pause(false);
+    await this.routeAfterAdd(entity, 'claim-if-work');
+  }
+
+  /** Removes an entity's waiting (and, with `delayed`, delayed) jobs. Running jobs finish. */
+  async drainEntity(
+    type: string,
+    entityId: unknown,
+    opts: { delayed?: boolean } = {},
+  ): Promise<void> {
+    const entity = this.entity(type, entityId);
+    await entity.backend.drain(opts.delayed ?? false);
   }
 
   // ── introspection ──────────────────────────────────────────────────────────

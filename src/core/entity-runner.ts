@@ -43,8 +43,8 @@ export class EntityRunner {
   state: RunnerState = 'running';
   /** Local time until which the lease is surely valid (send time of the last renewal + TTL). */
   leaseValidUntil: number;
-  /** Id of the job being run, whose lock the heartbeat renews with the lease. */
-  currentJobId?: string;
+  /** Ids of the jobs being run, whose locks the heartbeat renews with the lease. */
+  readonly activeJobs = new Set<string>();
   jobsProcessed = 0;
   readonly since = Date.now();
 
@@ -55,9 +55,12 @@ export class EntityRunner {
   private released?: Promise<void>;
   private markReleased?: () => void;
   private done?: Promise<void>;
+  private readonly lanes = new Set<Promise<void>>();
 
   constructor(
     readonly entity: EntityHandle,
+    /** This runner's lease slot key (slot 0 unless maxWorkersPerEntity > 1). */
+    readonly leaseKey: string,
     readonly token: string,
     readonly fencingToken: number,
     leaseSentAt: number,
@@ -80,6 +83,14 @@ export class EntityRunner {
   notify(): void {
     this.signalled = true;
     this.wakeUp?.();
+    // With concurrency > 1, a lane that found the queue empty has ended: add one back.
+    if (
+      this.state === 'running' &&
+      this.lanes.size > 0 &&
+      this.lanes.size < this.entity.config.concurrency
+    ) {
+      this.startLane();
+    }
   }
 
   start(): void {
@@ -107,15 +118,16 @@ export class EntityRunner {
     let reason: 'released' | 'lost' | 'stopped' | 'error' = 'stopped';
     let error: unknown;
     try {
-      let job = await this.fetch();
+      let first = await this.fetch();
       for (;;) {
         if (this.state === 'lost') {
           reason = 'lost';
           break;
         }
         if (this.stopRequested) break;
-        if (job) {
-          job = await this.process(job);
+        if (first) {
+          await this.runLanes(first);
+          first = undefined;
           continue;
         }
         const outcome = await this.idle();
@@ -123,17 +135,34 @@ export class EntityRunner {
           reason = outcome;
           break;
         }
-        job = await this.fetch();
+        first = await this.fetch();
       }
     } catch (err) {
-      reason = 'error';
+      reason = this.state === 'lost' ? 'lost' : 'error';
       error = err;
+      this.stopRequested = true;
+      await Promise.allSettled([...this.lanes]);
     }
-    if (this.state !== 'lost' && this.state !== 'closed')
-      this.state = reason === 'released' ? 'closed' : this.state;
-    this.currentJobId = undefined;
+    this.activeJobs.clear();
     this.markReleased?.();
     this.host.runnerClosed(this, reason, error);
+  }
+
+  /** Runs `concurrency` lanes, each taking jobs until the queue is empty; waits for all. */
+  private async runLanes(first: Job): Promise<void> {
+    this.startLane(first);
+    for (let i = 1; i < this.entity.config.concurrency; i++) this.startLane();
+    while (this.lanes.size > 0) await Promise.all([...this.lanes]);
+  }
+
+  private startLane(first?: Job): void {
+    const lane: Promise<void> = this.lane(first).finally(() => this.lanes.delete(lane));
+    this.lanes.add(lane);
+  }
+
+  private async lane(first?: Job): Promise<void> {
+    let job = first ?? (await this.fetch());
+    while (job && !this.stopRequested && this.state === 'running') job = await this.process(job);
   }
 
   private toJob(raw: NextJobData): Job | undefined {
@@ -151,11 +180,11 @@ export class EntityRunner {
 
   /** Runs a job with its in-place retries; returns the next job BullMQ handed back, if any. */
   private async process(job: Job): Promise<Job | undefined> {
-    this.currentJobId = job.id;
+    this.activeJobs.add(job.id!);
     this.lastActivity = Date.now();
     const config = this.entity.config;
     if (job.deferredFailure) return this.fail(job, new Error(job.deferredFailure));
-    if (!(await this.leaseStillValid())) return undefined;
+    if (!(await this.leaseStillValid())) return undefined; // the next holder recovers it
 
     let attempt = job.attemptsMade + 1;
     for (;;) {
@@ -237,7 +266,7 @@ export class EntityRunner {
   }
 
   private finishedJob(job: Job, status: 'completed' | 'failed', value: unknown): void {
-    this.currentJobId = undefined;
+    this.activeJobs.delete(job.id!);
     this.lastActivity = Date.now();
     this.host.jobFinished(this, job, status, value);
   }
@@ -261,7 +290,7 @@ export class EntityRunner {
   }
 
   private async idle(): Promise<'work' | 'released' | 'lost' | 'stopped'> {
-    const reply = (await runScript(this.host.command, 'idle', this.entity.idleKeys(), [
+    const reply = (await runScript(this.host.command, 'idle', this.entity.idleKeys(this.leaseKey), [
       this.token,
       Date.now(),
     ])) as number[];
@@ -295,7 +324,9 @@ export class EntityRunner {
     this.released = new Promise((resolve) => (this.markReleased = resolve));
     try {
       const result = Number(
-        await runScript(this.host.command, 'release', this.entity.stateKeys(), [this.token]),
+        await runScript(this.host.command, 'release', this.entity.stateKeys(this.leaseKey), [
+          this.token,
+        ]),
       );
       if (result === 1) {
         this.state = 'closed';

@@ -7,8 +7,10 @@ import type { ResolvedEntityType } from './options';
 export class EntityHandle {
   /** Stable identity, also the member stored in spawn, wake and index sets. */
   readonly ref: string;
+  /** Lease of slot 0; slot n (maxWorkersPerEntity > 1) is `${leaseKey}:${n}`. */
   readonly leaseKey: string;
   readonly fenceKey: string;
+  readonly slotsKey: string;
   readonly jobKeyPrefix: string;
   readonly queue: EntityQueue;
 
@@ -23,6 +25,7 @@ export class EntityHandle {
     this.ref = EntityHandle.ref(config.type, id);
     this.leaseKey = keys.leaseKey(queueName);
     this.fenceKey = keys.fenceKey(queueName);
+    this.slotsKey = keys.slotsKey(queueName);
     this.jobKeyPrefix = keys.jobKeyPrefix(queueName);
     this.queue = new EntityQueue(queueName, root.forQueue(queueName), {
       prefix: keys.prefix,
@@ -72,18 +75,23 @@ export class EntityHandle {
       k.meta,
       k.events,
       k.marker,
+      this.slotsKey,
     ];
   }
 
-  /** Keys of the release and inspect scripts: lease, wait, active, prioritized, delayed, meta. */
-  stateKeys(): string[] {
-    const k = this.queue.keys;
-    return [this.leaseKey, k.wait, k.active, k.prioritized, k.delayed, k.meta];
+  leaseKeyOf(slot: number): string {
+    return slot === 0 ? this.leaseKey : `${this.leaseKey}:${slot}`;
   }
 
-  idleKeys(): string[] {
+  /** Keys of the release, relinquish and inspect scripts: lease, wait, active, prioritized, delayed, meta. */
+  stateKeys(leaseKey = this.leaseKey): string[] {
     const k = this.queue.keys;
-    return [this.leaseKey, k.wait, k.prioritized, k.delayed, k.meta];
+    return [leaseKey, k.wait, k.active, k.prioritized, k.delayed, k.meta];
+  }
+
+  idleKeys(leaseKey: string): string[] {
+    const k = this.queue.keys;
+    return [leaseKey, k.wait, k.prioritized, k.delayed, k.meta];
   }
 
   jobKey(jobId: string): string {

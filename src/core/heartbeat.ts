@@ -76,21 +76,31 @@ export class Heartbeat {
     const command = this.engine.command;
     const groups = command instanceof Cluster ? groupBySlot(runners) : chunk(runners, BATCH);
     const ttl = this.engine.leaseTtlMs;
-    const out = new Map<EntityRunner, boolean>();
+    const lost = new Set<EntityRunner>();
     await Promise.all(
       groups.map(async (group) => {
         const keys: string[] = [];
         const args: (string | number)[] = [ttl];
+        const owners: EntityRunner[] = [];
         for (const r of group) {
-          const jobId = r.currentJobId;
-          keys.push(r.entity.leaseKey, jobId ? r.entity.lockKey(jobId) : r.entity.leaseKey);
-          args.push(r.token);
+          // One (lease, lock) pair per running job; (lease, lease) when the runner is idle.
+          const locks =
+            r.activeJobs.size > 0
+              ? [...r.activeJobs].map((id) => r.entity.lockKey(id))
+              : [r.leaseKey];
+          for (const lock of locks) {
+            keys.push(r.leaseKey, lock);
+            args.push(r.token);
+            owners.push(r);
+          }
         }
         const reply = (await runScript(command, 'extendLeases', keys, args)) as number[];
-        group.forEach((r, i) => out.set(r, reply[i] === 1));
+        owners.forEach((r, i) => {
+          if (reply[i] !== 1) lost.add(r);
+        });
       }),
     );
-    return runners.map((r) => out.get(r) === true);
+    return runners.map((r) => !lost.has(r));
   }
 }
 

@@ -46,15 +46,15 @@ export class Sweeper {
       if (engine.runnerFor(ref)) continue; // ours: the heartbeat keeps it fresh
       const entity = engine.entityFromRef(ref);
       if (!entity) continue;
-      const [pttl, work] = (await runScript(
-        command,
-        'inspect',
-        entity.stateKeys(),
-        [],
-      )) as number[];
-      if (pttl > 0) {
+      const slots = entity.config.maxWorkersPerEntity;
+      const [pttl, work, orphan] = (await runScript(command, 'inspect', entity.stateKeys(), [
+        entity.jobKeyPrefix,
+        slots,
+      ])) as number[];
+      if (pttl > 0 && orphan !== 1) {
         await command.zadd(indexKey, 'XX', now + pttl, ref);
       } else if (work === 1) {
+        // No live holder (or a dead one's job is stranded beside live ones): take it over.
         await command.zadd(indexKey, 'XX', now + engine.leaseTtlMs, ref);
         if (engine.canClaimHere()) await engine.claimIfWork(entity);
         else await command.zadd(engine.keys.spawnKey(), 'NX', now, ref);

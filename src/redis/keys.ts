@@ -7,6 +7,7 @@ import { encodeKeySegment } from '../core/entity-id';
  * - `P:Q:*`              the entity's BullMQ queue (wait, active, jobs, ...), inspectable with BullMQ;
  * - `P:Q:__aq:lease`     the entity's lease (hash: owner token, pod, idle flag), with a TTL;
  * - `P:Q:__aq:fence`     the entity's fencing counter, incremented on every lease acquisition;
+ * - `P:Q:__aq:slots`     token of each lease slot's last holder;
  * - `P:{__aq}:*`         pod-wide signals: spawn requests, per-pod wake-ups, the pod registry and
  *                        the entity index read by the safety sweep.
  * `Q` is always wrapped in `{...}`, so one entity's keys share a Redis Cluster hash slot.
@@ -33,6 +34,11 @@ export class KeyBuilder {
 
   fenceKey(queueName: string): string {
     return `${this.prefix}:${queueName}:__aq:fence`;
+  }
+
+  /** Hash of lease slot -> token of its last holder: tells a new holder whose jobs to recover. */
+  slotsKey(queueName: string): string {
+    return `${this.prefix}:${queueName}:__aq:slots`;
   }
 
   /** Prefix of a job's keys in a queue, as BullMQ's `queue.toKey('')`. */

@@ -5,7 +5,7 @@ import { LIBRARY_VERSION } from '../version';
 
 /** The Lua scripts of the engine (files in ./lua, named `<name>-<numKeys>.lua` when fixed). */
 export const SCRIPT_FILES = {
-  claim: 'claim-9.lua',
+  claim: 'claim-10.lua',
   idle: 'idle-5.lua',
   release: 'release-6.lua',
   extendLeases: 'extendLeases.lua',
