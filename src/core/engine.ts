@@ -686,6 +686,27 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
     };
   }
 
+  /**
+   * Entities the cluster knows of (held, or with work waiting for a holder), with the pod holding
+   * each (`null` when none does right now). Reads the sweep index: cost grows with its size.
+   */
+  async listEntities(
+    limit = 10_000,
+  ): Promise<{ entityType: string; entityId: string; pod: string | null }[]> {
+    const refs = await this.command.zrange(this.keys.indexKey(), 0, limit - 1);
+    const known = refs
+      .map((ref) => this.entityFromRef(ref))
+      .filter((e): e is EntityHandle => e !== undefined);
+    const pipeline = this.command.pipeline();
+    for (const e of known) pipeline.hget(e.leaseKey, 'p');
+    const owners = (await pipeline.exec()) ?? [];
+    return known.map((e, i) => ({
+      entityType: e.type,
+      entityId: e.id,
+      pod: (owners[i]?.[1] as string | null | undefined) ?? null,
+    }));
+  }
+
   /** Stops running an entity's jobs after the current one; new jobs are still accepted. */
   async pauseEntity(type: string, entityId: unknown): Promise<void> {
     const entity = this.entity(type, entityId);
