@@ -100,6 +100,8 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
   private readonly runners = new Map<string, EntityRunner>();
   /** Entities known to be held by a live pod elsewhere, until the given time. */
   private readonly remoteOwners = new Map<string, number>();
+  /** Leases being handed back; stop() waits for them before closing the connections. */
+  private readonly handingBack = new Set<Promise<void>>();
   private readonly stats = {
     claims: 0,
     releases: 0,
@@ -209,6 +211,7 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
     this.sweeper?.stop();
     await this.dispatcher?.stop();
     await Promise.all([...this.runners.values()].map((r) => r.stop()));
+    await Promise.all([...this.handingBack]);
     await this.heartbeat?.stop();
     try {
       await this.registry?.leave(this.command);
@@ -640,9 +643,10 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
     if (reason === 'error')
       this.reportError(error, `running ${runner.entity.type} ${runner.entity.id}`);
     // Stopped or crashed with the lease still ours: hand it back so another pod takes over now.
-    void this.relinquish(runner).catch((err: unknown) =>
-      this.reportError(err, 'releasing a lease'),
-    );
+    const handBack = this.relinquish(runner)
+      .catch((err: unknown) => this.reportError(err, 'releasing a lease'))
+      .finally(() => this.handingBack.delete(handBack));
+    this.handingBack.add(handBack);
   }
 
   private async relinquish(runner: EntityRunner): Promise<void> {
