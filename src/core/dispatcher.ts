@@ -4,6 +4,8 @@ import type { Connections } from './connections';
 /** Seconds a blocking wait lasts before the loop re-checks its state (and fair share). */
 const BLOCK_SECONDS = 1;
 const DRAIN = 200;
+/** Spawn requests a pod takes per wake-up, beyond the one it popped. */
+const SPAWN_BATCH = 63;
 
 /**
  * The pod's single blocking reader. It waits on two sorted sets at once (same hash slot):
@@ -45,7 +47,7 @@ export class Dispatcher {
           this.wake(ref);
           await this.drainWakes(wakeKey);
         } else {
-          await this.spawn(ref);
+          await this.spawn([ref]);
         }
       } catch (err) {
         if (this.stopping) break;
@@ -65,15 +67,27 @@ export class Dispatcher {
     for (let i = 0; i < more.length; i += 2) this.wake(more[i]);
   }
 
-  private async spawn(ref: string): Promise<void> {
-    const entity = this.engine.entityFromRef(ref);
-    if (!entity) {
-      this.engine.reportError(
-        new Error(`Spawn request for an entity this pod can't run: ${ref}`),
-        'spawn',
-      );
-      return;
+  /**
+   * Claims entities offered in the spawn set: the popped one and, while this pod is within its
+   * fair share, up to SPAWN_BATCH more at once, claimed concurrently (one round trip for all).
+   */
+  private async spawn(refs: string[]): Promise<void> {
+    if (this.engine.canClaimHere()) {
+      const more = await this.engine.command.zpopmin(this.engine.keys.spawnKey(), SPAWN_BATCH);
+      for (let i = 0; i < more.length; i += 2) refs.push(more[i]);
     }
-    await this.engine.claimIfWork(entity);
+    await Promise.all(
+      refs.map(async (ref) => {
+        const entity = this.engine.entityFromRef(ref);
+        if (!entity) {
+          this.engine.reportError(
+            new Error(`Spawn request for an entity this pod can't run: ${ref}`),
+            'spawn',
+          );
+          return;
+        }
+        await this.engine.claimIfWork(entity);
+      }),
+    );
   }
 }

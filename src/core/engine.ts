@@ -78,6 +78,7 @@ export interface EngineStats {
   jobsFailed: number;
 }
 
+const BULK_CHUNK = 500;
 const JOB_ID = /^[A-Za-z0-9_.~-]{1,256}$/;
 const CLAIMED = 1;
 const HELD = 0;
@@ -274,21 +275,29 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
     const prepared = items.map((i) =>
       this.prepare(i.type, i.entityId, i.name, i.data, i.opts ?? {}),
     );
-    // One entity's jobs go in sequence (order); different entities in parallel.
-    const chains = new Map<string, Promise<unknown>>();
-    const ids = prepared.map((entity, i) => {
-      const item = items[i];
-      const previous = chains.get(entity.ref) ?? Promise.resolve();
-      const next = previous.then(() =>
-        this.withTimeout(entity, this.add(entity, item.name, item.data, item.opts ?? {})),
-      );
-      chains.set(
-        entity.ref,
-        next.catch(() => undefined),
-      );
-      return next;
+    // One entity's jobs go in order, in pipelines of up to BULK_CHUNK; entities in parallel.
+    const byEntity = new Map<string, { entity: EntityHandle; slots: number[] }>();
+    prepared.forEach((entity, i) => {
+      const group = byEntity.get(entity.ref) ?? { entity, slots: [] };
+      group.slots.push(i);
+      byEntity.set(entity.ref, group);
     });
-    return Promise.all(ids);
+    const ids: string[] = new Array<string>(items.length);
+    await Promise.all(
+      [...byEntity.values()].map(async ({ entity, slots }) => {
+        for (let start = 0; start < slots.length; start += BULK_CHUNK) {
+          const chunk = slots.slice(start, start + BULK_CHUNK);
+          const jobs = chunk.map((i) => ({
+            name: items[i].name,
+            data: items[i].data,
+            opts: items[i].opts ?? {},
+          }));
+          const chunkIds = await this.withTimeout(entity, this.addMany(entity, jobs));
+          chunk.forEach((slot, j) => (ids[slot] = chunkIds[j]));
+        }
+      }),
+    );
+    return ids;
   }
 
   private prepare(
@@ -393,39 +402,39 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
     return { json: job.asJSON(), id: job.id };
   }
 
-  /**
-   * The enqueue path.
-   * - Hot: this pod runs the entity. Add the job (one round trip) and hand it over in memory.
-   * - Otherwise: add the job and run the claim script in one pipeline (one round trip, in that
-   *   order on the entity's slot): the entity is claimed here if free, its idle owner is woken,
-   *   or it is offered to the processing pods through the spawn set.
-   */
+  /** One job enqueue once checked: name, payload and options. */
   private async add(
     entity: EntityHandle,
     name: string,
     data: unknown,
     opts: EnqueueOptions,
   ): Promise<string> {
-    const { json, id } = this.jobJson(entity, name, data, opts);
-    const runner = this.runners.get(entity.ref);
-    if (runner?.acceptsLocalWork()) {
-      const jobId = String(await entity.backend.addJob(json, id as string));
-      if (runner.acceptsLocalWork()) {
-        runner.notify();
-        return jobId;
-      }
-      // The runner started releasing while the job was on its way: see how that ended.
-      await runner.settled();
-      await this.routeAfterAdd(entity);
-      return jobId;
-    }
+    const [id] = await this.addMany(entity, [{ name, data, opts }]);
+    return id;
+  }
+
+  /**
+   * The enqueue path, for one or more jobs of one entity (kept in order).
+   * - Hot: this pod runs the entity. Add the jobs (one round trip) and hand them over in memory.
+   * - Otherwise: add the jobs and run the claim script in one pipeline (one round trip, in that
+   *   order on the entity's slot): the entity is claimed here if free, its idle owner is woken,
+   *   or it is offered to the processing pods through the spawn set.
+   */
+  private async addMany(
+    entity: EntityHandle,
+    jobs: ReadonlyArray<{ name: string; data: unknown; opts: EnqueueOptions }>,
+  ): Promise<string[]> {
     const command = this.command;
+    const runner = this.runners.get(entity.ref);
+    const local = runner?.acceptsLocalWork() === true;
     const sentAt = Date.now();
-    const knownHeld = (this.remoteOwners.get(entity.ref) ?? 0) > Date.now();
-    const indexScore = Date.now() + this.leaseTtlMs;
+    const index = !local && (this.remoteOwners.get(entity.ref) ?? 0) <= sentAt;
     const isCluster = command instanceof Cluster;
     const pipeline = command.pipeline();
-    if (!knownHeld && !isCluster) pipeline.zadd(this.keys.indexKey(), indexScore, entity.ref);
+    // The index entry is written first: see the sweep's removal rule in docs/DESIGN.md.
+    if (index && !isCluster)
+      pipeline.zadd(this.keys.indexKey(), sentAt + this.leaseTtlMs, entity.ref);
+    const firstAdd = pipeline.length;
     // BullMQ queues its add-job script on the pipeline synchronously, through `runCommand`.
     const bullPipeline = Object.assign(pipeline, {
       runCommand(commandName: string, args: unknown[]) {
@@ -433,32 +442,46 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
         return pipeline;
       },
     });
-    const queued = (entity.backend as RedisQueueBackend).addJobToTransaction(
-      bullPipeline as never,
-      json,
-      id as string,
-    );
-    const claimArgs = this.claimArgs(entity, this.canClaimHere() ? 'claim' : 'probe');
-    void runScript(pipeline, 'claim', entity.claimKeys(), claimArgs);
+    const backend = entity.backend as RedisQueueBackend;
+    const queued = jobs.map((job) => {
+      const { json, id } = this.jobJson(entity, job.name, job.data, job.opts);
+      return backend.addJobToTransaction(bullPipeline as never, json, id as string);
+    });
+    let claimArgs: (string | number)[] | undefined;
+    if (!local) {
+      claimArgs = this.claimArgs(entity, this.canClaimHere() ? 'claim' : 'probe');
+      void runScript(pipeline, 'claim', entity.claimKeys(), claimArgs);
+    }
     const [, , results] = await Promise.all([
-      queued,
-      !knownHeld && isCluster
-        ? command.zadd(this.keys.indexKey(), indexScore, entity.ref)
+      Promise.all(queued),
+      index && isCluster
+        ? command.zadd(this.keys.indexKey(), sentAt + this.leaseTtlMs, entity.ref)
         : undefined,
       pipeline.exec(),
     ]);
     const replies = results ?? [];
     for (const [err] of replies) if (err) throw err;
-    const jobIdRaw = replies[replies.length - 2][1];
-    if (typeof jobIdRaw === 'number' && jobIdRaw < 0)
-      throw new AtomicQueuesError('ENQUEUE_FAILED', `BullMQ refused the job (code ${jobIdRaw})`);
-    await this.onClaimReply(
-      entity,
-      replies[replies.length - 1][1] as unknown[],
-      sentAt,
-      String(claimArgs[0]),
-    );
-    return String(jobIdRaw);
+    const ids = replies.slice(firstAdd, firstAdd + jobs.length).map(([, raw]) => {
+      if (typeof raw === 'number' && raw < 0) {
+        throw new AtomicQueuesError('ENQUEUE_FAILED', `BullMQ refused the job (code ${raw})`);
+      }
+      return String(raw);
+    });
+    if (claimArgs) {
+      await this.onClaimReply(
+        entity,
+        replies[replies.length - 1][1] as unknown[],
+        sentAt,
+        String(claimArgs[0]),
+      );
+    } else if (runner?.acceptsLocalWork()) {
+      runner.notify();
+    } else if (runner) {
+      // The runner started releasing while the jobs were on their way: see how that ended.
+      await runner.settled();
+      await this.routeAfterAdd(entity);
+    }
+    return ids;
   }
 
   /** After a local runner released an entity while a job was being added: make sure someone runs it. */

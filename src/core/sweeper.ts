@@ -40,27 +40,32 @@ export class Sweeper {
     const indexKey = engine.keys.indexKey();
     const now = Date.now();
     const due = await command.zrangebyscore(indexKey, '-inf', now, 'WITHSCORES', 'LIMIT', 0, PAGE);
-    for (let i = 0; i < due.length; i += 2) {
-      const ref = due[i];
-      const score = due[i + 1];
-      if (engine.runnerFor(ref)) continue; // ours: the heartbeat keeps it fresh
-      const entity = engine.entityFromRef(ref);
-      if (!entity) continue;
-      const slots = entity.config.maxWorkersPerEntity;
-      const [pttl, work, orphan] = (await runScript(command, 'inspect', entity.stateKeys(), [
-        entity.jobKeyPrefix,
-        slots,
-      ])) as number[];
-      if (pttl > 0 && orphan !== 1) {
-        await command.zadd(indexKey, 'XX', now + pttl, ref);
-      } else if (work === 1) {
-        // No live holder (or a dead one's job is stranded beside live ones): take it over.
-        await command.zadd(indexKey, 'XX', now + engine.leaseTtlMs, ref);
-        if (engine.canClaimHere()) await engine.claimIfWork(entity);
-        else await command.zadd(engine.keys.spawnKey(), 'NX', now, ref);
-      } else {
-        await runScript(command, 'unindex', [indexKey], [ref, score]);
-      }
+    const checks: Promise<void>[] = [];
+    for (let i = 0; i < due.length; i += 2) checks.push(this.check(due[i], due[i + 1], now));
+    await Promise.all(checks);
+  }
+
+  /** Acts on one due index entry (`score` as read, for the conditional removal). */
+  private async check(ref: string, score: string, now: number): Promise<void> {
+    const engine = this.engine;
+    const command = engine.command;
+    const indexKey = engine.keys.indexKey();
+    if (engine.runnerFor(ref)) return; // ours: the heartbeat keeps it fresh
+    const entity = engine.entityFromRef(ref);
+    if (!entity) return;
+    const [pttl, work, orphan] = (await runScript(command, 'inspect', entity.stateKeys(), [
+      entity.jobKeyPrefix,
+      entity.config.maxWorkersPerEntity,
+    ])) as number[];
+    if (pttl > 0 && orphan !== 1) {
+      await command.zadd(indexKey, 'XX', now + pttl, ref);
+    } else if (work === 1) {
+      // No live holder (or a dead one's job is stranded beside live ones): take it over.
+      await command.zadd(indexKey, 'XX', now + engine.leaseTtlMs, ref);
+      if (engine.canClaimHere()) await engine.claimIfWork(entity);
+      else await command.zadd(engine.keys.spawnKey(), 'NX', now, ref);
+    } else {
+      await runScript(command, 'unindex', [indexKey], [ref, score]);
     }
   }
 }
