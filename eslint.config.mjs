@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'build/', 'node_modules/', 'coverage/', '.tmp/', 'scripts/*.js'],
+    ignores: ['dist/', 'build/', 'node_modules/', 'coverage/', '.tmp/', 'scripts/*.js', 'docs/'],
   },
   eslint.configs.recommended,
   {

@@ -1,0 +1,39 @@
+import { AtomicQueuesModule } from 'atomic-queues';
+
+export const queues = AtomicQueuesModule.forRoot({
+  // ── Redis connection: options, a URL, or your own ioredis Redis / Cluster ──
+  redis: {
+    host: 'redis',
+    port: 6379,
+    password: 'secret', // optional; never logged
+  },
+
+  // ── Global settings ──
+  keyPrefix: 'myapp', // Redis key namespace (default: 'aq')
+  enableCronManager: true, // the safety sweep that takes over a dead pod's entities (default: true)
+  cronInterval: 1000, // ms between sweeps (default: 1000)
+  processing: true, // false: a producer-only pod (enqueues, runs nothing)
+  enqueueTimeoutMs: 5000, // an enqueue Redis does not confirm in time rejects
+  maxPayloadBytes: 512 * 1024, // larger payloads are refused at enqueue
+
+  // ── Worker defaults ──
+  workerDefaults: {
+    concurrency: 1, // jobs of one entity at once on a pod; above 1 gives up order
+    heartbeatTTL: 3, // lease TTL in seconds; a dead pod's entities move within about this long
+  },
+
+  // ── Per entity type (optional) ──
+  entities: {
+    account: {
+      queueName: (id) => `account-${id}-queue`,
+      workerName: (id) => `account-${id}-worker`,
+      maxWorkersPerEntity: 1, // pods that may run one entity at once; above 1 gives up exclusion
+      idleTimeoutSeconds: 15, // an idle entity's lease is released after this long
+      defaultEntityId: 'accountId', // id property for commands without @QueueEntityId
+      attempts: 3, // runs before a job is failed; retries keep the entity's order
+      backoff: { type: 'exponential', delay: 100 },
+      onFailure: 'continue', // or 'pause' the entity after a job's last failed attempt
+      workerConfig: { concurrency: 1 },
+    },
+  },
+});
