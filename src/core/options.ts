@@ -175,7 +175,8 @@ function checkRedis(redis: unknown): void {
       /^rediss?:\/\//.test(redis),
       'redis',
       'a redis:// or rediss:// URL, connection options or an ioredis client',
-      redis,
+      // Never echo credentials: mask anything between `//` and `@`.
+      redis.replace(/\/\/[^@/]*@/, '//***@'),
     );
     return;
   }
