@@ -1,0 +1,15 @@
+import type { FactoryProvider } from '@nestjs/common';
+import { AtomicEngine } from '../core/engine';
+import { ATOMIC_QUEUES_OPTIONS } from './atomic-queues.module-definition';
+import type { AtomicQueuesModuleOptions } from './interfaces/atomic-queues-module-options.interface';
+
+/**
+ * The engine, injectable as `AtomicEngine`. Constructing it validates the options, so a bad
+ * option stops the application while it is being created, with the InvalidOptionsError message
+ * (option, expected value, received value). It connects to Redis only at bootstrap.
+ */
+export const atomicEngineProvider: FactoryProvider<AtomicEngine> = {
+  provide: AtomicEngine,
+  useFactory: (options: AtomicQueuesModuleOptions) => new AtomicEngine(options),
+  inject: [ATOMIC_QUEUES_OPTIONS],
+};

@@ -1,0 +1,48 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { AtomicEngine } from '../core/engine';
+import { atomicEngineProvider } from './atomic-engine.provider';
+import { AtomicQueuesConfigurableModule } from './atomic-queues.module-definition';
+import { AtomicQueuesOrchestrator } from './atomic-queues.orchestrator';
+import { CqrsBridge } from './cqrs/cqrs.bridge';
+import { ProcessorExplorer } from './discovery/processor.explorer';
+import { QueueBus } from './queue-bus.service';
+import { RouteRegistry } from './registry/route.registry';
+import { JobRouter } from './routing/job.router';
+import { ProcessorDiscoveryService } from './services/processor-discovery.service';
+import { QueueEventsManagerService } from './services/queue-events-manager.service';
+import { SpawnQueueService } from './services/spawn-queue.service';
+import { WorkerManagerService } from './services/worker-manager.service';
+
+const services = [
+  QueueBus,
+  WorkerManagerService,
+  SpawnQueueService,
+  QueueEventsManagerService,
+  ProcessorDiscoveryService,
+];
+
+/**
+ * Per-entity sequential processing for the application, on the framework-free AtomicEngine.
+ *
+ * ```ts
+ * AtomicQueuesModule.forRoot({ redis: { host: 'localhost', port: 6379 }, keyPrefix: 'myapp' })
+ * AtomicQueuesModule.forRootAsync({ inject: [ConfigService], useFactory: (c) => ({ redis: c.get('REDIS_URL') }) })
+ * ```
+ * Global by default (`isGlobal: false` to scope it). Exports QueueBus, the services and the
+ * engine itself (`AtomicEngine`).
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    atomicEngineProvider,
+    RouteRegistry,
+    ProcessorExplorer,
+    CqrsBridge,
+    JobRouter,
+    AtomicQueuesOrchestrator,
+    ...services,
+  ],
+  exports: [AtomicEngine, ...services],
+})
+export class AtomicQueuesModule extends AtomicQueuesConfigurableModule {}

@@ -1,0 +1,93 @@
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { AtomicEngine } from '../core/engine';
+import type { EntityTypeOptions } from '../core/options';
+import { InvalidOptionsError } from '../errors';
+import { LOGGER_CONTEXT } from './atomic-queues.constants';
+import { CqrsBridge } from './cqrs/cqrs.bridge';
+import { ProcessorExplorer } from './discovery/processor.explorer';
+import type { WorkerProcessorOptions } from './interfaces/worker-processor-options.interface';
+import { RouteRegistry } from './registry/route.registry';
+import { JobRouter } from './routing/job.router';
+
+/**
+ * Owns the engine's lifecycle inside the application:
+ * - bootstrap: discover processors and CQRS routes, declare their entity types, give every type
+ *   the router as its handler, start the engine (connect, heartbeat, take work);
+ * - shutdown (`app.close()`, or SIGTERM with `enableShutdownHooks()`): stop the engine
+ *   gracefully, so each entity's running job finishes, leases are released and connections
+ *   close. It starts at `onModuleDestroy`, before the `beforeApplicationShutdown` /
+ *   `onApplicationShutdown` hooks in which libraries usually close the resources jobs use.
+ * Engine errors from background loops are logged with their context.
+ */
+@Injectable()
+export class AtomicQueuesOrchestrator
+  implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown
+{
+  private readonly logger = new Logger(LOGGER_CONTEXT);
+  private stopping?: Promise<void>;
+  private readonly logError = (error: Error, context: string): void =>
+    this.logger.error(`${context}: ${error.message}`, error.stack);
+
+  constructor(
+    private readonly engine: AtomicEngine,
+    private readonly explorer: ProcessorExplorer,
+    private readonly routes: RouteRegistry,
+    private readonly router: JobRouter,
+    private readonly cqrs: CqrsBridge,
+  ) {
+    engine.on('error', this.logError);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.explorer.explore();
+    const cqrsRoutes = this.routes.cqrsRoutes();
+    if (cqrsRoutes.length > 0) await this.cqrs.connect(cqrsRoutes[0].handlerName);
+    for (const processor of this.routes.processors()) {
+      try {
+        this.engine.registerEntityType(processor.entityType, typeOptions(processor.options));
+      } catch (err) {
+        if (!(err instanceof InvalidOptionsError)) throw err;
+        throw new InvalidOptionsError(
+          `@WorkerProcessor(${processor.processorName}).${err.option.replace(/^entities\.[^.]+\./, '')}`,
+          err.expected,
+          err.received,
+        );
+      }
+    }
+    for (const route of cqrsRoutes) {
+      if (route.entityType !== undefined && !this.engine.entityType(route.entityType))
+        this.engine.registerEntityType(route.entityType);
+    }
+    for (const type of this.engine.entityTypes())
+      this.engine.registerHandler(type, (job, context) => this.router.dispatch(type, job, context));
+    await this.engine.start();
+    this.logger.log(
+      `Pod ${this.engine.podId} started; entity types: ${this.engine.entityTypes().join(', ') || '(none)'}`,
+    );
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.stop();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.stop();
+  }
+
+  private stop(): Promise<void> {
+    this.stopping ??= this.engine.stop().finally(() => this.engine.off('error', this.logError));
+    return this.stopping;
+  }
+}
+
+/** A processor's options minus `entityType` and unset keys (which would hide `entities` config). */
+function typeOptions(options: WorkerProcessorOptions): EntityTypeOptions {
+  const { entityType: _entityType, ...rest } = options;
+  return Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined));
+}

@@ -1,0 +1,12 @@
+import type { AtomicQueuesOptions } from '../../core/options';
+
+/**
+ * Options of `AtomicQueuesModule.forRoot()` / `forRootAsync()`: the engine's options, unchanged
+ * (see AtomicQueuesOptions). Only `redis` is required.
+ */
+export type AtomicQueuesModuleOptions = AtomicQueuesOptions;
+
+/** What `forRootAsync({ useClass })` / `{ useExisting }` expects of its options class. */
+export interface AtomicQueuesOptionsFactory {
+  createAtomicQueuesOptions(): AtomicQueuesModuleOptions | Promise<AtomicQueuesModuleOptions>;
+}

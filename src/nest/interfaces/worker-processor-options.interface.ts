@@ -1,0 +1,7 @@
+import type { EntityTypeOptions } from '../../core/options';
+
+/** Options of `@WorkerProcessor`: the entity type it processes, and that type's settings. */
+export interface WorkerProcessorOptions extends EntityTypeOptions {
+  /** The entity type whose jobs this processor handles. */
+  entityType: string;
+}

@@ -1,0 +1,126 @@
+/**
+ * QueueBus.enqueueAndWait / execute resolve with the handler's return value and reject with its
+ * error's name and message; enqueue resolves with the job id; enqueueBulk keeps per-entity order.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CommandHandler, CqrsModule, type ICommandHandler } from '@nestjs/cqrs';
+import {
+  JobFailedError,
+  JobTimeoutError,
+  QueueBus,
+  QueueEntity,
+  QueueEntityId,
+  QueueEventsManagerService,
+} from '../../src';
+import { waitFor } from '../helpers/wait-for';
+import { gate, startApp, type TestApp } from './nest-testing';
+
+class InsufficientFundsError extends Error {
+  constructor(accountId: string, balance: number) {
+    super(`Account ${accountId} has only ${balance}`);
+    this.name = 'InsufficientFundsError';
+  }
+}
+
+@QueueEntity('wallet')
+class SpendCommand {
+  constructor(
+    @QueueEntityId() public readonly walletId: string,
+    public readonly amount: number,
+    public readonly hold = false,
+  ) {}
+}
+
+const balances = new Map<string, number>();
+const spent: { walletId: string; amount: number }[] = [];
+let held = gate();
+
+@CommandHandler(SpendCommand)
+class SpendHandler implements ICommandHandler<SpendCommand> {
+  async execute({ walletId, amount, hold }: SpendCommand) {
+    if (hold) await held.promise;
+    const balance = balances.get(walletId) ?? 100;
+    if (balance < amount) throw new InsufficientFundsError(walletId, balance);
+    balances.set(walletId, balance - amount);
+    spent.push({ walletId, amount });
+    return { walletId, balance: balance - amount };
+  }
+}
+
+describe('QueueBus results', () => {
+  let t: TestApp;
+  let bus: QueueBus;
+
+  before(async () => {
+    t = await startApp('enqueue-and-wait', {
+      imports: [CqrsModule.forRoot()],
+      providers: [SpendHandler],
+    });
+    bus = t.get(QueueBus);
+  });
+  after(() => t.close());
+
+  it('enqueueAndWait resolves with the handler result', async () => {
+    assert.deepEqual(await bus.enqueueAndWait(new SpendCommand('w1', 30), { timeoutMs: 5000 }), {
+      walletId: 'w1',
+      balance: 70,
+    });
+  });
+
+  it('execute is the same call', async () => {
+    assert.deepEqual(await bus.execute(new SpendCommand('w1', 20), { timeoutMs: 5000 }), {
+      walletId: 'w1',
+      balance: 50,
+    });
+  });
+
+  it("rejects with the handler error's name and message", async () => {
+    await assert.rejects(
+      bus.enqueueAndWait(new SpendCommand('w1', 500), { timeoutMs: 5000 }),
+      (err: unknown) =>
+        err instanceof JobFailedError &&
+        err.name === 'InsufficientFundsError' &&
+        err.handlerErrorName === 'InsufficientFundsError' &&
+        err.message === 'Account w1 has only 50',
+    );
+  });
+
+  it('rejects with JobTimeoutError when no result comes in time', async () => {
+    held = gate();
+    await assert.rejects(
+      bus.enqueueAndWait(new SpendCommand('w2', 1, true), { timeoutMs: 200 }),
+      JobTimeoutError,
+    );
+    held.open();
+    await waitFor(() => spent.some((s) => s.walletId === 'w2'), {
+      message: 'the held job still runs after the caller stopped waiting',
+    });
+  });
+
+  it('enqueue resolves with the job id once stored; the job then runs', async () => {
+    const events = t.get(QueueEventsManagerService);
+    const completed: string[] = [];
+    const off = events.on('job:completed', (e) => completed.push(e.jobId));
+    const jobId = await bus.enqueue(new SpendCommand('w3', 1), { jobId: 'spend-w3-1' });
+    assert.equal(jobId, 'spend-w3-1');
+    await waitFor(() => completed.includes(jobId), { message: 'the job completed' });
+    off();
+  });
+
+  it('enqueueBulk returns ids in order and keeps each entity in order', async () => {
+    const commands = [1, 2, 3, 4, 5, 6].map((n) => new SpendCommand(n % 2 ? 'b1' : 'b2', n));
+    const ids = await bus.enqueueBulk([
+      ...commands.slice(0, 5),
+      { command: commands[5], opts: { jobId: 'bulk-last' } },
+    ]);
+    assert.equal(ids.length, 6);
+    assert.equal(ids[5], 'bulk-last');
+    await waitFor(() => spent.filter((s) => s.walletId.startsWith('b')).length === 6, {
+      message: 'all bulk jobs ran',
+    });
+    const order = (id: string) => spent.filter((s) => s.walletId === id).map((s) => s.amount);
+    assert.deepEqual(order('b1'), [1, 3, 5]);
+    assert.deepEqual(order('b2'), [2, 4, 6]);
+  });
+});

@@ -1,0 +1,153 @@
+/**
+ * The runtime services on two pods (two apps on one key prefix): WorkerManagerService shows
+ * active entities per pod and cluster-wide, backlogs, and pauses / resumes / drains an entity;
+ * SpawnQueueService shows entities waiting for a pod; QueueEventsManagerService relays events.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Job } from 'bullmq';
+import {
+  JobHandler,
+  QueueBus,
+  QueueEventsManagerService,
+  SpawnQueueService,
+  WorkerManagerService,
+  WorkerProcessor,
+} from '../../src';
+import { waitFor } from '../helpers/wait-for';
+import { gate, nestPrefix, startApp, type TestApp } from './nest-testing';
+
+let hold = gate();
+const ran: string[] = [];
+
+@WorkerProcessor({ entityType: 'acct', idleTimeoutSeconds: 30 })
+class AcctProcessor {
+  @JobHandler('hold')
+  async hold(_job: Job, entityId: string) {
+    await hold.promise;
+    ran.push(`hold ${entityId}`);
+  }
+
+  @JobHandler('run')
+  run(job: Job, entityId: string) {
+    ran.push(`run ${entityId} ${String((job.data as { n?: number }).n)}`);
+  }
+}
+
+describe('runtime services', () => {
+  const prefix = nestPrefix('services');
+  let podA: TestApp;
+  let podB: TestApp;
+
+  before(async () => {
+    podA = await startApp('services-a', { prefix, providers: [AcctProcessor] });
+    podB = await startApp('services-b', { prefix, providers: [AcctProcessor] });
+  });
+  after(async () => {
+    hold.open();
+    await podA.close();
+    await podB.close();
+  });
+
+  it('lists active entities per pod and cluster-wide, with the pod holding each', async () => {
+    hold = gate();
+    await podA.get(QueueBus).forEntity('acct', 'x').enqueue('hold');
+    await podB.get(QueueBus).forEntity('acct', 'y').enqueue('hold');
+    const managerA = podA.get(WorkerManagerService);
+    const managerB = podB.get(WorkerManagerService);
+    await waitFor(
+      () =>
+        managerA.getActiveEntities().some((e) => e.entityId === 'x') &&
+        managerB.getActiveEntities().some((e) => e.entityId === 'y'),
+      { message: 'each pod runs the entity it enqueued to' },
+    );
+    const [x] = managerA.getActiveEntities();
+    assert.equal(x.entityType, 'acct');
+    assert.equal(x.workerName, 'acct-x-worker');
+    assert.ok(x.fencingToken >= 1);
+
+    const cluster = await managerA.getClusterEntities();
+    const podOf = (id: string) => cluster.find((e) => e.entityId === id)?.pod;
+    assert.equal(podOf('x'), managerA.podId);
+    assert.equal(podOf('y'), managerB.podId);
+    const byPod = await managerB.getWorkersByPod();
+    assert.deepEqual(
+      byPod[managerA.podId].map((e) => e.entityId),
+      ['x'],
+    );
+    assert.deepEqual(
+      byPod[managerB.podId].map((e) => e.entityId),
+      ['y'],
+    );
+
+    const backlog = await managerB.getBacklog('acct', 'x');
+    assert.equal(backlog.active, 1);
+    hold.open();
+    await waitFor(() => ran.includes('hold x') && ran.includes('hold y'), {
+      message: 'held jobs finished',
+    });
+    assert.ok(managerA.getStats().jobsCompleted >= 1);
+  });
+
+  it('pauses, drains and resumes one entity from any pod', async () => {
+    const managerB = podB.get(WorkerManagerService);
+    const target = podA.get(QueueBus).forEntity('acct', 'p');
+    await managerB.pauseEntity('acct', 'p');
+    await target.enqueue('run', { n: 1 });
+    await target.enqueue('run', { n: 2 });
+    let backlog = await managerB.getBacklog('acct', 'p');
+    assert.equal(backlog.paused, true);
+    assert.equal(backlog.waiting, 2);
+    await managerB.drainEntity('acct', 'p');
+    assert.equal((await managerB.getBacklog('acct', 'p')).waiting, 0);
+    await target.enqueue('run', { n: 3 });
+    await managerB.resumeEntity('acct', 'p');
+    await waitFor(() => ran.includes('run p 3'), { message: 'the resumed entity ran its job' });
+    backlog = await managerB.getBacklog('acct', 'p');
+    assert.equal(backlog.paused, false);
+    assert.equal(backlog.completed, 1);
+    assert.ok(!ran.includes('run p 1') && !ran.includes('run p 2'), 'drained jobs never ran');
+  });
+
+  it('relays this pod’s events, once and until unsubscribed', async () => {
+    const events = podA.get(QueueEventsManagerService);
+    const completed: string[] = [];
+    const first: string[] = [];
+    const off = events.on('job:completed', (e) => completed.push(`${e.entityId}:${e.name}`));
+    events.once('job:completed', (e) => first.push(e.entityId));
+    const bus = podA.get(QueueBus).forEntity('acct', 'ev');
+    await bus.enqueueAndWait('run', { n: 1 }, { timeoutMs: 5000 });
+    await bus.enqueueAndWait('run', { n: 2 }, { timeoutMs: 5000 });
+    off();
+    await bus.enqueueAndWait('run', { n: 3 }, { timeoutMs: 5000 });
+    assert.deepEqual(completed, ['ev:run', 'ev:run']);
+    assert.deepEqual(first, ['ev']);
+  });
+});
+
+describe('SpawnQueueService', () => {
+  it('shows entities waiting for a processing pod, which takes them when it starts', async () => {
+    const prefix = nestPrefix('spawn');
+    const producer = await startApp('spawn-producer', {
+      prefix,
+      options: { processing: false, entities: { acct: {} } },
+    });
+    let worker: TestApp | undefined;
+    try {
+      await producer.get(QueueBus).forEntity('acct', 'waiting-1').enqueue('run', { n: 7 });
+      const spawn = producer.get(SpawnQueueService);
+      const [pending] = await spawn.pending();
+      assert.equal(pending.entityType, 'acct');
+      assert.equal(pending.entityId, 'waiting-1');
+      assert.ok(pending.requestedAt <= Date.now());
+
+      worker = await startApp('spawn-worker', { prefix, providers: [AcctProcessor] });
+      await waitFor(() => ran.includes('run waiting-1 7'), { message: 'a processing pod took it' });
+      assert.deepEqual(await spawn.pending(), []);
+      assert.equal(await worker.get(SpawnQueueService).spawn('acct', 'waiting-1'), false);
+    } finally {
+      await worker?.close();
+      await producer.close();
+    }
+  });
+});
