@@ -1,0 +1,105 @@
+/**
+ * G4 and G5 with every pod healthy. A burst of new entities (one job each) arrives at 3 idle
+ * pods at once. G4: an entity with waiting jobs is never left without a runner longer than
+ * heartbeatTTL + a small margin, so every job starts within heartbeatTTL + one sweep interval
+ * + 1 s of its enqueue. G5: the entities spread over the pods — each runs at least half its
+ * fair share (a sixth of them).
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import type { Redis } from 'ioredis';
+import { cleanPrefix, newRedis, redisUrl } from '../helpers/redis';
+import { EngineSet, enginePrefix } from '../fixtures/engines';
+import { completedCount, executionsOf, waitForLedger } from '../fixtures/ledger';
+import { now } from '../fixtures/ledger-writer';
+import { PodFleet } from '../fixtures/pods';
+
+const TYPE = 'account';
+const HEARTBEAT_TTL_S = 1.5;
+const CRON_INTERVAL_MS = 500;
+const WAIT_BOUND_MS = HEARTBEAT_TTL_S * 1000 + CRON_INTERVAL_MS + 1000;
+const ENTITIES = 60;
+
+describe('a burst of new entities', () => {
+  const prefix = enginePrefix('burstOfNewEntities');
+  const fleet = new PodFleet(prefix, redisUrl());
+  const engines = new EngineSet(prefix);
+  let redis: Redis;
+
+  after(async () => {
+    await fleet.cleanup();
+    await engines.stopAll();
+    if (redis) {
+      await cleanPrefix(redis, prefix);
+      await redis.quit();
+    }
+  });
+
+  it(
+    `every job starts within heartbeatTTL + margin (${WAIT_BOUND_MS} ms) of its enqueue`,
+    { timeout: 120_000 },
+    async (t) => {
+      redis = newRedis();
+      await fleet.startMany(
+        [1, 2, 3].map((i) => ({
+          podId: `pod${i}`,
+          delayMs: 5,
+          heartbeatTTL: HEARTBEAT_TTL_S,
+          cronInterval: CRON_INTERVAL_MS,
+        })),
+      );
+      const producer = engines.create({
+        processing: false,
+        podId: 'producer',
+        entities: { [TYPE]: {} },
+      });
+      await producer.start();
+
+      const enqueuedAt = now();
+      await producer.enqueueBulk(
+        Array.from({ length: ENTITIES }, (_, i) => ({
+          type: TYPE,
+          entityId: `b${String(i).padStart(2, '0')}`,
+          name: 'open',
+          data: { seq: 0 },
+        })),
+      );
+      const records = await waitForLedger(
+        () => fleet.ledgerFiles,
+        (r) => completedCount(r) >= ENTITIES,
+        {
+          timeoutMs: 90_000,
+          progress: (r) => `${completedCount(r)} of ${ENTITIES} jobs completed`,
+        },
+      );
+      await fleet.stopAll();
+
+      const waits = executionsOf(records)
+        .map((e) => ({ entity: e.entity, pod: e.podId, wait: e.start - enqueuedAt }))
+        .sort((a, b) => a.wait - b.wait);
+      const perPod = new Map<string, number>();
+      for (const w of waits) perPod.set(w.pod, (perPod.get(w.pod) ?? 0) + 1);
+      t.diagnostic(
+        `waits ms: first ${waits[0]?.wait.toFixed(0)}, median ${waits[Math.floor(waits.length / 2)]?.wait.toFixed(0)}, ` +
+          `last ${waits[waits.length - 1]?.wait.toFixed(0)}; per pod ${JSON.stringify(Object.fromEntries(perPod))}`,
+      );
+      assert.equal(waits.length, ENTITIES, 'each job ran once');
+      const late = waits.filter((w) => w.wait > WAIT_BOUND_MS);
+      assert.deepEqual(
+        late
+          .slice(0, 10)
+          .map((w) => `${w.entity} started ${w.wait.toFixed(0)} ms after its enqueue`),
+        [],
+        `${late.length} of ${ENTITIES} entities waited longer than ${WAIT_BOUND_MS} ms for a runner`,
+      );
+      for (const pod of ['pod1', 'pod2', 'pod3']) {
+        const ran = perPod.get(pod) ?? 0;
+        assert.ok(
+          ran >= ENTITIES / 6,
+          `${pod} ran ${ran} of ${ENTITIES} entities; spread: ${JSON.stringify(Object.fromEntries(perPod))}`,
+        );
+      }
+      fleet.passed();
+    },
+  );
+});
