@@ -102,10 +102,17 @@ function constructorParen(src: string): number {
   let bodyOpen = -1;
   while (i < src.length && bodyOpen < 0) {
     const next = skipNonCode(src, i);
-    if (next !== i) i = next;
-    else if (src[i] === '(' || src[i] === '[') i = matchClose(src, i) + 1 || src.length;
-    else if (src[i] === '{') bodyOpen = i;
-    else i += 1;
+    if (next !== i) {
+      i = next;
+    } else if (src[i] === '(' || src[i] === '[') {
+      const close = matchClose(src, i);
+      if (close < 0) return -1;
+      i = close + 1;
+    } else if (src[i] === '{') {
+      bodyOpen = i;
+    } else {
+      i += 1;
+    }
   }
   const bodyClose = bodyOpen < 0 ? -1 : matchClose(src, bodyOpen);
   if (bodyClose < 0) return -1;
