@@ -1,0 +1,113 @@
+import type { ParentMessage, PodMessage, PodProgress } from './pod-protocol';
+import { PROGRESS_INTERVAL_MS } from './pod-protocol';
+import { epochNow } from './timing';
+
+/** What a pod program plugs into {@link runPod}. */
+export interface PodDriver {
+  /** Starts taking jobs (called when `go` arrives; the clock starts just before). */
+  start(): Promise<void>;
+  /** Stops gracefully. */
+  stop(): Promise<void>;
+  /** Entities held now, for engine pods. */
+  activeEntities?(): number;
+}
+
+/** Counts completions inside a pod; the driver calls `completed()` once per finished job. */
+export class CompletionCounter {
+  count = 0;
+  firstAt = 0;
+  lastAt = 0;
+  target = Infinity;
+  onTarget?: () => void;
+
+  completed(): void {
+    this.count += 1;
+    this.lastAt = epochNow();
+    if (this.count === 1) this.firstAt = this.lastAt;
+    if (this.count === this.target) this.onTarget?.();
+  }
+}
+
+function send(message: PodMessage): void {
+  process.send?.(message);
+}
+
+/** Errors are sent to the parent (a handful of them in full, the rest only counted). */
+export function reportError(counters: { errors: number }, err: unknown, context: string): void {
+  counters.errors += 1;
+  if (counters.errors <= 5) {
+    const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    send({ type: 'error', message, context });
+  }
+}
+
+/**
+ * The pod side of the protocol in pod-protocol.ts: parses the JSON config in argv[2], builds the
+ * driver, says `ready`, then starts on `go`, reports progress, and exits after `stop`. The pod
+ * exits on its own when the parent goes away (IPC disconnect), so no pod outlives a run.
+ */
+export function runPod<C>(
+  build: (config: C, counter: CompletionCounter, errors: { errors: number }) => PodDriver,
+): void {
+  if (!process.send) {
+    console.error('This is a bench pod: it is started by the bench CLI, not by hand.');
+    process.exit(2);
+  }
+  process.on('disconnect', () => process.exit(1));
+  const config = JSON.parse(process.argv[2] ?? '{}') as C;
+  const counter = new CompletionCounter();
+  const errors = { errors: 0 };
+  const driver = build(config, counter, errors);
+  let startAt = 0;
+  let cpuAtStart = process.cpuUsage();
+  let maxRss = 0;
+  let timer: NodeJS.Timeout | undefined;
+
+  const progress = (): PodProgress => {
+    const cpu = process.cpuUsage(cpuAtStart);
+    const rss = process.memoryUsage.rss() / 2 ** 20;
+    maxRss = Math.max(maxRss, rss);
+    return {
+      completed: counter.count,
+      startAt,
+      firstAt: counter.firstAt,
+      lastAt: counter.lastAt,
+      cpuUserMs: cpu.user / 1000,
+      cpuSystemMs: cpu.system / 1000,
+      rssMb: rss,
+      maxRssMb: maxRss,
+      activeEntities: driver.activeEntities?.(),
+      errors: errors.errors,
+    };
+  };
+  counter.onTarget = () => send({ type: 'done', progress: progress() });
+
+  process.on('message', (message: ParentMessage) => {
+    if (message.type === 'go') {
+      counter.target = message.target ?? Infinity;
+      cpuAtStart = process.cpuUsage();
+      startAt = epochNow();
+      timer = setInterval(
+        () => send({ type: 'progress', progress: progress() }),
+        PROGRESS_INTERVAL_MS,
+      );
+      driver.start().catch((err: unknown) => {
+        reportError(errors, err, 'starting');
+        process.exit(1);
+      });
+    } else if (message.type === 'report') {
+      send({ type: 'report', progress: progress() });
+    } else if (message.type === 'stop') {
+      clearInterval(timer);
+      driver
+        .stop()
+        .catch((err: unknown) => reportError(errors, err, 'stopping'))
+        .finally(() => {
+          // Exit once the message is flushed (exiting also writes a --cpu-prof profile).
+          const last: PodMessage = { type: 'stopped', progress: progress() };
+          process.send?.(last, undefined, {}, () => process.exit(0));
+        });
+    }
+  });
+  send({ type: 'ready', pid: process.pid });
+}

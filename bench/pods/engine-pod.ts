@@ -1,0 +1,38 @@
+/**
+ * A processing pod of the engine benchmarks: one AtomicEngine with a no-op handler, counting
+ * completions with the engine's own `job:completed` event. Started by bench/lib/pod-runner.ts.
+ */
+import { AtomicEngine } from '../../src';
+import { runPod } from '../lib/pod-child';
+import { reportError } from '../lib/pod-child';
+
+export interface EnginePodConfig {
+  redisUrl: string;
+  keyPrefix: string;
+  podId: string;
+  entityType: string;
+  idleTimeoutSeconds: number;
+  heartbeatTTL: number;
+}
+
+runPod<EnginePodConfig>((config, counter, errors) => {
+  const engine = new AtomicEngine({
+    redis: config.redisUrl,
+    keyPrefix: config.keyPrefix,
+    podId: config.podId,
+    processing: true,
+    workerDefaults: { heartbeatTTL: config.heartbeatTTL },
+    entities: { [config.entityType]: { idleTimeoutSeconds: config.idleTimeoutSeconds } },
+  });
+  engine.registerHandler(config.entityType, () => Promise.resolve(undefined));
+  engine.on('job:completed', () => counter.completed());
+  engine.on('job:failed', (info: { error?: unknown }) =>
+    reportError(errors, info.error, 'running a job (job:failed)'),
+  );
+  engine.on('error', (err: unknown, context: string) => reportError(errors, err, context));
+  return {
+    start: () => engine.start(),
+    stop: () => engine.stop(),
+    activeEntities: () => engine.getStats().activeEntities,
+  };
+});

@@ -1,0 +1,70 @@
+import * as os from 'node:os';
+import type { BenchContext } from '../../lib/scenario';
+
+export const PHASES = ['raw', 'oneEntity', 'entities1000', 'entities10k'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** The figures the engine is held to. */
+export const TARGETS = Object.freeze({
+  /** oneEntityJobsPerSec ≥ this × rawBullmqC1JobsPerSec */
+  oneEntityVsRawC1: 0.9,
+  /** entities1000JobsPerSec ≥ this × rawBullmqC50JobsPerSec */
+  entities1000VsRawC50: 0.6,
+  /** maxConnectionsPerPod10k ≤ this */
+  maxConnectionsPerPod10k: 10,
+  /** idleRedisCmdsPerSec10k ≤ this */
+  idleRedisCmdsPerSec10k: 50,
+});
+
+export const OPTIONS = {
+  only: `PHASES  comma-separated subset of ${PHASES.join(',')}`,
+  rounds:
+    'N       repetitions of the throughput phases, median reported (default 3; 1 with --quick)',
+  pods: 'N         engine pods of the entities1000 phase (default: one per core)',
+};
+
+function positiveInt(ctx: BenchContext, name: string, fallback: number): number {
+  const raw = ctx.options.get(name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`Expected \`--${name}\` to be an integer ≥ 1, got \`${raw}\``);
+  return n;
+}
+
+/** Every parameter of the scenario; all of it goes into the JSON `params`. */
+export function engineParams(ctx: BenchContext) {
+  const q = ctx.quick;
+  const only = ctx.options.get('only');
+  const phases = only ? only.split(',').map((s) => s.trim()) : [...PHASES];
+  for (const p of phases)
+    if (!(PHASES as readonly string[]).includes(p))
+      throw new Error(`Expected \`--only\` phases among ${PHASES.join(', ')}, got \`${p}\``);
+  return {
+    phases: phases as Phase[],
+    rounds: positiveInt(ctx, 'rounds', q ? 1 : 3),
+    rawJobs: q ? 2_000 : 20_000,
+    rawConcurrency: [1, 50] as const,
+    addBulkChunk: 1_000,
+    oneEntityJobs: q ? 2_000 : 20_000,
+    entities1000Entities: q ? 100 : 1_000,
+    entities1000JobsPerEntity: q ? 10 : 20,
+    entities1000Pods: positiveInt(ctx, 'pods', os.availableParallelism()),
+    entities10kEntities: q ? 1_000 : 10_000,
+    entities10kJobsPerEntity: 1,
+    enqueueBulkChunk: 2_000,
+    removeOnComplete: { count: 1_000 },
+    heartbeatTTL: 3,
+    throughputIdleTimeoutSeconds: 15,
+    entities10kIdleTimeoutSeconds: 1,
+    idleWindowSeconds: q ? 3 : 10,
+    /** After the first idle window, measure a second one once the sweep index has emptied. */
+    settledIdleWindow: !q,
+    settleTimeoutSeconds: 180,
+    connectionSampleMs: 100,
+    stallMs: 30_000,
+    entityType: 'e',
+    payload: '{ i: <job number> }',
+  };
+}
+export type EngineParams = ReturnType<typeof engineParams>;

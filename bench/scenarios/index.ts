@@ -1,0 +1,9 @@
+import type { Scenario } from '../lib/scenario';
+
+/**
+ * Every scenario `npm run bench -- <name>` can run. Adding one: write
+ * bench/scenarios/<name>.ts with a default-exported `Scenario`, and add its line here.
+ */
+export const SCENARIOS: Readonly<Record<string, () => Promise<Scenario>>> = {
+  engine: () => import('./engine').then((m) => m.default),
+};
