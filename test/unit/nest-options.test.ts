@@ -28,10 +28,20 @@ async function compileError(
   assert.fail('the application was created despite the bad option');
 }
 
-function assertInvalid(err: unknown, message: string): void {
+/**
+ * The error names the option, what was expected and what was received. `expected` is matched
+ * exactly when given; otherwise any wording the engine chooses is accepted.
+ */
+function assertInvalid(err: unknown, option: string, received: string, expected?: string): void {
   assert.ok(err instanceof InvalidOptionsError, `expected InvalidOptionsError, got ${String(err)}`);
   assert.equal(err.code, 'INVALID_OPTIONS');
-  assert.equal(err.message, message);
+  assert.equal(err.option, option);
+  const prefix = `Expected \`${option}\` to be `;
+  const suffix = `, got ${received}`;
+  assert.ok(err.message.startsWith(prefix), err.message);
+  assert.ok(err.message.endsWith(suffix), err.message);
+  assert.ok(err.message.length > prefix.length + suffix.length, 'the expected value is stated');
+  if (expected !== undefined) assert.equal(err.message, `${prefix}${expected}${suffix}`);
 }
 
 describe('AtomicQueuesModule options', () => {
@@ -39,20 +49,14 @@ describe('AtomicQueuesModule options', () => {
     const err = await compileError(
       AtomicQueuesModule.forRoot({ redis: REDIS, workerDefaults: { heartbeatTTL: 0 } }),
     );
-    assertInvalid(
-      err,
-      'Expected `workerDefaults.heartbeatTTL` to be a number of seconds ≥ 0.3, got `0` (number)',
-    );
+    assertInvalid(err, 'workerDefaults.heartbeatTTL', '`0` (number)', 'a number of seconds ≥ 0.3');
   });
 
   it('forRoot: no redis connection', async () => {
     const err = await compileError(
       AtomicQueuesModule.forRoot({} as unknown as AtomicQueuesModuleOptions),
     );
-    assertInvalid(
-      err,
-      'Expected `redis` to be connection options, a URL or an ioredis client, got `undefined` (undefined)',
-    );
+    assertInvalid(err, 'redis', '`undefined` (undefined)');
   });
 
   it('forRoot: an entity option out of range', async () => {
@@ -62,20 +66,14 @@ describe('AtomicQueuesModule options', () => {
         entities: { account: { maxWorkersPerEntity: 0 } },
       }),
     );
-    assertInvalid(
-      err,
-      'Expected `entities.account.maxWorkersPerEntity` to be an integer ≥ 1, got `0` (number)',
-    );
+    assertInvalid(err, 'entities.account.maxWorkersPerEntity', '`0` (number)');
   });
 
   it('forRoot: a key prefix Redis keys cannot carry', async () => {
     const err = await compileError(
       AtomicQueuesModule.forRoot({ redis: REDIS, keyPrefix: 'my app' }),
     );
-    assertInvalid(
-      err,
-      'Expected `keyPrefix` to be a non-empty string of letters, digits, `_` or `.`, got `"my app"` (string)',
-    );
+    assertInvalid(err, 'keyPrefix', '`"my app"` (string)');
   });
 
   it('forRootAsync useFactory: the factory result is validated the same way', async () => {
@@ -84,10 +82,7 @@ describe('AtomicQueuesModule options', () => {
         useFactory: () => ({ redis: REDIS, cronInterval: 10 }),
       }),
     );
-    assertInvalid(
-      err,
-      'Expected `cronInterval` to be an integer number of ms ≥ 50, got `10` (number)',
-    );
+    assertInvalid(err, 'cronInterval', '`10` (number)');
   });
 
   it('forRootAsync useExisting: the options class result is validated the same way', async () => {
@@ -102,10 +97,7 @@ describe('AtomicQueuesModule options', () => {
     const err = await compileError(
       AtomicQueuesModule.forRootAsync({ imports: [_OptionsModule], useExisting: BadOptions }),
     );
-    assertInvalid(
-      err,
-      'Expected `maxPayloadBytes` to be an integer number of bytes ≥ 1, got `-1` (number)',
-    );
+    assertInvalid(err, 'maxPayloadBytes', '`-1` (number)');
   });
   it('forRootAsync useClass: the options class result is validated the same way', async () => {
     @Injectable()
@@ -115,9 +107,6 @@ describe('AtomicQueuesModule options', () => {
       }
     }
     const err = await compileError(AtomicQueuesModule.forRootAsync({ useClass: BadEntities }));
-    assertInvalid(
-      err,
-      'Expected `entities.account.idleTimeoutSeconds` to be a number ≥ 0, got `-1` (number)',
-    );
+    assertInvalid(err, 'entities.account.idleTimeoutSeconds', '`-1` (number)');
   });
 });

@@ -96,7 +96,7 @@ describe('startup errors', () => {
     assert.ok(err instanceof InvalidOptionsError);
     assert.match(
       err.message,
-      /^Expected `@WorkerProcessor\(BadOptionsProcessor\)\.maxWorkersPerEntity` to be an integer ≥ 1, got `0`/,
+      /^Expected `@WorkerProcessor\(BadOptionsProcessor\)\.maxWorkersPerEntity` to be .+, got `0` \(number\)$/,
     );
   });
 
