@@ -1,0 +1,62 @@
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+// In an application: `from 'atomic-queues'`.
+import { AtomicQueuesModule, QueueBus } from '../../src';
+import { AccountController } from './account.controller';
+import { AccountRepository } from './account.repository';
+import { BANKING_OPTIONS, type BankingOptions } from './banking-options';
+import { DirectQueueBus } from './direct-queue-bus';
+import { FaultInjector } from './fault-injector';
+import { DepositHandler } from './handlers/deposit.handler';
+import { TransferHandler } from './handlers/transfer.handler';
+import { WithdrawHandler } from './handlers/withdraw.handler';
+import { PodController } from './pod.controller';
+import { TransferOutboxRelay } from './transfer-outbox.relay';
+
+/**
+ * The seed's Complete Example as a Nest module: withdraw, deposit and transfer commands routed
+ * to their `@CommandHandler`s through per-account queues.
+ *
+ * `withoutLibrary: true` builds the same app with the library taken out: QueueBus is replaced by
+ * DirectQueueBus, which runs each command at once, concurrently (the demo's baseline).
+ */
+@Module({})
+export class BankingModule {
+  static forRoot(options: BankingOptions): DynamicModule {
+    const queues: Pick<DynamicModule, 'imports' | 'providers'> = options.withoutLibrary
+      ? { imports: [], providers: [{ provide: QueueBus, useClass: DirectQueueBus }] }
+      : {
+          imports: [
+            AtomicQueuesModule.forRoot({
+              redis: options.redisUrl,
+              keyPrefix: options.keyPrefix,
+              workerDefaults: { heartbeatTTL: options.heartbeatTTL },
+              entities: {
+                account: {
+                  queueName: (id) => `account-${id}-queue`,
+                  workerName: (id) => `account-${id}-worker`,
+                  maxWorkersPerEntity: 1,
+                  idleTimeoutSeconds: 15,
+                },
+              },
+            }),
+          ],
+          providers: [],
+        };
+    const providers: Provider[] = [
+      { provide: BANKING_OPTIONS, useValue: options },
+      AccountRepository,
+      FaultInjector,
+      WithdrawHandler,
+      DepositHandler,
+      TransferHandler,
+      TransferOutboxRelay,
+    ];
+    return {
+      module: BankingModule,
+      imports: [CqrsModule.forRoot(), ...(queues.imports ?? [])],
+      controllers: [AccountController, PodController],
+      providers: [...providers, ...(queues.providers ?? [])],
+    };
+  }
+}

@@ -1,0 +1,17 @@
+// In an application: `from 'atomic-queues'`.
+import { JobCommand, QueueEntity, QueueEntityId } from '../../../src';
+
+/**
+ * Move `amount` from `accountId` to `toAccountId`. Runs in the source account's queue (the
+ * debit); the credit is a DepositCommand in the destination's queue. `transferId` keys both.
+ */
+@QueueEntity('account')
+@JobCommand('account.transfer') // the name its jobs carry in Redis: stable across renames
+export class TransferCommand {
+  constructor(
+    @QueueEntityId() public readonly accountId: string,
+    public readonly toAccountId: string,
+    public readonly amount: number,
+    public readonly transferId: string,
+  ) {}
+}

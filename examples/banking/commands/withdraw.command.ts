@@ -1,0 +1,13 @@
+// In an application: `from 'atomic-queues'`.
+import { JobCommand, QueueEntity, QueueEntityId } from '../../../src';
+
+/** Take `amount` from an account. `operationId` makes a retried withdrawal a no-op. */
+@QueueEntity('account')
+@JobCommand('account.withdraw') // the name its jobs carry in Redis: stable across renames
+export class WithdrawCommand {
+  constructor(
+    @QueueEntityId() public readonly accountId: string,
+    public readonly amount: number,
+    public readonly operationId: string,
+  ) {}
+}

@@ -1,0 +1,8 @@
+/** What the withdraw, deposit and transfer handlers return (and HTTP responds with). */
+export interface BalanceResult {
+  accountId: string;
+  /** Balance right after this operation. */
+  balance: number;
+  /** False when the operation had already been applied (a retry): nothing changed. */
+  applied: boolean;
+}
