@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import { CqrsUnavailableError } from '../../errors';
 import { LOGGER_CONTEXT } from '../atomic-queues.constants';
 import type { ClassType } from '../interfaces/class-type.interface';
@@ -9,7 +8,8 @@ import type { CqrsRoute } from '../registry/route.registry';
 /** The part of CommandBus / QueryBus this bridge uses: both are public API of `@nestjs/cqrs`. */
 interface MessageBus {
   execute(message: object): Promise<unknown>;
-  register(handlers: InstanceWrapper[]): void;
+  /** @nestjs/cqrs 11 takes instance wrappers, 10 takes handler classes. */
+  register(handlers: unknown[]): void;
 }
 
 interface Connected {
@@ -86,7 +86,11 @@ export class CqrsBridge {
 
   private bindAndRetry(bus: MessageBus, route: CqrsRoute, message: object): Promise<unknown> {
     this.logger.debug(`Binding ${route.handlerName} to the ${route.kind} bus ahead of CqrsModule`);
-    bus.register([route.handler]);
+    try {
+      bus.register([route.handler]); // @nestjs/cqrs 11: instance wrappers
+    } catch {
+      bus.register([route.handler.metatype]); // @nestjs/cqrs 10: handler classes
+    }
     return bus.execute(message);
   }
 
