@@ -68,12 +68,13 @@ export class Dispatcher {
   }
 
   /**
-   * Claims entities offered in the spawn set: the popped one and, while this pod is within its
-   * fair share, up to SPAWN_BATCH more at once, claimed concurrently (one round trip for all).
+   * Claims entities offered in the spawn set: the popped one and as many more as this pod's fair
+   * share allows (at most SPAWN_BATCH), claimed concurrently (one round trip for all).
    */
   private async spawn(refs: string[]): Promise<void> {
-    if (this.engine.canClaimHere()) {
-      const more = await this.engine.command.zpopmin(this.engine.keys.spawnKey(), SPAWN_BATCH);
+    const budget = Math.min(SPAWN_BATCH, this.engine.claimBudget() - 1);
+    if (budget > 0) {
+      const more = await this.engine.command.zpopmin(this.engine.keys.spawnKey(), budget);
       for (let i = 0; i < more.length; i += 2) refs.push(more[i]);
     }
     await Promise.all(

@@ -182,10 +182,17 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
     };
     this.root = createRedisBackend('__aq', rootOpts);
     await this.root.waitUntilReady();
-    this.registry = new PodRegistry(this.keys.podsKey(), this.podId, o.heartbeatTtlMs * 3);
+    this.registry = new PodRegistry(
+      this.keys.podsKey(),
+      this.keys.spawnKey(),
+      this.podId,
+      o.heartbeatTtlMs + o.heartbeatIntervalMs,
+    );
     this.replies = new ReplyRouter(this.connections, this.keys.replyChannel(this.podId), (e, c) =>
       this.reportError(e, c),
     );
+    // Started before the loops run, so that their first round already takes work.
+    this.state = 'started';
     this.heartbeat = new Heartbeat(this, this.registry, o.heartbeatIntervalMs);
     this.heartbeat.start();
     if (o.processing) {
@@ -196,7 +203,6 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
         this.sweeper.start();
       }
     }
-    this.state = 'started';
   }
 
   /**
@@ -516,11 +522,13 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
 
   /** Whether this pod should claim a free entity itself rather than offer it to other pods. */
   canClaimHere(): boolean {
-    return (
-      this.options.processing &&
-      this.state === 'started' &&
-      (this.registry?.allowsClaim(this.runners.size) ?? true)
-    );
+    return this.claimBudget() > 0;
+  }
+
+  /** How many more free entities this pod may claim now without going past its fair share. */
+  claimBudget(): number {
+    if (!this.options.processing || this.state !== 'started') return 0;
+    return this.registry?.claimBudget(this.runners.size) ?? 1;
   }
 
   /** Acts on a claim script reply: start a runner, wake the owner, or offer the entity. */
@@ -673,18 +681,19 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
   }
 
   private async relinquish(runner: EntityRunner): Promise<void> {
-    const hasWork = Number(
+    const result = Number(
       await runScript(this.command, 'relinquish', runner.entity.stateKeys(runner.leaseKey), [
         runner.token,
       ]),
     );
+    if (result < 0) return; // the lease had already moved on: nothing of ours to hand back
     this.emit('entity:released', {
       entityType: runner.entity.type,
       entityId: runner.entity.id,
       fencingToken: runner.fencingToken,
       reason: 'stopped',
     });
-    if (hasWork === 1)
+    if (result === 1)
       await this.command.zadd(this.keys.spawnKey(), 'NX', Date.now(), runner.entity.ref);
   }
 

@@ -29,7 +29,9 @@ type NextJobData =
 
 function isLockError(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
-  return /Missing lock|is not in the active state|Missing key for job/.test(message);
+  // BullMQ's moveToFinished codes: -1 missing job, -2 missing lock, -3 not active, -6 lock held
+  // by another token (the new holder already took the job back).
+  return /Missing lock|Lock mismatch|is not in the active state|Missing key for job/.test(message);
 }
 
 /**
@@ -282,11 +284,18 @@ export class EntityRunner {
 
   /** Starts a job only while the lease is surely valid; renews it first when in doubt. */
   private async leaseStillValid(): Promise<boolean> {
-    if (this.state === 'lost') return false;
-    if (Date.now() + this.host.leaseTtlMs / 3 < this.leaseValidUntil) return true;
-    const ok = await this.host.renewLease(this);
-    if (!ok) this.markLost();
-    return ok;
+    const margin = this.host.leaseTtlMs / 3;
+    // A renewal whose reply arrives late (the process was paused while it was in flight) proves
+    // nothing about now: renew again until one comes back while it still holds.
+    for (let tries = 0; tries < 3; tries++) {
+      if (this.state === 'lost') return false;
+      if (Date.now() + margin < this.leaseValidUntil) return true;
+      if (!(await this.host.renewLease(this))) {
+        this.markLost();
+        return false;
+      }
+    }
+    return this.state !== 'lost' && Date.now() + margin < this.leaseValidUntil;
   }
 
   private async idle(): Promise<'work' | 'released' | 'lost' | 'stopped'> {

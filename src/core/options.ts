@@ -159,6 +159,8 @@ export const DEFAULTS = Object.freeze({
 });
 
 const NAME = /^[A-Za-z0-9_.]+$/;
+const KEY_PREFIX = /^[A-Za-z0-9_.:-]+$/;
+const POD_ID = /^[A-Za-z0-9_.-]+$/;
 
 function check(ok: boolean, option: string, expected: string, received: unknown): void {
   if (!ok) throw new InvalidOptionsError(option, expected, received);
@@ -305,9 +307,9 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
   checkRedis(options.redis);
   const keyPrefix = options.keyPrefix ?? DEFAULTS.keyPrefix;
   check(
-    typeof keyPrefix === 'string' && NAME.test(keyPrefix),
+    typeof keyPrefix === 'string' && KEY_PREFIX.test(keyPrefix),
     'keyPrefix',
-    'a non-empty string of letters, digits, `_` or `.`',
+    'a non-empty string of letters, digits, `_`, `.`, `-` or `:`',
     options.keyPrefix,
   );
   const w = options.workerDefaults ?? {};
@@ -349,9 +351,10 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     options.enableCronManager,
   );
   check(
-    options.podId === undefined || (typeof options.podId === 'string' && NAME.test(options.podId)),
+    options.podId === undefined ||
+      (typeof options.podId === 'string' && POD_ID.test(options.podId)),
     'podId',
-    'a string of letters, digits, `_` or `.`',
+    'a string of letters, digits, `_`, `.` or `-`',
     options.podId,
   );
 

@@ -7,24 +7,28 @@ interface PeerView {
 }
 
 /**
- * Live pods and how many entities each holds, refreshed with the heartbeat (two commands a beat).
- * Used to spread entities: a pod claims an entity itself only while it holds no more than its
- * fair share; past it, the entity goes through the shared spawn set to a less loaded pod.
+ * Live pods and how many entities each holds, refreshed with the heartbeat (three commands a
+ * beat). Used to spread entities: a pod claims free entities itself only up to its fair share of
+ * everything held or waiting in the spawn set; past it, entities go through the spawn set to
+ * pods with room. A pod that missed its beats for a lease TTL counts as gone.
  */
 export class PodRegistry {
   private peers = new Map<string, PeerView>();
+  private pendingSpawns = 0;
 
   constructor(
     private readonly key: string,
+    private readonly spawnKey: string,
     private readonly podId: string,
     private readonly staleAfterMs: number,
   ) {}
 
   async beat(client: RedisClient, owned: number, processing: boolean): Promise<void> {
     const now = Date.now();
-    const [, all] = await Promise.all([
+    const [, all, pending] = await Promise.all([
       client.hset(this.key, this.podId, `${owned}|${processing ? 1 : 0}|${now}`),
       client.hgetall(this.key),
+      client.zcard(this.spawnKey),
     ]);
     const peers = new Map<string, PeerView>();
     const stale: string[] = [];
@@ -38,15 +42,23 @@ export class PodRegistry {
       peers.set(pod, { owned: Number(ownedStr), processing: proc === '1', seenAt });
     }
     this.peers = peers;
-    if (stale.length > 0) await client.hdel(this.key, ...stale);
+    this.pendingSpawns = pending;
+    // Entries of pods that died long ago are dropped; recent ones may be a slow pod, keep them.
+    const gone = stale.filter(
+      (pod) => now - Number(all[pod].split('|')[2]) > 10 * this.staleAfterMs,
+    );
+    if (gone.length > 0) await client.hdel(this.key, ...gone);
   }
 
   async leave(client: RedisClient): Promise<void> {
     await client.hdel(this.key, this.podId);
   }
 
-  /** Whether a pod holding `owned` entities may claim one more without going past its share. */
-  allowsClaim(owned: number): boolean {
+  /**
+   * How many more free entities a pod holding `owned` may claim: its fair share of all held and
+   * waiting entities over the live processing pods, plus 10% slack (at least 1), minus `owned`.
+   */
+  claimBudget(owned: number): number {
     let pods = 1;
     let total = owned;
     for (const [pod, view] of this.peers) {
@@ -54,9 +66,9 @@ export class PodRegistry {
       pods += 1;
       total += view.owned;
     }
-    if (pods === 1) return true;
-    const share = Math.ceil((total + 1) / pods);
-    return owned < share + Math.max(1, Math.floor(share / 10));
+    if (pods === 1) return Number.MAX_SAFE_INTEGER;
+    const share = Math.ceil((total + this.pendingSpawns + 1) / pods);
+    return Math.max(0, share + Math.max(1, Math.floor(share / 10)) - owned);
   }
 
   processingPods(): string[] {
