@@ -264,8 +264,18 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
     this.replySeq += 1;
     const jobId = `aqr.${this.podId}.${this.replySeq.toString(36)}`;
     const outcome = replies.expect(jobId, opts.timeoutMs ?? 30000, entity.type, entity.id);
-    await this.withTimeout(entity, this.add(entity, name, data, { ...opts, jobId }));
-    return outcome;
+    // The result may arrive (even as a failure) before the enqueue's own reply: settle both
+    // together so neither rejection goes unhandled.
+    const [, result] = await Promise.all([
+      this.withTimeout(entity, this.add(entity, name, data, { ...opts, jobId })).catch(
+        (err: unknown) => {
+          replies.forget(jobId);
+          throw err;
+        },
+      ),
+      outcome,
+    ]);
+    return result;
   }
 
   /** Enqueues many jobs; resolves with their ids in order. Jobs of one entity keep their order. */

@@ -81,6 +81,15 @@ export class ReplyRouter {
     });
   }
 
+  /** Stops waiting for a job (its enqueue failed): its promise rejects with nothing attached. */
+  forget(jobId: string): void {
+    const waiter = this.waiters.get(jobId);
+    if (!waiter) return;
+    this.waiters.delete(jobId);
+    clearTimeout(waiter.timer);
+    waiter.reject(new AtomicQueuesError('ENQUEUE_FAILED', `Job ${jobId} was not enqueued`));
+  }
+
   send(command: RedisClient, keys: KeyBuilder, outcome: JobOutcome): void {
     const pod = outcome.jobId.slice(4, outcome.jobId.lastIndexOf('.'));
     let message: string;
