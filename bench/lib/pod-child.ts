@@ -10,6 +10,8 @@ export interface PodDriver {
   stop(): Promise<void>;
   /** Entities held now, for engine pods. */
   activeEntities?(): number;
+  /** Pod-specific results (latencies, ...), sent with `report` and `stopped`. */
+  details?(): unknown;
 }
 
 /** Counts completions inside a pod; the driver calls `completed()` once per finished job. */
@@ -91,12 +93,15 @@ export function runPod<C>(
         () => send({ type: 'progress', progress: progress() }),
         PROGRESS_INTERVAL_MS,
       );
-      driver.start().catch((err: unknown) => {
-        reportError(errors, err, 'starting');
-        process.exit(1);
-      });
+      driver.start().then(
+        () => send({ type: 'started' }),
+        (err: unknown) => {
+          reportError(errors, err, 'starting');
+          process.exit(1);
+        },
+      );
     } else if (message.type === 'report') {
-      send({ type: 'report', progress: progress() });
+      send({ type: 'report', progress: { ...progress(), details: driver.details?.() } });
     } else if (message.type === 'stop') {
       clearInterval(timer);
       driver
@@ -104,7 +109,10 @@ export function runPod<C>(
         .catch((err: unknown) => reportError(errors, err, 'stopping'))
         .finally(() => {
           // Exit once the message is flushed (exiting also writes a --cpu-prof profile).
-          const last: PodMessage = { type: 'stopped', progress: progress() };
+          const last: PodMessage = {
+            type: 'stopped',
+            progress: { ...progress(), details: driver.details?.() },
+          };
           process.send?.(last, undefined, {}, () => process.exit(0));
         });
     }

@@ -2,9 +2,10 @@
  * Messages between the bench parent and its pod processes, over the `fork` IPC channel.
  *
  * parent → pod: `go` (start processing now), `report` (send your counters now), `stop`.
- * pod → parent: `ready` once loaded and configured, `progress` every PROGRESS_INTERVAL_MS after
- * `go`, `done` as soon as `target` jobs completed, `report` on request, `error` for every error
- * the engine or worker reports, `stopped` just before exiting.
+ * pod → parent: `ready` once loaded and configured, `started` once its `start()` resolved after
+ * `go`, `progress` every PROGRESS_INTERVAL_MS after `go`, `done` as soon as `target` jobs
+ * completed, `report` on request, `error` for every error the engine or worker reports, `stopped`
+ * just before exiting.
  */
 
 export const PROGRESS_INTERVAL_MS = 50;
@@ -24,12 +25,15 @@ export interface PodProgress {
   /** Engine pods: entities this pod holds a lease on now. */
   activeEntities?: number;
   errors: number;
+  /** Pod-specific results (`PodDriver.details`), in `report` and `stopped` messages only. */
+  details?: unknown;
 }
 
 export type ParentMessage = { type: 'go'; target?: number } | { type: 'report' } | { type: 'stop' };
 
 export type PodMessage =
   | { type: 'ready'; pid: number }
+  | { type: 'started' }
   | { type: 'progress'; progress: PodProgress }
   | { type: 'done'; progress: PodProgress }
   | { type: 'report'; progress: PodProgress }

@@ -6,4 +6,7 @@ import type { Scenario } from '../lib/scenario';
  */
 export const SCENARIOS: Readonly<Record<string, () => Promise<Scenario>>> = {
   engine: () => import('./engine').then((m) => m.default),
+  compare: () => import('./compare').then((m) => m.default),
+  latency: () => import('./latency').then((m) => m.default),
+  seed: () => import('./seed').then((m) => m.default),
 };
