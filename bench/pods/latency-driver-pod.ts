@@ -9,7 +9,6 @@ import { Redis } from 'ioredis';
 import Redlock from 'redlock';
 import { AtomicEngine } from '../../src';
 import { counterKey, racyIncrement } from '../lib/counter';
-import { ignoreLateReplyRejections } from '../lib/late-reply-rejections';
 import { summarize, type LatencySummary } from '../lib/percentiles';
 import { reportError, runPod } from '../lib/pod-child';
 import { quietQuit } from '../lib/quiet-quit';
@@ -39,8 +38,6 @@ export interface LatencyDriverDetails {
   redlock?: LatencySummary;
   redlockAttempts: number;
 }
-
-ignoreLateReplyRejections();
 
 runPod<LatencyDriverConfig>((config, counter, errors) => {
   const engine = new AtomicEngine({

@@ -10,7 +10,6 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { performance } from 'node:perf_hooks';
 import { QueueBus, WorkerManagerService } from '../../src';
-import { ignoreLateReplyRejections } from '../lib/late-reply-rejections';
 import { summarize, type LatencySummary } from '../lib/percentiles';
 import { reportError, runPod } from '../lib/pod-child';
 import { sleep } from '../lib/timing';
@@ -57,8 +56,6 @@ function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-
-ignoreLateReplyRejections();
 
 runPod<StockDriverConfig>((config, counter, errors) => {
   let app: INestApplicationContext | undefined;

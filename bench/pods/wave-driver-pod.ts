@@ -5,7 +5,6 @@
  * the call to its completion as the client sees it. Reports through `details`.
  */
 import { performance } from 'node:perf_hooks';
-import { ignoreLateReplyRejections } from '../lib/late-reply-rejections';
 import { summarize, type LatencySummary } from '../lib/percentiles';
 import { reportError, runPod } from '../lib/pod-child';
 import { createClient } from './clients';
@@ -31,8 +30,6 @@ export interface WaveDriverDetails {
   failedOps: number;
   client: Record<string, number>;
 }
-
-ignoreLateReplyRejections();
 
 runPod<WaveDriverConfig>((config, counter, errors) => {
   let client: OpClient | undefined;
