@@ -147,7 +147,7 @@ async function run(args: CliArgs): Promise<number> {
     console.log(renderTable(result.table));
     for (const note of result.notes ?? []) console.log(note);
     if (args.cpuProfDir) {
-      console.log('\nCPU profiles (node --cpu-prof):');
+      console.log('\nCPU profiles (each pod, from go to stop):');
       for (const summary of summarizeCpuProfiles(args.cpuProfDir)) console.log(summary);
     }
     if (args.json) {

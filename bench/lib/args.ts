@@ -17,7 +17,7 @@ export const USAGE = `usage: npm run bench -- <scenario> [options]
   --quick            small sizes: a smoke run for CI, under about a minute
   --redis-url URL    use this Redis instead of starting one (its other traffic skews the figures)
   --timeout SECONDS  overall budget; the run stops its processes and fails when it is spent
-  --cpu-prof DIR     run every pod under \`node --cpu-prof\`, write profiles to DIR, print a summary
+  --cpu-prof DIR     CPU-profile every pod from go to stop, write <pod>.cpuprofile to DIR, print a summary
   --help             this text, and the scenarios with their options`;
 
 export class UsageError extends Error {}

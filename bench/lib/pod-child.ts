@@ -1,3 +1,4 @@
+import { CpuProfiler } from './cpu-profiler';
 import type { ParentMessage, PodMessage, PodProgress } from './pod-protocol';
 import { PROGRESS_INTERVAL_MS } from './pod-protocol';
 import { epochNow } from './timing';
@@ -84,37 +85,58 @@ export function runPod<C>(
   };
   counter.onTarget = () => send({ type: 'done', progress: progress() });
 
+  const profiler = CpuProfiler.fromEnv();
+  const go = (target: number | undefined): void => {
+    counter.target = target ?? Infinity;
+    cpuAtStart = process.cpuUsage();
+    startAt = epochNow();
+    timer = setInterval(
+      () => send({ type: 'progress', progress: progress() }),
+      PROGRESS_INTERVAL_MS,
+    );
+    driver.start().then(
+      () => send({ type: 'started' }),
+      (err: unknown) => {
+        reportError(errors, err, 'starting');
+        process.exit(1);
+      },
+    );
+  };
+  const stop = async (): Promise<void> => {
+    clearInterval(timer);
+    try {
+      await driver.stop();
+    } catch (err) {
+      reportError(errors, err, 'stopping');
+    }
+    try {
+      await profiler?.stop();
+    } catch (err) {
+      reportError(errors, err, 'writing the CPU profile');
+    }
+    // Exit once the last message is flushed.
+    const last: PodMessage = {
+      type: 'stopped',
+      progress: { ...progress(), details: driver.details?.() },
+    };
+    process.send?.(last, undefined, {}, () => process.exit(0));
+  };
+
   process.on('message', (message: ParentMessage) => {
     if (message.type === 'go') {
-      counter.target = message.target ?? Infinity;
-      cpuAtStart = process.cpuUsage();
-      startAt = epochNow();
-      timer = setInterval(
-        () => send({ type: 'progress', progress: progress() }),
-        PROGRESS_INTERVAL_MS,
-      );
-      driver.start().then(
-        () => send({ type: 'started' }),
+      // The profiler starts before the clock, so its own start-up is not timed.
+      if (!profiler) return go(message.target);
+      profiler.start().then(
+        () => go(message.target),
         (err: unknown) => {
-          reportError(errors, err, 'starting');
-          process.exit(1);
+          reportError(errors, err, 'starting the CPU profiler');
+          go(message.target);
         },
       );
     } else if (message.type === 'report') {
       send({ type: 'report', progress: { ...progress(), details: driver.details?.() } });
     } else if (message.type === 'stop') {
-      clearInterval(timer);
-      driver
-        .stop()
-        .catch((err: unknown) => reportError(errors, err, 'stopping'))
-        .finally(() => {
-          // Exit once the message is flushed (exiting also writes a --cpu-prof profile).
-          const last: PodMessage = {
-            type: 'stopped',
-            progress: { ...progress(), details: driver.details?.() },
-          };
-          process.send?.(last, undefined, {}, () => process.exit(0));
-        });
+      void stop();
     }
   });
   send({ type: 'ready', pid: process.pid });

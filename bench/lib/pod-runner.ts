@@ -1,4 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { CPU_PROFILE_ENV } from './cpu-profiler';
 import type { ParentMessage, PodMessage, PodProgress } from './pod-protocol';
 import { epochNow, sleep, type Deadline } from './timing';
 
@@ -13,7 +15,7 @@ export interface SpawnOptions {
 }
 
 export interface PodRunnerOptions {
-  /** Run every pod under `node --cpu-prof`, writing `<pod name>.cpuprofile` here. */
+  /** Profile every pod from `go` to `stop` (see cpu-profiler.ts), into `<pod name>.cpuprofile` here. */
   cpuProfDir?: string;
 }
 
@@ -140,7 +142,8 @@ export class PodRunner {
     this.installExitHook();
     const child = fork(script, [JSON.stringify(config)], {
       execPath: process.execPath,
-      execArgv: [...this.profileArgs(name), ...(opts.execArgv ?? [])],
+      execArgv: opts.execArgv ?? [],
+      env: this.env(name),
       // Pods never write results to stdout: their output goes to the parent's stderr.
       stdio: ['ignore', 2, 2, 'ipc'],
     });
@@ -151,10 +154,10 @@ export class PodRunner {
     return pod;
   }
 
-  private profileArgs(name: string): string[] {
+  private env(name: string): NodeJS.ProcessEnv {
     const dir = this.opts.cpuProfDir;
-    if (!dir) return [];
-    return ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${name}.cpuprofile`];
+    if (!dir) return process.env;
+    return { ...process.env, [CPU_PROFILE_ENV]: path.resolve(dir, `${name}.cpuprofile`) };
   }
 
   /** PIDs of the pods still running. */
