@@ -55,8 +55,6 @@ export class Connections {
         maxRetriesPerRequest: null,
         enableReadyCheck: true,
         connectionName: name,
-        // Many entities issue commands in the same tick: one socket write for all of them.
-        enableAutoPipelining: role === 'cmd',
       };
       client =
         typeof this.config === 'string'

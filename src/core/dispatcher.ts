@@ -3,6 +3,8 @@ import type { Connections } from './connections';
 
 /** Seconds a blocking wait lasts before the loop re-checks its state (and fair share). */
 const BLOCK_SECONDS = 1;
+/** The same, while the pod is at its fair share and not watching the spawn set. */
+const FULL_BLOCK_SECONDS = 0.25;
 const DRAIN = 200;
 /** Spawn requests a pod takes per wake-up, beyond the one it popped. */
 const SPAWN_BATCH = 63;
@@ -38,8 +40,13 @@ export class Dispatcher {
     const spawnKey = keys.spawnKey();
     while (!this.stopping) {
       try {
-        const watch = this.engine.canClaimHere() ? [wakeKey, spawnKey] : [wakeKey];
-        const popped = await this.connections.blocking.bzpopmin(...watch, BLOCK_SECONDS);
+        // Past its share, a pod leaves spawns to others, and looks again soon: shares move.
+        const open = this.engine.canClaimHere();
+        const watch = open ? [wakeKey, spawnKey] : [wakeKey];
+        const popped = await this.connections.blocking.bzpopmin(
+          ...watch,
+          open ? BLOCK_SECONDS : FULL_BLOCK_SECONDS,
+        );
         if (this.stopping) break;
         if (!popped) continue;
         const [key, ref] = popped;
@@ -72,6 +79,8 @@ export class Dispatcher {
    * share allows (at most SPAWN_BATCH), claimed concurrently (one round trip for all).
    */
   private async spawn(refs: string[]): Promise<void> {
+    // Fresh pod counts first: a view up to a heartbeat old could let one pod take a whole burst.
+    await this.engine.refreshPodRegistry();
     const budget = Math.min(SPAWN_BATCH, this.engine.claimBudget() - 1);
     if (budget > 0) {
       const more = await this.engine.command.zpopmin(this.engine.keys.spawnKey(), budget);

@@ -193,7 +193,7 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
     );
     // Started before the loops run, so that their first round already takes work.
     this.state = 'started';
-    this.heartbeat = new Heartbeat(this, this.registry, o.heartbeatIntervalMs);
+    this.heartbeat = new Heartbeat(this, o.heartbeatIntervalMs);
     this.heartbeat.start();
     if (o.processing) {
       this.dispatcher = new Dispatcher(this, this.connections);
@@ -443,6 +443,13 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
     const command = this.command;
     const runner = this.runners.get(entity.ref);
     const local = runner?.acceptsLocalWork() === true;
+    if (local && jobs.length === 1) {
+      // Hot path: one command, no pipeline (building one copies every script definition).
+      const { json, id } = this.jobJson(entity, jobs[0].name, jobs[0].data, jobs[0].opts);
+      const jobId = String(await entity.backend.addJob(json, id as string));
+      await this.afterLocalAdd(entity, runner);
+      return [jobId];
+    }
     const sentAt = Date.now();
     const index = !local && (this.remoteOwners.get(entity.ref) ?? 0) <= sentAt;
     const isCluster = command instanceof Cluster;
@@ -490,14 +497,21 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
         sentAt,
         String(claimArgs[0]),
       );
-    } else if (runner?.acceptsLocalWork()) {
-      runner.notify();
     } else if (runner) {
-      // The runner started releasing while the jobs were on their way: see how that ended.
-      await runner.settled();
-      await this.routeAfterAdd(entity);
+      await this.afterLocalAdd(entity, runner);
     }
     return ids;
+  }
+
+  /** Hands jobs just added to the entity's local runner, or claims if it started releasing. */
+  private async afterLocalAdd(entity: EntityHandle, runner: EntityRunner): Promise<void> {
+    if (runner.acceptsLocalWork()) {
+      runner.notify();
+      return;
+    }
+    // The runner started releasing while the jobs were on their way: see how that ended.
+    await runner.settled();
+    await this.routeAfterAdd(entity);
   }
 
   /** After a local runner released an entity while a job was being added: make sure someone runs it. */
@@ -533,6 +547,11 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
   /** Whether this pod should claim a free entity itself rather than offer it to other pods. */
   canClaimHere(): boolean {
     return this.claimBudget() > 0;
+  }
+
+  /** Re-reads the live pods and their loads (also done by every heartbeat). */
+  async refreshPodRegistry(): Promise<void> {
+    await this.registry?.beat(this.command, this.runners.size, this.options.processing);
   }
 
   /** How many more free entities this pod may claim now without going past its fair share. */
@@ -655,7 +674,8 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
                 message: errorMessage(value),
               },
             };
-      this.replies?.send(this.command, this.keys, outcome);
+      // Awaited on this pod: settle in memory; elsewhere: publish on that pod's channel.
+      if (!this.replies?.settleLocal(outcome)) this.replies?.send(this.command, this.keys, outcome);
     }
   }
 

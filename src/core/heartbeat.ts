@@ -2,7 +2,6 @@ import { runScript } from '../redis/scripts';
 import { Cluster } from './connections';
 import type { AtomicEngine } from './engine';
 import type { EntityRunner } from './entity-runner';
-import type { PodRegistry } from './pod-registry';
 
 /** Leases renewed per script call on a single Redis; on Cluster, calls are grouped by slot. */
 const BATCH = 500;
@@ -19,7 +18,6 @@ export class Heartbeat {
 
   constructor(
     private readonly engine: AtomicEngine,
-    private readonly registry: PodRegistry,
     private readonly intervalMs: number,
   ) {}
 
@@ -68,7 +66,7 @@ export class Heartbeat {
     for (let i = 0; i < alive.length; i += 2 * BATCH) {
       await command.zadd(indexKey, ...alive.slice(i, i + 2 * BATCH));
     }
-    await this.registry.beat(command, engine.ownedRunners().length, engine.options.processing);
+    await engine.refreshPodRegistry();
   }
 
   private async renew(runners: EntityRunner[]): Promise<boolean[]> {

@@ -107,6 +107,20 @@ export class ReplyRouter {
       .catch((err: unknown) => this.onError(err, 'sending a job result'));
   }
 
+  /** Settles a result awaited on this pod without a round trip; false when nobody here waits. */
+  settleLocal(outcome: JobOutcome): boolean {
+    if (!this.waiters.has(outcome.jobId)) return false;
+    // Through JSON as a published result would be, so callers see the same shape either way.
+    let copy: JobOutcome;
+    try {
+      copy = JSON.parse(JSON.stringify(outcome)) as JobOutcome;
+    } catch {
+      return false; // send() turns an unserializable result into a failure
+    }
+    this.settle(copy);
+    return true;
+  }
+
   private settle(outcome: JobOutcome): void {
     const waiter = this.waiters.get(outcome.jobId);
     if (!waiter) return;
