@@ -3,6 +3,7 @@ import {
   commandsPerUnit,
   diffSnapshots,
   perUnit,
+  usecPerUnit,
   type RedisProbe,
   type SnapshotDelta,
 } from './redis-probe';
@@ -24,6 +25,8 @@ export interface Throughput {
   redisCmdsPerJob: number;
   /** The same by command, largest first. */
   commandsPerJob: Record<string, number>;
+  /** Redis time per job by command, µs (`INFO commandstats` usec; scripts include their commands). */
+  usecPerJob: Record<string, number>;
   maxRssMb: number;
   run: RunResult;
   delta: SnapshotDelta;
@@ -55,6 +58,7 @@ export async function measureThroughput(
     redisCpuUsPerJob: round((1e6 * delta.cpuSeconds) / run.completed, 1),
     redisCmdsPerJob: round(commandsPerUnit(delta, run.completed), 2),
     commandsPerJob: perUnit(delta, run.completed),
+    usecPerJob: usecPerUnit(delta, run.completed),
     maxRssMb: round(run.maxRssMb),
     run,
     delta,

@@ -156,6 +156,24 @@ export function perUnit(delta: SnapshotDelta, units: number, digits = 2): Record
   );
 }
 
+/**
+ * Redis time per unit (µs) by command, largest first. A script's own entry (`evalsha`) includes
+ * the time of the commands it ran, which also have entries of their own.
+ */
+export function usecPerUnit(
+  delta: SnapshotDelta,
+  units: number,
+  digits = 1,
+): Record<string, number> {
+  const f = 10 ** digits;
+  return Object.fromEntries(
+    Object.entries(delta.byCommand)
+      .sort((x, y) => y[1].usec - x[1].usec)
+      .map(([name, { usec }]) => [name, Math.round((usec / units) * f) / f])
+      .filter(([, v]) => (v as number) > 0),
+  );
+}
+
 /** Commands per unit with the probe's own commands left out. */
 export function commandsPerUnit(delta: SnapshotDelta, units: number): number {
   let calls = 0;

@@ -77,6 +77,7 @@ export function engineReport(
 ): ScenarioResult {
   const fields: Record<string, unknown> = {};
   const commandsPerJob: Record<string, Record<string, number>> = {};
+  const redisUsecPerJob: Record<string, Record<string, number>> = {};
   const phases: [string, Throughput[]][] = [
     ['rawBullmqC1', m.rawC1],
     ['rawBullmqC50', m.rawC50],
@@ -87,6 +88,7 @@ export function engineReport(
     if (runs.length === 0) continue;
     Object.assign(fields, throughputFields(name, runs));
     commandsPerJob[name] = medianRun(runs).commandsPerJob;
+    redisUsecPerJob[name] = medianRun(runs).usecPerJob;
   }
   if (m.oneEntity.length) fields.oneEntityPrefillJobsPerSec = prefillRate(medianRun(m.oneEntity));
   if (m.entities1000.length) {
@@ -98,6 +100,7 @@ export function engineReport(
   if (m.entities10k) {
     Object.assign(fields, entities10kFields(m.entities10k, ownRedis));
     commandsPerJob.entities10k = m.entities10k.throughput.commandsPerJob;
+    redisUsecPerJob.entities10k = m.entities10k.throughput.usecPerJob;
   }
 
   const oneVs = ratio(fields.oneEntityJobsPerSec, fields.rawBullmqC1JobsPerSec);
@@ -116,6 +119,7 @@ export function engineReport(
     targets: TARGETS,
     targetsMet,
     commandsPerJob,
+    redisUsecPerJob,
   });
 
   const table: TableRow[] = [
