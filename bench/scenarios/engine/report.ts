@@ -113,7 +113,14 @@ export function engineReport(
     maxConnectionsPerPod10k: atMost(maxConn, TARGETS.maxConnectionsPerPod10k),
     idleRedisCmdsPerSec10k: atMost(idle, TARGETS.idleRedisCmdsPerSec10k),
   };
+  // Rounds are interleaved, so a round's ratio compares runs taken under the same machine load.
+  const roundRatios = (a: Throughput[], b: Throughput[]): number[] | undefined =>
+    a.length > 1 && a.length === b.length
+      ? a.map((x, i) => round(x.jobsPerSec / b[i].jobsPerSec, 3))
+      : undefined;
   Object.assign(fields, {
+    oneEntityVsRawC1Rounds: roundRatios(m.oneEntity, m.rawC1),
+    entities1000VsRawC50Rounds: roundRatios(m.entities1000, m.rawC50),
     oneEntityVsRawC1: oneVs,
     entities1000VsRawC50: manyVs,
     targets: TARGETS,
