@@ -28,6 +28,9 @@ export interface Throughput {
   /** Redis time per job by command, µs (`INFO commandstats` usec; scripts include their commands). */
   usecPerJob: Record<string, number>;
   maxRssMb: number;
+  /** Redis `used_memory` and key count once the jobs are done (completed jobs kept included). */
+  redisUsedMemoryMb: number;
+  redisKeys: number;
   run: RunResult;
   delta: SnapshotDelta;
 }
@@ -60,6 +63,8 @@ export async function measureThroughput(
     commandsPerJob: perUnit(delta, run.completed),
     usecPerJob: usecPerUnit(delta, run.completed),
     maxRssMb: round(run.maxRssMb),
+    redisUsedMemoryMb: round(after.usedMemory / 2 ** 20, 1),
+    redisKeys: after.keys,
     run,
     delta,
   };

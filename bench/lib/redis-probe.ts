@@ -11,6 +11,10 @@ export interface RedisSnapshot {
   totalCommands: number;
   /** `used_cpu_user + used_cpu_sys`, seconds. */
   cpuSeconds: number;
+  /** `used_memory`, bytes. */
+  usedMemory: number;
+  /** Keys in all databases (`INFO keyspace`). */
+  keys: number;
   /** `INFO commandstats`, by command name (`evalsha`, `client|list`, ...). */
   commands: Map<string, { calls: number; usec: number }>;
 }
@@ -85,6 +89,10 @@ export class RedisProbe {
       at,
       totalCommands: Number(info.get('total_commands_processed') ?? 0),
       cpuSeconds: Number(info.get('used_cpu_user') ?? 0) + Number(info.get('used_cpu_sys') ?? 0),
+      usedMemory: Number(info.get('used_memory') ?? 0),
+      keys: [...info]
+        .filter(([k]) => /^db\d+$/.test(k))
+        .reduce((sum, [, v]) => sum + Number(/keys=(\d+)/.exec(v)?.[1] ?? 0), 0),
       commands,
     };
   }

@@ -32,6 +32,8 @@ function throughputFields(name: string, runs: Throughput[]): Record<string, unkn
     [`${name}RedisCpuUsPerJob`]: m.redisCpuUsPerJob,
     [`${name}RedisCmdsPerJob`]: m.redisCmdsPerJob,
     [`${name}FirstJobMs`]: m.firstJobMs,
+    [`${name}RedisUsedMemoryMb`]: m.redisUsedMemoryMb,
+    [`${name}RedisKeys`]: m.redisKeys,
   };
   if (runs.length > 1) out[`${name}JobsPerSecRounds`] = runs.map((r) => r.jobsPerSec);
   return out;
@@ -54,6 +56,8 @@ function entities10kFields(e: Entities10kResult, ownRedis: boolean): Record<stri
     entities10kRedisCmdsPerJob: e.throughput.redisCmdsPerJob,
     entities10kPrefillJobsPerSec: round(e.prefill.jobs / (e.prefill.ms / 1000)),
     entities10kReleaseSeconds: e.releaseSeconds,
+    entities10kRedisUsedMemoryMb: e.throughput.redisUsedMemoryMb,
+    entities10kRedisKeys: e.throughput.redisKeys,
     maxRssMbPod10k: e.maxRssMb,
   };
   if (e.settled) {
