@@ -17,7 +17,7 @@ export interface PodProgress {
   /** Time of the first / last completion; 0 before the first. */
   firstAt: number;
   lastAt: number;
-  /** Process CPU time since `go`, ms. */
+  /** Process CPU time since `go`, ms, as of the last `done`, `report` or `stopped` (progress skips it). */
   cpuUserMs: number;
   cpuSystemMs: number;
   rssMb: number;
