@@ -576,6 +576,8 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
         Number(reply[1]),
         sentAt,
       );
+      const runner = this.runners.get(entity.ref);
+      if (runner) runner.indexScore = sentAt + this.leaseTtlMs;
       await this.command.zadd(this.keys.indexKey(), sentAt + this.leaseTtlMs, entity.ref);
       return;
     }
@@ -694,6 +696,17 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
     if (reason === 'released') {
       this.stats.releases += 1;
       this.emit('entity:released', info);
+      // The queue was empty: drop the sweep-index entry now (one command) rather than leave it
+      // to the sweep (about ten). Only if nobody touched it since: an enqueue keeps it.
+      this.track(
+        runScript(
+          this.command,
+          'unindex',
+          [this.keys.indexKey()],
+          [runner.entity.ref, String(runner.indexScore)],
+        ).then(() => undefined),
+        'dropping a released entity from the index',
+      );
       return;
     }
     if (reason === 'lost') {
@@ -704,10 +717,15 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
     if (reason === 'error')
       this.reportError(error, `running ${runner.entity.type} ${runner.entity.id}`);
     // Stopped or crashed with the lease still ours: hand it back so another pod takes over now.
-    const handBack = this.relinquish(runner)
-      .catch((err: unknown) => this.reportError(err, 'releasing a lease'))
-      .finally(() => this.handingBack.delete(handBack));
-    this.handingBack.add(handBack);
+    this.track(this.relinquish(runner), 'releasing a lease');
+  }
+
+  /** Runs background Redis work that stop() must wait for; reports its failure. */
+  private track(work: Promise<void>, context: string): void {
+    const tracked: Promise<void> = work
+      .catch((err: unknown) => this.reportError(err, context))
+      .finally(() => this.handingBack.delete(tracked));
+    this.handingBack.add(tracked);
   }
 
   private async relinquish(runner: EntityRunner): Promise<void> {

@@ -48,6 +48,8 @@ export class EntityRunner {
   /** Ids of the jobs being run, whose locks the heartbeat renews with the lease. */
   readonly activeJobs = new Set<string>();
   jobsProcessed = 0;
+  /** Score this pod last wrote to the entity's sweep-index entry (removed on a clean release). */
+  indexScore = 0;
   readonly since = Date.now();
 
   private signalled = false;

@@ -56,6 +56,7 @@ export class Heartbeat {
     runners.forEach((runner, i) => {
       if (results[i]) {
         runner.leaseValidUntil = sentAt + ttl;
+        runner.indexScore = sentAt + ttl;
         alive.push(sentAt + ttl, runner.entity.ref);
       } else {
         runner.markLost();
