@@ -64,9 +64,13 @@ export class Heartbeat {
     });
     const command = engine.command;
     const indexKey = engine.keys.indexKey();
+    // All batches are queued at once, before any later release can drop an entry, and only
+    // update entries (XX): an entity released meanwhile must not be put back.
+    const updates: Promise<unknown>[] = [];
     for (let i = 0; i < alive.length; i += 2 * BATCH) {
-      await command.zadd(indexKey, ...alive.slice(i, i + 2 * BATCH));
+      updates.push(command.zadd(indexKey, 'XX', ...alive.slice(i, i + 2 * BATCH)));
     }
+    await Promise.all(updates);
     await engine.refreshPodRegistry();
   }
 

@@ -58,6 +58,8 @@ export class Sweeper {
       entity.config.maxWorkersPerEntity,
     ])) as number[];
     if (pttl > 0 && orphan !== 1) {
+      // Held. If by this pod (claimed while we looked), its heartbeat owns the entry's score.
+      if (engine.runnerFor(ref)) return;
       await command.zadd(indexKey, 'XX', now + pttl, ref);
     } else if (work === 1) {
       // No live holder (or a dead one's job is stranded beside live ones): take it over.
