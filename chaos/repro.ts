@@ -37,6 +37,7 @@ async function staleFetch(this: Scenario, params: RunParams): Promise<ScenarioRe
     const a = await e.startPod(0);
     await e.enqueue('stock', 'e', { ms: 10 }); // o.e.0, run by A, which then holds e idle
     await until(() => applied('o.e.0'), 20_000, 'o.e.0 on pod A');
+    await sleep(300); // A acknowledges the job and marks e idle
     a.signal('SIGSTOP');
     await e.oracle.fault('stop', a.name, a.pid, now());
     await e.enqueue('stock', 'e', { ms: 10 }); // o.e.1: e is held idle by A -> wake-up for A

@@ -377,6 +377,7 @@ async function pauseIdleHolder(env: ScenarioEnv, pauseMs: number): Promise<boole
   const holderPid = env.oracle.executionsOf(first)[0]?.pid;
   const holder = env.alivePods().find((p) => p.pid === holderPid);
   if (!holder) return false;
+  await sleep(300); // let it finish the job and mark the entity idle
   const at = now();
   holder.signal('SIGSTOP');
   try {
