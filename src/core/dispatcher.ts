@@ -41,7 +41,7 @@ export class Dispatcher {
     while (!this.stopping) {
       try {
         // Past its share, a pod leaves spawns to others, and looks again soon: shares move.
-        const open = this.engine.canClaimHere();
+        const open = this.engine.watchesSpawns();
         const watch = open ? [wakeKey, spawnKey] : [wakeKey];
         const popped = await this.connections.blocking.bzpopmin(
           ...watch,

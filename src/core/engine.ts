@@ -549,6 +549,12 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
     return this.claimBudget() > 0;
   }
 
+  /** Whether the dispatcher should take entities offered in the spawn set right now. */
+  watchesSpawns(): boolean {
+    if (!this.options.processing || this.state !== 'started') return false;
+    return this.claimBudget() > 0 || this.registry?.warmingUp() === true;
+  }
+
   /** Re-reads the live pods and their loads (also done by every heartbeat). */
   async refreshPodRegistry(): Promise<void> {
     await this.registry?.beat(this.command, this.runners.size, this.options.processing);

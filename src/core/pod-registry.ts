@@ -15,6 +15,7 @@ interface PeerView {
 export class PodRegistry {
   private peers = new Map<string, PeerView>();
   private pendingSpawns = 0;
+  private readonly startedAt = Date.now();
 
   constructor(
     private readonly key: string,
@@ -66,9 +67,18 @@ export class PodRegistry {
       pods += 1;
       total += view.owned;
     }
-    if (pods === 1) return Number.MAX_SAFE_INTEGER;
+    if (pods === 1) {
+      // Alone, as far as we know. Only trust that once any live pod would have shown up;
+      // before, claim one at a time and let the spawn set spread the rest.
+      return this.warmingUp() ? 1 - owned : Number.MAX_SAFE_INTEGER;
+    }
     const share = Math.ceil((total + this.pendingSpawns + 1) / pods);
     return Math.max(0, share + Math.max(1, Math.floor(share / 10)) - owned);
+  }
+
+  /** True until this pod has been up long enough to have seen every live pod. */
+  warmingUp(): boolean {
+    return Date.now() - this.startedAt <= this.staleAfterMs;
   }
 
   processingPods(): string[] {
