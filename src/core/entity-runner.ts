@@ -178,6 +178,8 @@ export class EntityRunner {
 
   private async fetch(): Promise<Job | undefined> {
     this.signalled = false;
+    // After an idle wait (or a pause) the lease may be gone: don't take a job we can't run.
+    if (!(await this.leaseStillValid())) return undefined;
     const raw = (await this.backend.moveToActive(this.token)) as NextJobData;
     return this.toJob(raw);
   }
@@ -188,7 +190,7 @@ export class EntityRunner {
     this.lastActivity = Date.now();
     const config = this.entity.config;
     if (job.deferredFailure) return this.fail(job, new Error(job.deferredFailure));
-    if (!(await this.leaseStillValid())) return undefined; // the next holder recovers it
+    if (!(await this.leaseStillValid())) return this.giveBack(job);
 
     let attempt = job.attemptsMade + 1;
     for (;;) {
@@ -218,12 +220,28 @@ export class EntityRunner {
         job.attemptsMade = Number(made);
         const delay = backoffDelay(config.backoff, attempt);
         if (delay > 0) await sleep(delay);
-        if (!(await this.leaseStillValid())) return undefined;
+        if (!(await this.leaseStillValid())) return this.giveBack(job);
         attempt += 1;
         continue;
       }
       return this.complete(job, result);
     }
+  }
+
+  /**
+   * Returns a job taken with a lease that turned out to be gone (e.g. handed back by
+   * complete-and-fetch-next just after the lease expired): the holder runs it next, in order.
+   */
+  private async giveBack(job: Job): Promise<undefined> {
+    const k = this.entity.queue.keys;
+    await runScript(
+      this.host.command,
+      'giveBack',
+      [k.active, k.wait, this.entity.lockKey(job.id!)],
+      [this.token, job.id!],
+    );
+    this.activeJobs.delete(job.id!);
+    return undefined;
   }
 
   private fetchNext(): boolean {

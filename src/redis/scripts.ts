@@ -13,6 +13,7 @@ export const SCRIPT_FILES = {
   unindex: 'unindex-1.lua',
   recordAttempt: 'recordAttempt-2.lua',
   relinquish: 'relinquish-6.lua',
+  giveBack: 'giveBack-3.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPT_FILES;
