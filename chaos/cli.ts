@@ -173,7 +173,7 @@ async function main(): Promise<number> {
   const scenarios = select(args.scenarios);
   const started = Date.now();
   const host = machine();
-  const deadlineMin = args.deadlineMin ?? (args.quick ? 4.5 : 20);
+  const deadlineMin = args.deadlineMin ?? (args.quick ? 6 : 20);
   const params: RunParams = {
     quick: args.quick,
     heartbeatTTL: args.heartbeatTTL ?? (args.quick ? 1 : 2),
