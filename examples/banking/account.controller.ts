@@ -17,7 +17,7 @@ import { TransferCommand } from './commands/transfer.command';
 import { WithdrawCommand } from './commands/withdraw.command';
 import type { BalanceResult } from './handlers/balance-result.interface';
 import type { TransferResult } from './handlers/transfer.handler';
-import { parseAmount, parseId, toHttpException } from './http-errors';
+import { parseAmount, parseBody, parseId, toHttpException } from './http-errors';
 
 interface AmountBody {
   amount?: unknown;
@@ -52,21 +52,24 @@ export class AccountController {
 
   @Post(':id/withdraw')
   @HttpCode(200)
-  withdraw(@Param('id') id: string, @Body() body: AmountBody): Promise<BalanceResult> {
+  withdraw(@Param('id') id: string, @Body() raw: unknown): Promise<BalanceResult> {
+    const body = parseBody<AmountBody>(raw);
     const operationId = `withdrawal:${optionalId('operationId', body.operationId)}`;
     return this.run(new WithdrawCommand(parseId('id', id), parseAmount(body.amount), operationId));
   }
 
   @Post(':id/deposit')
   @HttpCode(200)
-  deposit(@Param('id') id: string, @Body() body: AmountBody): Promise<BalanceResult> {
+  deposit(@Param('id') id: string, @Body() raw: unknown): Promise<BalanceResult> {
+    const body = parseBody<AmountBody>(raw);
     const operationId = `deposit:${optionalId('operationId', body.operationId)}`;
     return this.run(new DepositCommand(parseId('id', id), parseAmount(body.amount), operationId));
   }
 
   @Post(':id/transfer')
   @HttpCode(200)
-  transfer(@Param('id') id: string, @Body() body: TransferBody): Promise<TransferResult> {
+  transfer(@Param('id') id: string, @Body() raw: unknown): Promise<TransferResult> {
+    const body = parseBody<TransferBody>(raw);
     const from = parseId('id', id);
     const to = parseId('to', body.to);
     if (from === to) throw new BadRequestException('Cannot transfer to the same account');

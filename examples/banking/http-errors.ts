@@ -21,6 +21,13 @@ export function toHttpException(err: unknown): unknown {
   }
 }
 
+/** The request body as an object: a missing or non-JSON body is a 400, never a crash. */
+export function parseBody<T extends object>(body: unknown): Partial<T> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new BadRequestException('Expected a JSON object body (Content-Type: application/json)');
+  return body;
+}
+
 /** A positive safe integer amount (the bank counts in cents). */
 export function parseAmount(value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0)

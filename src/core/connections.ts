@@ -25,6 +25,8 @@ export class Connections {
   constructor(
     private readonly config: RedisConnection,
     private readonly connectionName: string,
+    /** Hears connection errors of the clients opened here (ioredis reconnects by itself). */
+    private readonly onError: (error: unknown, context: string) => void = () => undefined,
   ) {
     if (isClient(config)) {
       this.command = config;
@@ -61,6 +63,7 @@ export class Connections {
           ? new IORedis(this.config, base)
           : new IORedis({ ...this.config, ...base });
     }
+    client.on('error', (err: unknown) => this.onError(err, `Redis connection ${name}`));
     this.owned.push(client);
     return client;
   }

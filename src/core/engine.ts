@@ -170,7 +170,9 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
       throw new EngineStateError(`start() was already called (state: ${this.state})`);
     this.state = 'starting';
     const o = this.options;
-    this.connections = new Connections(o.redis, `${o.keyPrefix}:aq:${this.podId}`);
+    this.connections = new Connections(o.redis, `${o.keyPrefix}:aq:${this.podId}`, (e, c) =>
+      this.reportError(e, c),
+    );
     const command = this.connections.command;
     defineScripts(command);
     const rootOpts: QueueBaseOptions & KeyPrefixOptions & { lockDuration: number } = {
@@ -181,6 +183,9 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
       lockDuration: o.heartbeatTtlMs,
     };
     this.root = createRedisBackend('__aq', rootOpts);
+    // BullMQ re-emits connection errors (Redis down, restarting) on the backend: report them and
+    // keep going (ioredis reconnects by itself); an unheard 'error' event would kill the process.
+    this.root.on('error', (err: unknown) => this.reportError(err, 'Redis connection'));
     await this.root.waitUntilReady();
     this.registry = new PodRegistry(
       this.keys.podsKey(),
