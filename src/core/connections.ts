@@ -57,10 +57,6 @@ export class Connections {
         maxRetriesPerRequest: null,
         enableReadyCheck: true,
         connectionName: name,
-        // A command whose reply was lost with the connection must not run twice (a second
-        // moveToActive would strand the job the first one took): it fails instead, the runner
-        // hands its lease back, and the next holder recovers the job.
-        autoResendUnfulfilledCommands: false,
       };
       client =
         typeof this.config === 'string'
