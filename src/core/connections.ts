@@ -18,6 +18,12 @@ function isClient(value: RedisConnection): value is Redis | Cluster {
  */
 export class Connections {
   readonly command: RedisClient;
+  /**
+   * Counts the command connection's closes. A command sent before a close and answered after
+   * it may have run twice: ioredis resends commands whose reply was lost with the connection,
+   * and Redis may have run the first copy (AOF) before it died.
+   */
+  commandEpoch = 0;
   private readonly owned: RedisClient[] = [];
   private blockingClient?: RedisClient;
   private subscriberClient?: RedisClient;
@@ -33,7 +39,12 @@ export class Connections {
     } else {
       this.command = this.open('cmd');
     }
+    this.command.on('close', this.countClose);
   }
+
+  private readonly countClose = (): void => {
+    this.commandEpoch += 1;
+  };
 
   /** The dedicated blocking connection; created on first use. */
   get blocking(): RedisClient {
@@ -78,6 +89,7 @@ export class Connections {
   }
 
   async close(): Promise<void> {
+    this.command.off('close', this.countClose);
     const clients = this.owned.splice(0);
     this.blockingClient = undefined;
     this.subscriberClient = undefined;

@@ -137,6 +137,11 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
     return this.options.heartbeatTtlMs;
   }
 
+  /** Changes when the command connection closed: see {@link Connections.commandEpoch}. */
+  get connectionEpoch(): number {
+    return this.connections?.commandEpoch ?? 0;
+  }
+
   get command(): RedisClient {
     if (!this.connections)
       throw new EngineStateError('The engine is not started: call start() first');

@@ -12,6 +12,8 @@ export interface RunnerHost {
   readonly podId: string;
   readonly command: RedisClient;
   readonly leaseTtlMs: number;
+  /** Changes whenever the command connection closed (see `Connections.commandEpoch`). */
+  readonly connectionEpoch: number;
   handlerFor(type: string): EntityJobHandler;
   /** Renews this runner's lease now; false when it was lost. */
   renewLease(runner: EntityRunner): Promise<boolean>;
@@ -180,8 +182,28 @@ export class EntityRunner {
     this.signalled = false;
     // After an idle wait (or a pause) the lease may be gone: don't take a job we can't run.
     if (!(await this.leaseStillValid())) return undefined;
+    const epoch = this.host.connectionEpoch;
     const raw = (await this.backend.moveToActive(this.token)) as NextJobData;
+    if (epoch !== this.host.connectionEpoch) return this.reconcile();
     return this.toJob(raw);
+  }
+
+  /**
+   * A job move whose reply crossed a reconnect may have run twice: ioredis resends it, and the
+   * first copy may have moved a job to active that this runner never saw. Every active job
+   * locked with this token that no lane runs goes back to the head of wait, in order, the one
+   * just handed back included; the runner takes them again from there.
+   */
+  private async reconcile(): Promise<undefined> {
+    const k = this.entity.queue.keys;
+    const back = await runScript(
+      this.host.command,
+      'reclaimOwn',
+      [k.active, k.wait, this.leaseKey],
+      [this.token, this.entity.jobKeyPrefix, ...this.activeJobs],
+    );
+    if (back === -1) this.markLost();
+    return undefined;
   }
 
   /** Runs a job with its in-place retries; returns the next job BullMQ handed back, if any. */
@@ -249,6 +271,7 @@ export class EntityRunner {
   }
 
   private async complete(job: Job, result: unknown): Promise<Job | undefined> {
+    const epoch = this.host.connectionEpoch;
     try {
       const { result: next } = await this.backend.moveToCompleted(
         job,
@@ -257,16 +280,15 @@ export class EntityRunner {
         this.token,
         this.fetchNext(),
       );
-      this.jobsProcessed += 1;
-      this.finishedJob(job, 'completed', result);
-      return this.toJob(next);
+      return this.finished(job, 'completed', result, next, epoch);
     } catch (err) {
-      return this.handleFinishError(err);
+      return this.handleFinishError(err, job, 'completed', result, epoch);
     }
   }
 
   private async fail(job: Job, error: unknown): Promise<Job | undefined> {
     const pause = this.entity.config.onFailure === 'pause';
+    const epoch = this.host.connectionEpoch;
     try {
       const { result: next } = await this.backend.moveToFailed(
         job,
@@ -275,16 +297,29 @@ export class EntityRunner {
         this.token,
         this.fetchNext() && !pause,
       );
-      this.jobsProcessed += 1;
-      this.finishedJob(job, 'failed', error);
-      if (pause) {
-        await this.backend.pause(true);
-        return undefined;
-      }
-      return this.toJob(next);
+      return this.finished(job, 'failed', error, next, epoch);
     } catch (err) {
-      return this.handleFinishError(err);
+      return this.handleFinishError(err, job, 'failed', error, epoch);
     }
+  }
+
+  /** The job left active; `next` is the job BullMQ moved to active in the same call, if any. */
+  private async finished(
+    job: Job,
+    status: 'completed' | 'failed',
+    value: unknown,
+    next: NextJobData,
+    epoch: number,
+  ): Promise<Job | undefined> {
+    this.jobsProcessed += 1;
+    this.finishedJob(job, status, value);
+    if (status === 'failed' && this.entity.config.onFailure === 'pause') {
+      await this.backend.pause(true);
+      if (epoch !== this.host.connectionEpoch) await this.reconcile();
+      return undefined;
+    }
+    if (epoch !== this.host.connectionEpoch) return this.reconcile();
+    return this.toJob(next);
   }
 
   private finishedJob(job: Job, status: 'completed' | 'failed', value: unknown): void {
@@ -293,13 +328,42 @@ export class EntityRunner {
     this.host.jobFinished(this, job, status, value);
   }
 
-  private handleFinishError(err: unknown): undefined {
-    if (isLockError(err)) {
-      // Another pod took the entity over and recovered this job: it is not ours to ack.
-      this.markLost();
-      return undefined;
+  /** True when the job is no longer in Redis or has left active for good. */
+  private async isFinished(job: Job): Promise<boolean> {
+    const key = this.entity.jobKey(job.id!);
+    const command = this.host.command;
+    const [exists, finishedOn] = await Promise.all([
+      command.exists(key),
+      command.hget(key, 'finishedOn'),
+    ]);
+    return exists === 0 || finishedOn !== null;
+  }
+
+  private async handleFinishError(
+    err: unknown,
+    job: Job,
+    status: 'completed' | 'failed',
+    value: unknown,
+    epoch: number,
+  ): Promise<undefined> {
+    if (!isLockError(err)) throw err;
+    if (epoch !== this.host.connectionEpoch) {
+      // The reply crossed a reconnect: if the lease is still ours, nobody else can have moved
+      // the job, so when it is finished the first copy of this call did it and the resent copy
+      // found it gone.
+      const back = await this.reconcile();
+      if (this.state !== 'lost' && (await this.isFinished(job))) {
+        this.jobsProcessed += 1;
+        this.finishedJob(job, status, value);
+        if (status === 'failed' && this.entity.config.onFailure === 'pause')
+          await this.backend.pause(true);
+      }
+      this.activeJobs.delete(job.id!);
+      return back;
     }
-    throw err;
+    // Another pod took the entity over and recovered this job: it is not ours to ack.
+    this.markLost();
+    return undefined;
   }
 
   /** Starts a job only while the lease is surely valid; renews it first when in doubt. */
@@ -322,6 +386,7 @@ export class EntityRunner {
     const reply = (await runScript(this.host.command, 'idle', this.entity.idleKeys(this.leaseKey), [
       this.token,
       Date.now(),
+      this.entity.jobKeyPrefix,
     ])) as number[];
     if (reply[0] === -1) {
       this.markLost();

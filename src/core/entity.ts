@@ -91,7 +91,7 @@ export class EntityHandle {
 
   idleKeys(leaseKey: string): string[] {
     const k = this.queue.keys;
-    return [leaseKey, k.wait, k.prioritized, k.delayed, k.meta];
+    return [leaseKey, k.wait, k.prioritized, k.delayed, k.meta, k.active];
   }
 
   jobKey(jobId: string): string {

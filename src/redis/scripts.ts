@@ -6,7 +6,7 @@ import { LIBRARY_VERSION } from '../version';
 /** The Lua scripts of the engine (files in ./lua, named `<name>-<numKeys>.lua` when fixed). */
 export const SCRIPT_FILES = {
   claim: 'claim-10.lua',
-  idle: 'idle-5.lua',
+  idle: 'idle-6.lua',
   release: 'release-6.lua',
   extendLeases: 'extendLeases.lua',
   inspect: 'inspect-6.lua',
@@ -14,6 +14,7 @@ export const SCRIPT_FILES = {
   recordAttempt: 'recordAttempt-2.lua',
   relinquish: 'relinquish-6.lua',
   giveBack: 'giveBack-3.lua',
+  reclaimOwn: 'reclaimOwn-3.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPT_FILES;

@@ -1,0 +1,112 @@
+/**
+ * A job can sit in active, locked with the holder's own token, without the holder knowing it:
+ * a `moveToActive` (or complete-and-fetch-next) that Redis ran but whose reply was lost with the
+ * connection, after which ioredis resent the command. The holder must not leave it there: its
+ * lease stays alive, so no other pod would ever recover it.
+ *
+ * The lost reply is reproduced by moving the job to active by hand, with the holder's token,
+ * while the holder runs the job before it.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Redis } from 'ioredis';
+import type { Job } from 'bullmq';
+import { defineScripts, runScript } from '../../src/redis/scripts';
+import { cleanPrefix, newRedis } from '../helpers/redis';
+import { waitFor } from '../helpers/wait-for';
+import { EngineSet, enginePrefix } from '../fixtures/engines';
+import { leaseKey, queueKey } from '../fixtures/queue-state';
+
+const TYPE = 'account';
+const ENTITY = 'acct1';
+
+describe('a job stranded in active under a live lease', () => {
+  const prefix = enginePrefix('strandedActive');
+  const engines = new EngineSet(prefix);
+  let redis: Redis;
+  before(() => {
+    redis = newRedis();
+    defineScripts(redis);
+  });
+  after(async () => {
+    await engines.stopAll();
+    await cleanPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('is put back and run by its holder once the holder has nothing else to do', async () => {
+    const ran: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const engine = engines.create({
+      podId: 'podA',
+      entities: { [TYPE]: { idleTimeoutSeconds: 1 } },
+    });
+    engine.registerHandler(TYPE, async (job: Job) => {
+      const label = (job.data as { label: string }).label;
+      ran.push(label);
+      if (label === 'a') await gate;
+    });
+    await engine.start();
+    await engine.enqueue(TYPE, ENTITY, 'op', { label: 'a' });
+    await waitFor(() => ran.includes('a'), { message: 'a starts' });
+    const b = await engine.enqueue(TYPE, ENTITY, 'op', { label: 'b' });
+
+    // What a lost moveToActive reply leaves behind: b active, locked with the holder's token.
+    const token = await redis.hget(leaseKey(prefix, TYPE, ENTITY), 't');
+    assert.ok(token, 'podA holds the lease');
+    const k = (s: string): string => queueKey(prefix, TYPE, ENTITY, s);
+    assert.equal(await redis.rpoplpush(k('wait'), k('active')), b);
+    await redis.set(`${k(b)}:lock`, token, 'PX', 30_000);
+
+    release();
+    await waitFor(() => ran.includes('b'), {
+      timeoutMs: 10_000,
+      message: `b runs; ran: ${ran.join(', ')}`,
+    });
+    await waitFor(async () => (await redis.zscore(k('completed'), b)) !== null, {
+      message: 'b completes',
+    });
+    assert.deepEqual(ran, ['a', 'b'], 'each job ran once, in order');
+    assert.equal(await redis.hget(leaseKey(prefix, TYPE, ENTITY), 't'), token, 'same holder');
+    assert.equal(engines.errors.length, 0, `no error events:\n${engines.describeErrors()}`);
+  });
+
+  it('reclaimOwn puts the holder’s unseen jobs back at the head of wait, oldest first', async () => {
+    const q = `${prefix}:{${TYPE}-script-queue}`;
+    const [active, wait, lease] = [`${q}:active`, `${q}:wait`, `${q}:__aq:lease`];
+    const jobPrefix = `${q}:`;
+    await redis.hset(lease, 't', 'T1', 'p', 'podA', 'i', '0');
+    // wait: newest left; the taking end is the right. j1..j3 were taken in order: active [j3 j2 j1].
+    await redis.rpush(wait, 'j5', 'j4');
+    await redis.rpush(active, 'j3', 'j2', 'j1', 'x1');
+    await redis.set(`${jobPrefix}j1:lock`, 'T1');
+    await redis.set(`${jobPrefix}j2:lock`, 'T1');
+    await redis.set(`${jobPrefix}j3:lock`, 'T1');
+    await redis.set(`${jobPrefix}x1:lock`, 'OTHER');
+
+    // j2 is being run by another lane of the holder: it stays.
+    const back = await runScript(
+      redis,
+      'reclaimOwn',
+      [active, wait, lease],
+      ['T1', jobPrefix, 'j2'],
+    );
+    assert.equal(back, 2);
+    assert.deepEqual(await redis.lrange(active, 0, -1), ['j2', 'x1']);
+    // Taken from the right: j1 first, then j3, then the jobs that were already waiting.
+    assert.deepEqual(await redis.lrange(wait, 0, -1), ['j5', 'j4', 'j3', 'j1']);
+    assert.equal(await redis.exists(`${jobPrefix}j1:lock`, `${jobPrefix}j3:lock`), 0);
+    assert.equal(await redis.get(`${jobPrefix}x1:lock`), 'OTHER');
+
+    assert.equal(
+      await runScript(redis, 'reclaimOwn', [active, wait, lease], ['T0', jobPrefix]),
+      -1,
+    );
+    assert.deepEqual(
+      await redis.lrange(active, 0, -1),
+      ['j2', 'x1'],
+      'a stale token moves nothing',
+    );
+  });
+});
