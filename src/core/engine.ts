@@ -31,6 +31,7 @@ import { ReplyRouter, type JobOutcome } from './reply-router';
 import { Heartbeat } from './heartbeat';
 import { Dispatcher } from './dispatcher';
 import { Sweeper } from './sweeper';
+import { AddBatcher, type AddGroup, type PendingJob } from './add-batcher';
 
 /** Options of one enqueue. */
 export interface EnqueueOptions {
@@ -120,6 +121,7 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
   private state: 'new' | 'starting' | 'started' | 'stopping' | 'stopped' = 'new';
   private tokenSeq = 0;
   private replySeq = 0;
+  private readonly addBatcher = new AddBatcher((groups) => this.sendAdds(groups));
 
   constructor(options: AtomicQueuesOptions) {
     super();
@@ -441,33 +443,45 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
 
   /**
    * The enqueue path, for one or more jobs of one entity (kept in order).
-   * - Hot: this pod runs the entity. Add the jobs (one round trip) and hand them over in memory.
-   * - Otherwise: add the jobs and run the claim script in one pipeline (one round trip, in that
-   *   order on the entity's slot): the entity is claimed here if free, its idle owner is woken,
-   *   or it is offered to the processing pods through the spawn set.
+   * - Hot: this pod runs the entity. Add the job (one round trip) and hand it over in memory.
+   * - Otherwise the jobs join the turn's batch (see {@link AddBatcher}): in one pipeline, per
+   *   entity, the jobs are added and then the claim script runs, in that order on the entity's
+   *   slot: the entity is claimed here if free, its idle owner is woken, or it is offered to the
+   *   processing pods through the spawn set.
    */
-  private async addMany(
-    entity: EntityHandle,
-    jobs: ReadonlyArray<{ name: string; data: unknown; opts: EnqueueOptions }>,
-  ): Promise<string[]> {
-    const command = this.command;
+  private async addMany(entity: EntityHandle, jobs: ReadonlyArray<PendingJob>): Promise<string[]> {
     const runner = this.runners.get(entity.ref);
-    const local = runner?.acceptsLocalWork() === true;
-    if (local && jobs.length === 1) {
+    if (runner?.acceptsLocalWork() === true && jobs.length === 1) {
       // Hot path: one command, no pipeline (building one copies every script definition).
       const { json, id } = this.jobJson(entity, jobs[0].name, jobs[0].data, jobs[0].opts);
       const jobId = String(await entity.backend.addJob(json, id as string));
       await this.afterLocalAdd(entity, runner);
       return [jobId];
     }
+    return this.addBatcher.add(entity, jobs);
+  }
+
+  /** Sends one batch of gathered enqueues; settles every request in it. */
+  private sendAdds(groups: AddGroup[]): void {
+    let command: RedisClient;
+    try {
+      command = this.command;
+    } catch (err) {
+      for (const group of groups) for (const r of group.requests) r.reject(err);
+      return;
+    }
+    if (command instanceof Cluster) {
+      // A Cluster pipeline must stay on one slot: one per entity (its keys share a hash tag).
+      for (const group of groups) void this.sendAddPipeline(command, [group]);
+    } else {
+      void this.sendAddPipeline(command, groups);
+    }
+  }
+
+  private async sendAddPipeline(command: RedisClient, groups: AddGroup[]): Promise<void> {
     const sentAt = Date.now();
-    const index = !local && (this.remoteOwners.get(entity.ref) ?? 0) <= sentAt;
     const isCluster = command instanceof Cluster;
     const pipeline = command.pipeline();
-    // The index entry is written first: see the sweep's removal rule in docs/DESIGN.md.
-    if (index && !isCluster)
-      pipeline.zadd(this.keys.indexKey(), sentAt + this.leaseTtlMs, entity.ref);
-    const firstAdd = pipeline.length;
     // BullMQ queues its add-job script on the pipeline synchronously, through `runCommand`.
     const bullPipeline = Object.assign(pipeline, {
       runCommand(commandName: string, args: unknown[]) {
@@ -475,42 +489,84 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
         return pipeline;
       },
     });
-    const backend = entity.backend as RedisQueueBackend;
-    const queued = jobs.map((job) => {
-      const { json, id } = this.jobJson(entity, job.name, job.data, job.opts);
-      return backend.addJobToTransaction(bullPipeline as never, json, id as string);
-    });
-    let claimArgs: (string | number)[] | undefined;
-    if (!local) {
-      claimArgs = this.claimArgs(entity, this.canClaimHere() ? 'claim' : 'probe');
-      void runScript(pipeline, 'claim', entity.claimKeys(), claimArgs);
-    }
-    const [, , results] = await Promise.all([
-      Promise.all(queued),
-      index && isCluster
-        ? command.zadd(this.keys.indexKey(), sentAt + this.leaseTtlMs, entity.ref)
-        : undefined,
-      pipeline.exec(),
-    ]);
-    const replies = results ?? [];
-    for (const [err] of replies) if (err) throw err;
-    const ids = replies.slice(firstAdd, firstAdd + jobs.length).map(([, raw]) => {
-      if (typeof raw === 'number' && raw < 0) {
-        throw new AtomicQueuesError('ENQUEUE_FAILED', `BullMQ refused the job (code ${raw})`);
+    const queued: Promise<unknown>[] = [];
+    const sideCommands: Promise<unknown>[] = [];
+    const plans = groups.map((group) => {
+      const entity = group.entity;
+      const runner = this.runners.get(entity.ref);
+      const local = runner?.acceptsLocalWork() === true;
+      const index = !local && (this.remoteOwners.get(entity.ref) ?? 0) <= sentAt;
+      // The index entry is written first: see the sweep's removal rule in docs/DESIGN.md.
+      if (index && !isCluster)
+        pipeline.zadd(this.keys.indexKey(), sentAt + this.leaseTtlMs, entity.ref);
+      else if (index)
+        sideCommands.push(command.zadd(this.keys.indexKey(), sentAt + this.leaseTtlMs, entity.ref));
+      const firstAdd = pipeline.length;
+      const backend = entity.backend as RedisQueueBackend;
+      for (const request of group.requests) {
+        for (const job of request.jobs) {
+          const { json, id } = this.jobJson(entity, job.name, job.data, job.opts);
+          queued.push(backend.addJobToTransaction(bullPipeline as never, json, id as string));
+        }
       }
-      return String(raw);
+      let claimArgs: (string | number)[] | undefined;
+      if (!local) {
+        claimArgs = this.claimArgs(entity, this.canClaimHere() ? 'claim' : 'probe');
+        void runScript(pipeline, 'claim', entity.claimKeys(), claimArgs);
+      }
+      return { group, runner, firstAdd, claimArgs, claimAt: pipeline.length - 1 };
     });
-    if (claimArgs) {
-      await this.onClaimReply(
-        entity,
-        replies[replies.length - 1][1] as unknown[],
-        sentAt,
-        String(claimArgs[0]),
-      );
-    } else if (runner) {
-      await this.afterLocalAdd(entity, runner);
+    let replies: [Error | null, unknown][];
+    try {
+      const [, , results] = await Promise.all([
+        Promise.all(queued),
+        Promise.all(sideCommands),
+        pipeline.exec(),
+      ]);
+      replies = results ?? [];
+    } catch (err) {
+      for (const { group } of plans) for (const r of group.requests) r.reject(err);
+      return;
     }
-    return ids;
+    await Promise.all(
+      plans.map(async ({ group, runner, firstAdd, claimArgs, claimAt }) => {
+        try {
+          if (claimArgs) {
+            const [claimError, claimReply] = replies[claimAt];
+            if (claimError) throw claimError;
+            await this.onClaimReply(
+              group.entity,
+              claimReply as unknown[],
+              sentAt,
+              String(claimArgs[0]),
+            );
+          } else if (runner) {
+            await this.afterLocalAdd(group.entity, runner);
+          }
+        } catch (err) {
+          for (const r of group.requests) r.reject(err);
+          return;
+        }
+        let at = firstAdd;
+        for (const request of group.requests) {
+          try {
+            const ids = replies.slice(at, at + request.jobs.length).map(([err, raw]) => {
+              if (err) throw err;
+              if (typeof raw === 'number' && raw < 0)
+                throw new AtomicQueuesError(
+                  'ENQUEUE_FAILED',
+                  `BullMQ refused the job (code ${raw})`,
+                );
+              return String(raw);
+            });
+            request.resolve(ids);
+          } catch (err) {
+            request.reject(err);
+          }
+          at += request.jobs.length;
+        }
+      }),
+    );
   }
 
   /** Hands jobs just added to the entity's local runner, or claims if it started releasing. */
