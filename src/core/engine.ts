@@ -253,7 +253,7 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
     opts: EnqueueOptions = {},
   ): Promise<string> {
     const entity = this.prepare(type, entityId, name, data, opts);
-    return this.withTimeout(entity, this.add(entity, name, data, opts));
+    return this.add(entity, name, data, opts);
   }
 
   /** Enqueues and waits for the handler's result; rejects with the handler's error. */
@@ -279,12 +279,10 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
     // The result may arrive (even as a failure) before the enqueue's own reply: settle both
     // together so neither rejection goes unhandled.
     const [, result] = await Promise.all([
-      this.withTimeout(entity, this.add(entity, name, data, { ...opts, jobId })).catch(
-        (err: unknown) => {
-          replies.forget(jobId);
-          throw err;
-        },
-      ),
+      this.add(entity, name, data, { ...opts, jobId }).catch((err: unknown) => {
+        replies.forget(jobId);
+        throw err;
+      }),
       outcome,
     ]);
     return result;
@@ -320,7 +318,7 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
             data: items[i].data,
             opts: items[i].opts ?? {},
           }));
-          const chunkIds = await this.withTimeout(entity, this.addMany(entity, jobs));
+          const chunkIds = await this.addMany(entity, jobs);
           chunk.forEach((slot, j) => (ids[slot] = chunkIds[j]));
         }
       }),
@@ -453,12 +451,20 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
     const runner = this.runners.get(entity.ref);
     if (runner?.acceptsLocalWork() === true && jobs.length === 1) {
       // Hot path: one command, no pipeline (building one copies every script definition).
-      const { json, id } = this.jobJson(entity, jobs[0].name, jobs[0].data, jobs[0].opts);
-      const jobId = String(await entity.backend.addJob(json, id as string));
-      await this.afterLocalAdd(entity, runner);
-      return [jobId];
+      return this.withTimeout(entity, this.addHot(entity, jobs[0], runner));
     }
     return this.addBatcher.add(entity, jobs);
+  }
+
+  private async addHot(
+    entity: EntityHandle,
+    job: PendingJob,
+    runner: EntityRunner,
+  ): Promise<string[]> {
+    const { json, id } = this.jobJson(entity, job.name, job.data, job.opts);
+    const jobId = String(await entity.backend.addJob(json, id as string));
+    await this.afterLocalAdd(entity, runner);
+    return [jobId];
   }
 
   /** Sends one batch of gathered enqueues; settles every request in it. */
@@ -479,6 +485,20 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
   }
 
   private async sendAddPipeline(command: RedisClient, groups: AddGroup[]): Promise<void> {
+    // One timer for the whole batch (enqueueTimeout): settling a request twice is a no-op.
+    const ms = this.options.enqueueTimeoutMs;
+    const timer = setTimeout(() => {
+      for (const { entity, requests } of groups)
+        for (const r of requests) r.reject(new EnqueueTimeoutError(entity.type, entity.id, ms));
+    }, ms);
+    try {
+      await this.sendAddsNow(command, groups);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async sendAddsNow(command: RedisClient, groups: AddGroup[]): Promise<void> {
     const sentAt = Date.now();
     const isCluster = command instanceof Cluster;
     const pipeline = command.pipeline();

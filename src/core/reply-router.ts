@@ -35,8 +35,13 @@ export class JobTimeoutError extends AtomicQueuesError {
 interface Waiter {
   resolve(value: unknown): void;
   reject(error: Error): void;
-  timer: NodeJS.Timeout;
+  /** Key of the deadline bucket holding this waiter. */
+  bucket: number;
+  timeoutError(): JobTimeoutError;
 }
+
+/** Waiters time out in buckets of this many ms (one timer per bucket, not per waiter). */
+const BUCKET_MS = 50;
 
 /**
  * Routes job results back to the pod that awaits them. Each pod listens on one pub/sub channel of
@@ -45,6 +50,8 @@ interface Waiter {
  */
 export class ReplyRouter {
   private readonly waiters = new Map<string, Waiter>();
+  /** Waiters by deadline, rounded up to BUCKET_MS: a burst of calls shares one timer. */
+  private readonly buckets = new Map<number, { timer: NodeJS.Timeout; jobIds: Set<string> }>();
   /** Results to publish at the end of this turn, by channel. */
   private readonly outbox = new Map<string, string[]>();
   private subscribed?: Promise<void>;
@@ -77,20 +84,52 @@ export class ReplyRouter {
 
   expect(jobId: string, timeoutMs: number, entityType: string, entityId: string): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(jobId);
-        reject(new JobTimeoutError(jobId, `${entityType} \`${entityId}\``, timeoutMs));
-      }, timeoutMs);
-      this.waiters.set(jobId, { resolve, reject, timer });
+      const bucket = Math.ceil((Date.now() + timeoutMs) / BUCKET_MS) * BUCKET_MS;
+      const timeoutError = (): JobTimeoutError =>
+        new JobTimeoutError(jobId, `${entityType} \`${entityId}\``, timeoutMs);
+      this.waiters.set(jobId, { resolve, reject, bucket, timeoutError });
+      let entry = this.buckets.get(bucket);
+      if (!entry) {
+        const timer = setTimeout(() => this.expire(bucket), bucket - Date.now());
+        entry = { timer, jobIds: new Set() };
+        this.buckets.set(bucket, entry);
+      }
+      entry.jobIds.add(jobId);
     });
+  }
+
+  private expire(bucket: number): void {
+    const entry = this.buckets.get(bucket);
+    if (!entry) return;
+    this.buckets.delete(bucket);
+    for (const jobId of entry.jobIds) {
+      const waiter = this.waiters.get(jobId);
+      if (!waiter) continue;
+      this.waiters.delete(jobId);
+      waiter.reject(waiter.timeoutError());
+    }
+  }
+
+  /** Removes a settled waiter; its bucket's timer goes when the bucket empties. */
+  private take(jobId: string): Waiter | undefined {
+    const waiter = this.waiters.get(jobId);
+    if (!waiter) return undefined;
+    this.waiters.delete(jobId);
+    const entry = this.buckets.get(waiter.bucket);
+    if (entry) {
+      entry.jobIds.delete(jobId);
+      if (entry.jobIds.size === 0) {
+        clearTimeout(entry.timer);
+        this.buckets.delete(waiter.bucket);
+      }
+    }
+    return waiter;
   }
 
   /** Stops waiting for a job (its enqueue failed): its promise rejects with nothing attached. */
   forget(jobId: string): void {
-    const waiter = this.waiters.get(jobId);
+    const waiter = this.take(jobId);
     if (!waiter) return;
-    this.waiters.delete(jobId);
-    clearTimeout(waiter.timer);
     waiter.reject(new AtomicQueuesError('ENQUEUE_FAILED', `Job ${jobId} was not enqueued`));
   }
 
@@ -146,18 +185,17 @@ export class ReplyRouter {
   }
 
   private settle(outcome: JobOutcome): void {
-    const waiter = this.waiters.get(outcome.jobId);
+    const waiter = this.take(outcome.jobId);
     if (!waiter) return;
-    this.waiters.delete(outcome.jobId);
-    clearTimeout(waiter.timer);
     if (outcome.status === 'completed') waiter.resolve(outcome.value);
     else
       waiter.reject(new JobFailedError(outcome.jobId, outcome.error.name, outcome.error.message));
   }
 
   close(): void {
+    for (const { timer } of this.buckets.values()) clearTimeout(timer);
+    this.buckets.clear();
     for (const [jobId, waiter] of this.waiters) {
-      clearTimeout(waiter.timer);
       waiter.reject(
         new AtomicQueuesError('ENGINE_STOPPED', `The engine stopped before job ${jobId} finished`),
       );
