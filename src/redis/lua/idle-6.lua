@@ -14,23 +14,15 @@
   Returns {-1} lease lost; {1} work is ready; {0, nextDelayedMs} idle now (0: no delayed job)
 ]]
 local rcall = redis.call
+--- @include "includes/putBack"
+
 local leaseKey = KEYS[1]
 if rcall("HGET", leaseKey, "t") ~= ARGV[1] then
   return {-1}
 end
-local stranded = 0
-for _, jobId in ipairs(rcall("LRANGE", KEYS[6], 0, -1)) do
-  if string.sub(jobId, 1, 2) ~= "0:" then
-    local lockKey = ARGV[3] .. jobId .. ":lock"
-    local lock = rcall("GET", lockKey)
-    if not lock or lock == ARGV[1] then
-      rcall("DEL", lockKey)
-      rcall("LREM", KEYS[6], 1, jobId)
-      rcall("RPUSH", KEYS[2], jobId)
-      stranded = stranded + 1
-    end
-  end
-end
+putBack(KEYS[6], KEYS[2], ARGV[3], function(_, lock)
+  return not lock or lock == ARGV[1]
+end)
 local paused = rcall("HEXISTS", KEYS[5], "paused") == 1
 if not paused and (rcall("LLEN", KEYS[2]) > 0 or rcall("ZCARD", KEYS[3]) > 0) then
   return {1}

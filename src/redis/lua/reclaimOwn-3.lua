@@ -12,6 +12,8 @@
   Returns the number of jobs put back; -1 when the lease is no longer this token's.
 ]]
 local rcall = redis.call
+--- @include "includes/putBack"
+
 if rcall("HGET", KEYS[3], "t") ~= ARGV[1] then
   return -1
 end
@@ -19,18 +21,6 @@ local running = {}
 for i = 3, #ARGV do
   running[ARGV[i]] = true
 end
-local back = 0
--- The list's left end is the newest: pushing newest first onto the taking end of wait leaves
--- the oldest to be taken first.
-for _, jobId in ipairs(rcall("LRANGE", KEYS[1], 0, -1)) do
-  if not running[jobId] and string.sub(jobId, 1, 2) ~= "0:" then
-    local lockKey = ARGV[2] .. jobId .. ":lock"
-    if rcall("GET", lockKey) == ARGV[1] then
-      rcall("DEL", lockKey)
-      rcall("LREM", KEYS[1], 1, jobId)
-      rcall("RPUSH", KEYS[2], jobId)
-      back = back + 1
-    end
-  end
-end
-return back
+return putBack(KEYS[1], KEYS[2], ARGV[2], function(jobId, lock)
+  return lock == ARGV[1] and not running[jobId]
+end)
