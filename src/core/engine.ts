@@ -627,6 +627,10 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
       entity.config.maxStalledCount,
       mode,
       entity.config.maxWorkersPerEntity,
+      // Off Cluster the claim script wakes an idle holder itself (see claim-10.lua).
+      this.command instanceof Cluster ? '' : this.keys.wakeKey(''),
+      entity.ref,
+      Date.now(),
     ];
   }
 

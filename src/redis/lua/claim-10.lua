@@ -18,12 +18,18 @@
   ARGV[6] mode: "claim" claims a free slot; "claim-if-work" only when the queue has work;
           "probe" never claims (producer-only pods)
   ARGV[7] number of slots (maxWorkersPerEntity)
+  ARGV[8] wake key prefix (`<prefix>:{__aq}:wake:`), or "" on Redis Cluster
+  ARGV[9] entity ref (the member of wake sets)
+  ARGV[10] now, ms
 
   Returns
     {1, fence, recovered, slot}  claimed; `recovered` jobs of a dead holder went back to the
                                  head of wait, their locks deleted so it can't ack them
     {0, pod, wake}               held by `pod`; wake = 1 when it was idle and the idle flag was
-                                 cleared: the caller must wake that pod
+                                 cleared: the caller must wake that pod; wake = 2 when this
+                                 script woke it (single Redis only: the wake set is in another
+                                 Cluster slot, so this one undeclared key is written only when
+                                 the caller passed ARGV[8], which it does off Cluster)
     {2}                          free, not claimed (probe)
     {3}                          free, no work (claim-if-work)
 ]]
@@ -45,6 +51,11 @@ for slot = 0, slots - 1 do
     end
     if holder[2] == "1" then
       rcall("HSET", leaseKey, "i", "0")
+      if ARGV[8] ~= "" then
+        -- Saves the caller a round trip before the holder hears of the job (latency).
+        rcall("ZADD", ARGV[8] .. holder[1], "NX", ARGV[10], ARGV[9])
+        return {0, holder[1], 2}
+      end
       return {0, holder[1], 1}
     end
     firstHolder = firstHolder or holder[1]
