@@ -52,6 +52,8 @@ export class Dispatcher {
         const [key, ref] = popped;
         if (key === wakeKey) {
           this.wake(ref);
+          // Let the woken runner write its fetch first: the drain is for bursts, not this job.
+          await new Promise((resolve) => setImmediate(resolve));
           await this.drainWakes(wakeKey);
         } else {
           await this.spawn([ref]);

@@ -756,10 +756,7 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
       name: job.name,
       fencingToken: runner.fencingToken,
     };
-    this.emit(
-      `job:${status}`,
-      status === 'completed' ? { ...event, result: value } : { ...event, error: value },
-    );
+    // The awaiting caller first: event listeners may be slow, or write to a socket themselves.
     if (job.id?.startsWith('aqr.')) {
       const outcome: JobOutcome =
         status === 'completed'
@@ -775,6 +772,10 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
       // Awaited on this pod: settle in memory; elsewhere: publish on that pod's channel.
       if (!this.replies?.settleLocal(outcome)) this.replies?.send(this.command, this.keys, outcome);
     }
+    this.emit(
+      `job:${status}`,
+      status === 'completed' ? { ...event, result: value } : { ...event, error: value },
+    );
   }
 
   runnerClosed(

@@ -157,7 +157,9 @@ export class ReplyRouter {
       return;
     }
     this.outbox.set(channel, [message]);
-    if (this.outbox.size === 1) process.nextTick(() => this.flush(command));
+    // A microtask, not nextTick: it runs before the finishing runner's next command (its idle
+    // script) is written, so the caller's result leaves first.
+    if (this.outbox.size === 1) queueMicrotask(() => this.flush(command));
   }
 
   private flush(command: RedisClient): void {
