@@ -1,3 +1,5 @@
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from './connections';
 import type { EntityHandle } from './entity';
 import type { EnqueueOptions } from './engine';
 
@@ -67,4 +69,63 @@ export class AddBatcher {
     }
     if (batch.length > 0) this.send(batch);
   }
+}
+
+/** A Redis client or a pipeline: what a command of an enqueue batch is queued on. */
+type CommandTarget = RedisClient | ChainableCommander;
+
+/**
+ * Where the commands of one enqueue batch go, in order: a Pipeline (one write for many), or
+ * straight onto the connection. Replies come back as a pipeline's do, `[error, reply]` each.
+ */
+export interface AddSink {
+  /** Commands queued so far. */
+  readonly length: number;
+  /** Queues one command; `send` must issue it synchronously on the target it is given. */
+  queue(send: (target: CommandTarget) => unknown): void;
+  exec(): Promise<[Error | null, unknown][]>;
+}
+
+/**
+ * A batch of one job skips the Pipeline: building one copies every script definition of the
+ * connection (~150 with BullMQ's), ~60 µs here, a tenth of a warm enqueueAndWait. Commands
+ * written one after another on one connection keep their order all the same.
+ */
+export function addSink(client: RedisClient, jobs: number): AddSink {
+  return jobs === 1 ? directSink(client) : pipelineSink(client.pipeline());
+}
+
+function pipelineSink(pipeline: ChainableCommander): AddSink {
+  return {
+    get length() {
+      return pipeline.length;
+    },
+    queue(send) {
+      send(pipeline);
+    },
+    async exec() {
+      return (await pipeline.exec()) ?? [];
+    },
+  };
+}
+
+function directSink(client: RedisClient): AddSink {
+  const replies: Promise<[Error | null, unknown]>[] = [];
+  return {
+    get length() {
+      return replies.length;
+    },
+    queue(send) {
+      const sent = send(client) as Promise<unknown>;
+      replies.push(
+        sent.then(
+          (reply): [null, unknown] => [null, reply],
+          (err: Error): [Error, undefined] => [err, undefined],
+        ),
+      );
+    },
+    exec() {
+      return Promise.all(replies);
+    },
+  };
 }

@@ -31,7 +31,7 @@ import { ReplyRouter, type JobOutcome } from './reply-router';
 import { Heartbeat } from './heartbeat';
 import { Dispatcher } from './dispatcher';
 import { Sweeper } from './sweeper';
-import { AddBatcher, type AddGroup, type PendingJob } from './add-batcher';
+import { AddBatcher, addSink, type AddGroup, type PendingJob } from './add-batcher';
 
 /** Options of one enqueue. */
 export interface EnqueueOptions {
@@ -80,6 +80,12 @@ export interface EngineStats {
 }
 
 const BULK_CHUNK = 500;
+
+type Send = (args: unknown[]) => unknown;
+
+function jobCount(groups: readonly AddGroup[]): number {
+  return groups.reduce((sum, group) => sum + group.jobCount, 0);
+}
 const JOB_ID = /^[A-Za-z0-9_.~-]{1,256}$/;
 const CLAIMED = 1;
 const HELD = 0;
@@ -501,14 +507,14 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
   private async sendAddsNow(command: RedisClient, groups: AddGroup[]): Promise<void> {
     const sentAt = Date.now();
     const isCluster = command instanceof Cluster;
-    const pipeline = command.pipeline();
-    // BullMQ queues its add-job script on the pipeline synchronously, through `runCommand`.
-    const bullPipeline = Object.assign(pipeline, {
+    const sink = addSink(command, jobCount(groups));
+    // BullMQ queues its add-job script through `runCommand`, synchronously.
+    const bullTarget = {
       runCommand(commandName: string, args: unknown[]) {
-        (pipeline as unknown as Record<string, (a: unknown[]) => unknown>)[commandName](args);
-        return pipeline;
+        sink.queue((target) => (target as unknown as Record<string, Send>)[commandName](args));
+        return bullTarget;
       },
-    });
+    };
     const queued: Promise<unknown>[] = [];
     const sideCommands: Promise<unknown>[] = [];
     const plans = groups.map((group) => {
@@ -516,34 +522,33 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
       const runner = this.runners.get(entity.ref);
       const local = runner?.acceptsLocalWork() === true;
       const index = !local && (this.remoteOwners.get(entity.ref) ?? 0) <= sentAt;
+      const indexArgs = [this.keys.indexKey(), sentAt + this.leaseTtlMs, entity.ref] as const;
       // The index entry is written first: see the sweep's removal rule in docs/DESIGN.md.
-      if (index && !isCluster)
-        pipeline.zadd(this.keys.indexKey(), sentAt + this.leaseTtlMs, entity.ref);
-      else if (index)
-        sideCommands.push(command.zadd(this.keys.indexKey(), sentAt + this.leaseTtlMs, entity.ref));
-      const firstAdd = pipeline.length;
+      if (index && !isCluster) sink.queue((target) => target.zadd(...indexArgs));
+      else if (index) sideCommands.push(command.zadd(...indexArgs));
+      const firstAdd = sink.length;
       const backend = entity.backend as RedisQueueBackend;
       for (const request of group.requests) {
         for (const job of request.jobs) {
           const { json, id } = this.jobJson(entity, job.name, job.data, job.opts);
-          queued.push(backend.addJobToTransaction(bullPipeline as never, json, id as string));
+          queued.push(backend.addJobToTransaction(bullTarget as never, json, id as string));
         }
       }
       let claimArgs: (string | number)[] | undefined;
       if (!local) {
-        claimArgs = this.claimArgs(entity, this.canClaimHere() ? 'claim' : 'probe');
-        void runScript(pipeline, 'claim', entity.claimKeys(), claimArgs);
+        const args = this.claimArgs(entity, this.canClaimHere() ? 'claim' : 'probe');
+        sink.queue((target) => runScript(target, 'claim', entity.claimKeys(), args));
+        claimArgs = args;
       }
-      return { group, runner, firstAdd, claimArgs, claimAt: pipeline.length - 1 };
+      return { group, runner, firstAdd, claimArgs, claimAt: sink.length - 1 };
     });
     let replies: [Error | null, unknown][];
     try {
-      const [, , results] = await Promise.all([
+      [, , replies] = await Promise.all([
         Promise.all(queued),
         Promise.all(sideCommands),
-        pipeline.exec(),
+        sink.exec(),
       ]);
-      replies = results ?? [];
     } catch (err) {
       for (const { group } of plans) for (const r of group.requests) r.reject(err);
       return;
