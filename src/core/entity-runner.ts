@@ -17,13 +17,35 @@ export interface RunnerHost {
   handlerFor(type: string): EntityJobHandler;
   /** Renews this runner's lease now; false when it was lost. */
   renewLease(runner: EntityRunner): Promise<boolean>;
-  jobFinished(runner: EntityRunner, job: Job, status: 'completed' | 'failed', value: unknown): void;
+  /** `replied`: the result was already published with the complete. */
+  jobFinished(
+    runner: EntityRunner,
+    job: Job,
+    status: 'completed' | 'failed',
+    value: unknown,
+    replied?: boolean,
+  ): void;
   runnerClosed(
     runner: EntityRunner,
     reason: 'released' | 'lost' | 'stopped' | 'error',
     error?: unknown,
   ): void;
   reportError(error: unknown, context: string): void;
+  /** Jobs this pod's runners are running right now. */
+  jobsRunning: number;
+  /**
+   * How to publish this job's result together with its complete, or undefined to publish it
+   * after the complete's reply (nobody awaits it remotely, or the pod is busy: see the engine).
+   */
+  replyWithCompletion(job: Job, value: unknown): ReplyWithCompletion | undefined;
+}
+
+/** A result published by a script queued right behind the job's complete (replyIfCompleted). */
+export interface ReplyWithCompletion {
+  /** The return value as BullMQ stores it. */
+  returnValue: string;
+  channel: string;
+  message: string;
 }
 
 type NextJobData =
@@ -206,8 +228,17 @@ export class EntityRunner {
     return undefined;
   }
 
-  /** Runs a job with its in-place retries; returns the next job BullMQ handed back, if any. */
   private async process(job: Job): Promise<Job | undefined> {
+    this.host.jobsRunning += 1;
+    try {
+      return await this.runJob(job);
+    } finally {
+      this.host.jobsRunning -= 1;
+    }
+  }
+
+  /** Runs a job with its in-place retries; returns the next job BullMQ handed back, if any. */
+  private async runJob(job: Job): Promise<Job | undefined> {
     this.activeJobs.add(job.id!);
     this.lastActivity = Date.now();
     const config = this.entity.config;
@@ -272,15 +303,31 @@ export class EntityRunner {
 
   private async complete(job: Job, result: unknown): Promise<Job | undefined> {
     const epoch = this.host.connectionEpoch;
+    const reply = this.host.replyWithCompletion(job, result);
     try {
-      const { result: next } = await this.backend.moveToCompleted(
+      const completing = this.backend.moveToCompleted(
         job,
         result,
         this.entity.config.removeOnComplete,
         this.token,
         this.fetchNext(),
       );
-      return this.finished(job, 'completed', result, next, epoch);
+      let replied: Promise<unknown> | undefined;
+      if (reply) {
+        completing.catch(() => undefined); // awaited below
+        // BullMQ writes the complete after one await; queued behind it, the script runs right
+        // after it in Redis. Were it ever to run first, it finds the job unfinished and
+        // publishes nothing: the result then goes out after the complete's reply, as usual.
+        await Promise.resolve();
+        replied = runScript(
+          this.host.command,
+          'replyIfCompleted',
+          [this.entity.jobKey(job.id!)],
+          [reply.returnValue, reply.channel, reply.message],
+        ).catch(() => 0);
+      }
+      const { result: next } = await completing;
+      return this.finished(job, 'completed', result, next, epoch, (await replied) === 1);
     } catch (err) {
       return this.handleFinishError(err, job, 'completed', result, epoch);
     }
@@ -310,9 +357,10 @@ export class EntityRunner {
     value: unknown,
     next: NextJobData,
     epoch: number,
+    replied = false,
   ): Promise<Job | undefined> {
     this.jobsProcessed += 1;
-    this.finishedJob(job, status, value);
+    this.finishedJob(job, status, value, replied);
     if (status === 'failed' && this.entity.config.onFailure === 'pause') {
       await this.backend.pause(true);
       if (epoch !== this.host.connectionEpoch) await this.reconcile();
@@ -322,10 +370,15 @@ export class EntityRunner {
     return this.toJob(next);
   }
 
-  private finishedJob(job: Job, status: 'completed' | 'failed', value: unknown): void {
+  private finishedJob(
+    job: Job,
+    status: 'completed' | 'failed',
+    value: unknown,
+    replied = false,
+  ): void {
     this.activeJobs.delete(job.id!);
     this.lastActivity = Date.now();
-    this.host.jobFinished(this, job, status, value);
+    this.host.jobFinished(this, job, status, value, replied);
   }
 
   /** True when the job is no longer in Redis or has left active for good. */

@@ -140,17 +140,8 @@ export class ReplyRouter {
    * the awaiting pod as much as the jobs themselves.
    */
   send(command: RedisClient, keys: KeyBuilder, outcome: JobOutcome): void {
-    const channel = keys.replyChannel(outcome.jobId.slice(4, outcome.jobId.lastIndexOf('.')));
-    let message: string;
-    try {
-      message = JSON.stringify(outcome);
-    } catch {
-      message = JSON.stringify({
-        jobId: outcome.jobId,
-        status: 'failed',
-        error: { name: 'TypeError', message: 'The result does not serialize to JSON' },
-      });
-    }
+    const channel = replyChannelOf(keys, outcome.jobId);
+    const message = encodeOutcome(outcome);
     const batch = this.outbox.get(channel);
     if (batch) {
       batch.push(message);
@@ -162,6 +153,14 @@ export class ReplyRouter {
     if (this.outbox.size === 1) queueMicrotask(() => this.flush(command));
   }
 
+  /**
+   * One result as {@link send} would publish it, for a publish made elsewhere (the holder's
+   * reply-with-completion, see `replyIfCompleted.lua`): the awaiting pod reads both alike.
+   */
+  static publication(keys: KeyBuilder, outcome: JobOutcome): { channel: string; message: string } {
+    return { channel: replyChannelOf(keys, outcome.jobId), message: `[${encodeOutcome(outcome)}]` };
+  }
+
   private flush(command: RedisClient): void {
     const outbox = [...this.outbox];
     this.outbox.clear();
@@ -170,6 +169,11 @@ export class ReplyRouter {
         .publish(channel, `[${messages.join(',')}]`)
         .catch((err: unknown) => this.onError(err, 'sending job results'));
     }
+  }
+
+  /** Whether a caller on this pod awaits the job (its result is then settled in memory). */
+  awaits(jobId: string): boolean {
+    return this.waiters.has(jobId);
   }
 
   /** Settles a result awaited on this pod without a round trip; false when nobody here waits. */
@@ -203,5 +207,22 @@ export class ReplyRouter {
       );
     }
     this.waiters.clear();
+  }
+}
+
+/** A job id made by enqueueAndWait, `aqr.<pod>.<n>`, names the channel of the pod that awaits it. */
+function replyChannelOf(keys: KeyBuilder, jobId: string): string {
+  return keys.replyChannel(jobId.slice(4, jobId.lastIndexOf('.')));
+}
+
+function encodeOutcome(outcome: JobOutcome): string {
+  try {
+    return JSON.stringify(outcome);
+  } catch {
+    return JSON.stringify({
+      jobId: outcome.jobId,
+      status: 'failed',
+      error: { name: 'TypeError', message: 'The result does not serialize to JSON' },
+    });
   }
 }
