@@ -36,9 +36,20 @@ function git(args: string[]): string | undefined {
   }
 }
 
-/** The commit the benchmark ran on, and whether tracked files differed from it. */
+/**
+ * The commit the benchmark ran on, and whether tracked files differed from it. Results written
+ * by earlier runs (bench/results, chaos/results) don't count: they are outputs, not code.
+ */
 export function gitCommit(): { commit: string; dirty: boolean } {
   const commit = git(['rev-parse', 'HEAD']) ?? 'unknown';
-  const status = git(['status', '--porcelain', '--untracked-files=no']);
+  const status = git([
+    'status',
+    '--porcelain',
+    '--untracked-files=no',
+    '--',
+    '.',
+    ':(exclude)bench/results',
+    ':(exclude)chaos/results',
+  ]);
   return { commit, dirty: status === undefined ? false : status.length > 0 };
 }
