@@ -85,16 +85,17 @@ export interface EngineStats {
 }
 
 const BULK_CHUNK = 500;
+const JOB_ID = /^[A-Za-z0-9_.~-]{1,256}$/;
+const CLAIMED = 1;
+const HELD = 0;
+const FREE = 2;
 
+/** A BullMQ script command as defined on an ioredis client or pipeline. */
 type Send = (args: unknown[]) => unknown;
 
 function jobCount(groups: readonly AddGroup[]): number {
   return groups.reduce((sum, group) => sum + group.jobCount, 0);
 }
-const JOB_ID = /^[A-Za-z0-9_.~-]{1,256}$/;
-const CLAIMED = 1;
-const HELD = 0;
-const FREE = 2;
 
 /**
  * The framework-free engine: per-entity sequential execution over BullMQ queues, with leases,
