@@ -6,10 +6,10 @@
  * CLI: `node build/scripts/local-redis.js start [--port N] [--appendonly]` prints the URL and
  * keeps Redis running until SIGINT/SIGTERM.
  *
- * TODO(cluster): `startLocalRedisCluster()` (several redis-server processes in cluster mode,
- * joined with `redis-cli --cluster create`) is added by a later issue.
+ * `startLocalRedisCluster()` starts several of them in cluster mode and joins them with
+ * `redis-cli --cluster create` (masters only, all slots covered) for the Cluster tests.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -249,6 +249,72 @@ export async function startLocalRedis(opts: LocalRedisOptions = {}): Promise<Loc
       await terminate(current);
       current = await spawnRedis(bin, port, dir, opts);
     },
+  };
+}
+
+export interface LocalRedisCluster {
+  /** The masters, for `new Cluster(nodes)`. */
+  readonly nodes: ReadonlyArray<{ host: string; port: number }>;
+  readonly servers: ReadonlyArray<LocalRedis>;
+  /** Stops every node. */
+  stop(): Promise<void>;
+}
+
+function run(bin: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(bin, args, { timeout: READY_TIMEOUT_MS }, (err, stdout, stderr) => {
+      if (err)
+        reject(new Error(`${path.basename(bin)} ${args.join(' ')}: ${err.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/**
+ * `masters` redis-server processes in cluster mode on free loopback ports, joined into one
+ * cluster (no replicas) and ready: resolves once every node reports `cluster_state:ok`.
+ * `redis-cli` comes with Debian's redis-server package (redis-tools).
+ */
+export async function startLocalRedisCluster(masters = 3): Promise<LocalRedisCluster> {
+  const cli = path.join(path.dirname(findRedisServer()), 'redis-cli');
+  const servers: LocalRedis[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(servers.splice(0).map((server) => server.stop()));
+  };
+  try {
+    for (let i = 0; i < masters; i++) {
+      // prettier-ignore
+      servers.push(await startLocalRedis({
+        extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
+          '--cluster-node-timeout', '5000'],
+      }));
+    }
+    const addresses = servers.map((server) => `127.0.0.1:${server.port}`);
+    await run(cli, [
+      '--cluster',
+      'create',
+      ...addresses,
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ]);
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (const server of servers) {
+      for (;;) {
+        const info = await run(cli, ['-p', String(server.port), 'cluster', 'info']);
+        if (info.includes('cluster_state:ok')) break;
+        if (Date.now() > deadline) throw new Error(`Cluster not ready on ${server.port}:\n${info}`);
+        await sleep(100);
+      }
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    nodes: servers.map((server) => ({ host: '127.0.0.1', port: server.port })),
+    servers,
+    stop,
   };
 }
 
