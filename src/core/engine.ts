@@ -913,14 +913,18 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
     const known = refs
       .map((ref) => this.entityFromRef(ref))
       .filter((e): e is EntityHandle => e !== undefined);
-    const pipeline = this.command.pipeline();
-    for (const e of known) pipeline.hget(e.leaseKey, 'p');
-    const owners = (await pipeline.exec()) ?? [];
-    return known.map((e, i) => ({
-      entityType: e.type,
-      entityId: e.id,
-      pod: (owners[i]?.[1] as string | null | undefined) ?? null,
-    }));
+    const command = this.command;
+    let owners: (string | null)[];
+    if (command instanceof Cluster) {
+      // The leases sit in as many slots as there are entities: a Cluster pipeline can't mix
+      // slots, so one command each, all in flight at once.
+      owners = await Promise.all(known.map((e) => command.hget(e.leaseKey, 'p')));
+    } else {
+      const pipeline = command.pipeline();
+      for (const e of known) pipeline.hget(e.leaseKey, 'p');
+      owners = ((await pipeline.exec()) ?? []).map(([, pod]) => (pod as string | null) ?? null);
+    }
+    return known.map((e, i) => ({ entityType: e.type, entityId: e.id, pod: owners[i] ?? null }));
   }
 
   /** Stops running an entity's jobs after the current one; new jobs are still accepted. */

@@ -137,6 +137,14 @@ describe('on a Redis Cluster', () => {
     assert.ok(masters.size >= 2, `entities on ${masters.size} master(s)`);
   });
 
+  it('lists the entities with the pod holding each', async () => {
+    // Their leases sit in 40 different slots, over every master.
+    const listed = await producer.listEntities();
+    const ours = listed.filter((e) => e.entityType === TYPE);
+    assert.equal(ours.length, ENTITIES);
+    for (const e of ours) assert.ok(e.pod === 'p1' || e.pod === 'p2', `${e.entityId}: ${e.pod}`);
+  });
+
   it('wakes an idle holder from another pod', { timeout: 30_000 }, async () => {
     // a0 is held (idle timeout 30 s) and idle after the burst: each call must wake its holder.
     for (let n = JOBS_PER_ENTITY; n < JOBS_PER_ENTITY + 5; n++) {
