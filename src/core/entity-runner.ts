@@ -1,4 +1,4 @@
-import { Job } from 'bullmq';
+import { Job, raw2NextJobData } from 'bullmq';
 import type { IQueueBackend } from 'bullmq';
 import { runScript } from '../redis/scripts';
 import type { RedisClient } from './connections';
@@ -40,7 +40,7 @@ export interface RunnerHost {
   replyWithCompletion(job: Job, value: unknown): ReplyWithCompletion | undefined;
 }
 
-/** A result published by a script queued right behind the job's complete (replyIfCompleted). */
+/** A result published by the complete script itself, once the complete went through. */
 export interface ReplyWithCompletion {
   /** The return value as BullMQ stores it. */
   returnValue: string;
@@ -53,17 +53,18 @@ type NextJobData =
 
 function isLockError(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
-  // BullMQ's moveToFinished codes: -1 missing job, -2 missing lock, -3 not active, -6 lock held
-  // by another token (the new holder already took the job back).
+  // moveToFinished's (and complete.lua's) codes: -1 missing job, -2 missing lock, -3 not active,
+  // -6 lock held by another token (the new holder already took the job back).
   return /Missing lock|Lock mismatch|is not in the active state|Missing key for job/.test(message);
 }
 
 /**
  * Runs one entity's jobs, one at a time, while this pod holds the entity's lease.
  *
- * The lease token is also the BullMQ lock token of every job the runner takes, so BullMQ's own
- * `moveToFinished` refuses ("Missing lock") to complete a job once another pod has taken the
- * entity over: the fence is checked inside Redis at no extra round trip.
+ * The lease token is also the BullMQ lock token of every job the runner takes, so the complete
+ * script (like BullMQ's `moveToFinished`) refuses ("Missing lock") to complete a job once
+ * another pod has taken the entity over: the fence is checked inside Redis at no extra round
+ * trip.
  */
 export class EntityRunner {
   state: RunnerState = 'running';
@@ -303,31 +304,46 @@ export class EntityRunner {
 
   private async complete(job: Job, result: unknown): Promise<Job | undefined> {
     const epoch = this.host.connectionEpoch;
-    const reply = this.host.replyWithCompletion(job, result);
+    const entity = this.entity;
     try {
-      const completing = this.backend.moveToCompleted(
+      const reply = this.host.replyWithCompletion(job, result);
+      // As BullMQ stores it: JSON, and 'null' for what JSON can't represent at the top level.
+      const returnValue = reply?.returnValue ?? JSON.stringify(result) ?? 'null';
+      const [keepCount, keepAge, keepLimit] = entity.keepCompleted;
+      const outcome = (await runScript(
+        this.host.command,
+        'complete',
+        entity.completeKeys(job.id!),
+        [
+          job.id!,
+          Date.now(),
+          returnValue,
+          this.token,
+          keepCount,
+          keepAge,
+          keepLimit,
+          this.fetchNext() ? 1 : 0,
+          entity.jobKeyPrefix,
+          this.host.leaseTtlMs,
+          reply?.channel ?? '',
+          reply?.message ?? '',
+        ],
+      )) as number | unknown[];
+      if (typeof outcome === 'number' && outcome < 0) throw finishError(outcome, job.id!);
+      const next =
+        outcome === 1
+          ? await this.backend.moveToActive(this.token)
+          : Array.isArray(outcome)
+            ? raw2NextJobData(outcome)
+            : undefined;
+      return this.finished(
         job,
+        'completed',
         result,
-        this.entity.config.removeOnComplete,
-        this.token,
-        this.fetchNext(),
+        next as NextJobData,
+        epoch,
+        reply !== undefined,
       );
-      let replied: Promise<unknown> | undefined;
-      if (reply) {
-        completing.catch(() => undefined); // awaited below
-        // BullMQ writes the complete after one await; queued behind it, the script runs right
-        // after it in Redis. Were it ever to run first, it finds the job unfinished and
-        // publishes nothing: the result then goes out after the complete's reply, as usual.
-        await Promise.resolve();
-        replied = runScript(
-          this.host.command,
-          'replyIfCompleted',
-          [this.entity.jobKey(job.id!)],
-          [reply.returnValue, reply.channel, reply.message],
-        ).catch(() => 0);
-      }
-      const { result: next } = await completing;
-      return this.finished(job, 'completed', result, next, epoch, (await replied) === 1);
     } catch (err) {
       return this.handleFinishError(err, job, 'completed', result, epoch);
     }
@@ -503,6 +519,17 @@ export class EntityRunner {
       this.wakeUp = done;
     });
   }
+}
+
+/** The error BullMQ's moveToFinished would have thrown for the complete script's codes. */
+function finishError(code: number, jobId: string): Error {
+  const reasons: Record<number, string> = {
+    [-1]: `Missing key for job ${jobId}`,
+    [-2]: `Missing lock for job ${jobId}`,
+    [-3]: `Job ${jobId} is not in the active state`,
+    [-6]: `Lock mismatch for job ${jobId}`,
+  };
+  return new Error(`${reasons[code] ?? `Unknown code ${code} for job ${jobId}`}. complete`);
 }
 
 export function errorMessage(error: unknown): string {

@@ -1,4 +1,4 @@
-import type { IQueueBackend } from 'bullmq';
+import type { IQueueBackend, KeepJobs } from 'bullmq';
 import type { KeyBuilder } from '../redis/keys';
 import { EntityQueue } from './entity-queue';
 import type { ResolvedEntityType } from './options';
@@ -13,6 +13,8 @@ export class EntityHandle {
   readonly slotsKey: string;
   readonly jobKeyPrefix: string;
   readonly queue: EntityQueue;
+  /** `removeOnComplete` as the complete script reads it: keep count, keep age (s) or "", limit. */
+  readonly keepCompleted: readonly [number, number | '', number];
 
   constructor(
     readonly config: ResolvedEntityType,
@@ -31,6 +33,7 @@ export class EntityHandle {
       prefix: keys.prefix,
       lockDuration: lockDurationMs,
     });
+    this.keepCompleted = keepJobsArgs(config.removeOnComplete);
   }
 
   get type(): string {
@@ -94,6 +97,24 @@ export class EntityHandle {
     return [leaseKey, k.wait, k.prioritized, k.delayed, k.meta, k.active];
   }
 
+  /** Keys of the complete script, in its KEYS order. */
+  completeKeys(jobId: string): string[] {
+    const k = this.queue.keys;
+    return [
+      k.wait,
+      k.active,
+      k.stalled,
+      k.events,
+      k.completed,
+      this.jobKey(jobId),
+      this.lockKey(jobId),
+      k.meta,
+      k.delayed,
+      k.prioritized,
+      k.marker,
+    ];
+  }
+
   jobKey(jobId: string): string {
     return `${this.jobKeyPrefix}${jobId}`;
   }
@@ -101,4 +122,12 @@ export class EntityHandle {
   lockKey(jobId: string): string {
     return `${this.jobKeyPrefix}${jobId}:lock`;
   }
+}
+
+/** BullMQ's reading of `removeOnComplete` (true: remove now; false: keep all; n: keep n). */
+function keepJobsArgs(keep: boolean | number | KeepJobs): [number, number | '', number] {
+  if (typeof keep === 'boolean') return [keep ? 0 : -1, '', 1000];
+  if (typeof keep === 'number') return [keep, '', 1000];
+  const { count, age, limit } = keep as { count?: number; age?: number; limit?: number };
+  return [count ?? -1, age ?? '', limit ?? 1000];
 }

@@ -155,7 +155,7 @@ export class ReplyRouter {
 
   /**
    * One result as {@link send} would publish it, for a publish made elsewhere (the holder's
-   * reply-with-completion, see `replyIfCompleted.lua`): the awaiting pod reads both alike.
+   * reply-with-completion, published by `complete-11.lua`): the awaiting pod reads both alike.
    */
   static publication(keys: KeyBuilder, outcome: JobOutcome): { channel: string; message: string } {
     return { channel: replyChannelOf(keys, outcome.jobId), message: `[${encodeOutcome(outcome)}]` };

@@ -15,7 +15,7 @@ export const SCRIPT_FILES = {
   relinquish: 'relinquish-6.lua',
   giveBack: 'giveBack-3.lua',
   reclaimOwn: 'reclaimOwn-3.lua',
-  replyIfCompleted: 'replyIfCompleted-1.lua',
+  complete: 'complete-11.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPT_FILES;

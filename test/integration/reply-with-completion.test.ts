@@ -1,9 +1,8 @@
 /**
- * While a pod runs a single job, the result of a remotely awaited job is published by a script
- * queued right behind the job's complete (replyIfCompleted.lua), one round trip sooner than the
- * holder could publish it. The script publishes only what Redis holds as committed: a job
- * finished with exactly that return value. When it can't tell (the job was removed on
- * completion), the holder publishes after the complete's reply, as under load.
+ * While a pod runs a single job, the result of a remotely awaited job is published by the
+ * complete script itself (complete.lua), one round trip sooner than the holder could publish
+ * it. The script publishes only when the complete went through: a refused complete (the lease
+ * is gone) publishes nothing.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -80,41 +79,74 @@ describe('a result published with its complete', () => {
     assert.equal(engines.errors.length, 0, engines.describeErrors());
   });
 
-  it('goes out after the complete when the job was removed on completion', async () => {
+  it('goes out from the script too when the job is removed on completion', async () => {
     const value = await producer.enqueueAndWait(REMOVED, 'solo', 'add', { a: 20, b: 3 });
     assert.deepEqual(value, { sum: 23 });
     await waitFor(() => publicationsOf('"sum":23').length > 0, { message: 'publish seen' });
     const seen = publicationsOf('"sum":23');
     assert.equal(seen.length, 1, `one publication: ${JSON.stringify(seen)}`);
-    assert.notEqual(seen[0].source, 'lua', 'published by the holder');
+    assert.equal(seen[0].source, 'lua', 'published by the complete script');
     assert.equal(engines.errors.length, 0, engines.describeErrors());
   });
 
-  it('the script publishes only a job finished with exactly that value', async () => {
-    const jobKey = `${prefix}:{script-test}:job1`;
+  it('a refused complete publishes nothing and changes nothing', async () => {
+    const queue = `${prefix}:{script-test}`;
+    const key = (name: string): string => `${queue}:${name}`;
+    const keys = [
+      key('wait'),
+      key('active'),
+      key('stalled'),
+      key('events'),
+      key('completed'),
+      key('job1'),
+      key('job1:lock'),
+      key('meta'),
+      key('delayed'),
+      key('prioritized'),
+      key('marker'),
+    ];
     const channel = `${prefix}:{__aq}:reply:test`;
     const received: string[] = [];
     const subscriber = newRedis();
     try {
       subscriber.on('message', (_channel: string, message: string) => received.push(message));
       await subscriber.subscribe(channel);
-      const reply = (returnValue: string, message: string): Promise<unknown> =>
-        runScript(redis, 'replyIfCompleted', [jobKey], [returnValue, channel, message]);
+      const complete = (token: string, message: string): Promise<unknown> =>
+        runScript(redis, 'complete', keys, [
+          'job1',
+          Date.now(),
+          '{"x":1}',
+          token,
+          -1,
+          '',
+          1000,
+          0,
+          `${queue}:`,
+          30000,
+          channel,
+          message,
+        ]);
 
-      await redis.hset(jobKey, 'name', 'op', 'processedOn', Date.now()); // still running
-      assert.equal(await reply('{"x":1}', 'running'), 0);
-      await redis.hset(jobKey, 'finishedOn', Date.now(), 'returnvalue', '{"x":1}');
-      assert.equal(await reply('{"x":2}', 'another value'), 0);
-      assert.equal(await reply('{"x":1}', 'committed'), 1);
-      await redis.del(jobKey);
-      assert.equal(await reply('{"x":1}', 'removed'), 0);
+      await redis.hset(key('job1'), 'name', 'op', 'data', '{}', 'processedOn', Date.now());
+      await redis.lpush(key('active'), 'job1');
+      assert.equal(await complete('mine', 'no lock'), -2);
+      await redis.set(key('job1:lock'), 'theirs');
+      assert.equal(await complete('mine', 'not my lock'), -6);
+      assert.equal(await redis.hget(key('job1'), 'finishedOn'), null);
+      assert.deepEqual(await redis.lrange(key('active'), 0, -1), ['job1']);
+      await redis.set(key('job1:lock'), 'mine');
+      assert.equal(await complete('mine', 'committed'), 0);
+      assert.equal(await redis.hget(key('job1'), 'returnvalue'), '{"x":1}');
+      assert.deepEqual(await redis.lrange(key('active'), 0, -1), []);
+      assert.equal(await redis.exists(key('job1:lock')), 0);
+      assert.equal(await complete('mine', 'twice'), -2);
 
       // Messages arrive in order: once the marker is in, anything published before it is too.
       await redis.publish(channel, 'marker');
       await waitFor(() => received.includes('marker'), { message: 'marker received' });
       assert.deepEqual(received, ['committed', 'marker']);
     } finally {
-      await redis.del(jobKey);
+      await cleanPrefix(redis, queue);
       subscriber.disconnect();
     }
   });
