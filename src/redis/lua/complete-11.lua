@@ -79,8 +79,9 @@ if keepCount ~= 0 then
     for _, id in ipairs(ids) do
       removeJob(id)
     end
-    if #ids > 0 then
-      rcall("ZREM", KEYS[5], unpack(ids))
+    -- In slices: Lua's unpack fails on very long lists (keepJobs.limit may be large).
+    for from = 1, #ids, 5000 do
+      rcall("ZREM", KEYS[5], unpack(ids, from, math.min(from + 4999, #ids)))
     end
   end
   if keepCount > 0 then
