@@ -15,7 +15,9 @@ interface PeerView {
 export class PodRegistry {
   private peers = new Map<string, PeerView>();
   private pendingSpawns = 0;
-  private readonly startedAt = Date.now();
+  /** Start of the current warm-up: the pod's start, or its first beat after a gap in its beats. */
+  private warmSince = Date.now();
+  private lastBeatAt = Date.now();
 
   constructor(
     private readonly key: string,
@@ -44,6 +46,13 @@ export class PodRegistry {
     }
     this.peers = peers;
     this.pendingSpawns = pending;
+    // This pod could not beat for a while (Redis was down or restarting, or the process was
+    // paused): the other pods could not either, so their stale entries prove nothing. Warm up
+    // again, as at start, instead of taking every entity as the only live pod.
+    // (Measured at the reply: a beat sent before an outage may be answered after it.)
+    const answeredAt = Date.now();
+    if (answeredAt - this.lastBeatAt > this.staleAfterMs) this.warmSince = answeredAt;
+    this.lastBeatAt = answeredAt;
     // Entries of pods that died long ago are dropped; recent ones may be a slow pod, keep them.
     const gone = stale.filter(
       (pod) => now - Number(all[pod].split('|')[2]) > 10 * this.staleAfterMs,
@@ -76,9 +85,12 @@ export class PodRegistry {
     return Math.max(0, share + Math.max(1, Math.floor(share / 10)) - owned);
   }
 
-  /** True until this pod has been up long enough to have seen every live pod. */
+  /**
+   * True until this pod has been up (or, after a gap in its beats, back) long enough to have seen
+   * every live pod.
+   */
   warmingUp(): boolean {
-    return Date.now() - this.startedAt <= this.staleAfterMs;
+    return Date.now() - this.warmSince <= this.staleAfterMs;
   }
 
   processingPods(): string[] {

@@ -1,0 +1,60 @@
+/**
+ * After Redis comes back from an outage (or a paused pod resumes), every pod's registry entry is
+ * stale: nobody could beat. The first pod to beat again must not conclude it is alone and take
+ * every entity with work (nothing moves them back until they idle out): it warms up again, as
+ * at start, claiming one entity at a time and leaving the rest to the spawn set.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Redis } from 'ioredis';
+import { PodRegistry } from '../../src/core/pod-registry';
+import { cleanPrefix, newRedis, uniquePrefix } from '../helpers/redis';
+
+const STALE_MS = 400;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('pod registry after a gap in its heartbeats', () => {
+  const prefix = uniquePrefix('podRegistryGap');
+  const podsKey = `${prefix}:pods`;
+  const spawnKey = `${prefix}:spawn`;
+  let redis: Redis;
+
+  before(() => {
+    redis = newRedis();
+  });
+  after(async () => {
+    await cleanPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('warms up again instead of claiming everything as the only live pod', async () => {
+    const a = new PodRegistry(podsKey, spawnKey, 'a', STALE_MS);
+    const b = new PodRegistry(podsKey, spawnKey, 'b', STALE_MS);
+    await a.beat(redis, 0, true);
+    await b.beat(redis, 0, true);
+    await a.beat(redis, 0, true);
+    assert.ok(a.claimBudget(0) > 0 && a.claimBudget(0) < 10, 'two pods: a share, not all');
+
+    // Past the start-up warm-up, beating on time while b is gone: a is alone and may claim all.
+    for (let t = 0; t < 4; t++) {
+      await sleep(STALE_MS * 0.3);
+      await a.beat(redis, 0, true);
+    }
+    assert.equal(a.warmingUp(), false);
+    assert.equal(a.claimBudget(0), Number.MAX_SAFE_INTEGER, 'b stopped beating: a is alone');
+
+    // Neither could beat for longer than the stale limit (Redis was down). b's entry is stale
+    // when a beats first, which proves nothing: a claims one at a time until b could show up.
+    await sleep(STALE_MS * 1.5);
+    await a.beat(redis, 0, true);
+    assert.equal(a.warmingUp(), true);
+    assert.equal(a.claimBudget(0), 1, 'alone after a gap: one entity at a time');
+    assert.equal(a.claimBudget(1), 0);
+
+    await b.beat(redis, 0, true);
+    await a.beat(redis, 1, true);
+    assert.deepEqual(a.processingPods().sort(), ['a', 'b']);
+    assert.ok(a.claimBudget(1) < 10, 'b is back: a share again');
+  });
+});
