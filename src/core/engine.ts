@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Job, createRedisBackend } from 'bullmq';
 import type { RedisQueueBackend, JobsOptions, QueueBaseOptions, KeyPrefixOptions } from 'bullmq';
+import type { ChainableCommander } from 'ioredis';
 import {
   EngineStateError,
   EnqueueTimeoutError,
@@ -424,20 +425,48 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
     });
   }
 
-  private jobJson(
+  /**
+   * Sends one job's add on `target` (a connection or a pipeline, synchronously). Jobs neither
+   * delayed nor prioritized go through the engine's add script (see add-6.lua), delayed ones
+   * through BullMQ's addDelayedJob; both write BullMQ's layout.
+   */
+  private sendAdd(
+    target: RedisClient | ChainableCommander,
     entity: EntityHandle,
-    name: string,
-    data: unknown,
-    opts: EnqueueOptions,
-  ): { json: ReturnType<Job['asJSON']>; id?: string } {
-    const jobOpts: JobsOptions = {
-      removeOnComplete: entity.config.removeOnComplete,
-      removeOnFail: entity.config.removeOnFail,
-    };
-    if (opts.jobId !== undefined) jobOpts.jobId = opts.jobId;
-    if (opts.delay) jobOpts.delay = opts.delay;
-    const job = new Job(entity.queue, name, data, jobOpts, opts.jobId);
-    return { json: job.asJSON(), id: job.id };
+    job: PendingJob,
+  ): Promise<unknown> {
+    const { name, data, opts } = job;
+    if (opts.delay) {
+      const jobOpts: JobsOptions = {
+        removeOnComplete: entity.config.removeOnComplete,
+        removeOnFail: entity.config.removeOnFail,
+        delay: opts.delay,
+      };
+      if (opts.jobId !== undefined) jobOpts.jobId = opts.jobId;
+      const backend = entity.backend as RedisQueueBackend;
+      const delayed = new Job(entity.queue, name, data, jobOpts, opts.jobId);
+      // BullMQ queues its script through `runCommand`, synchronously.
+      const bullTarget = {
+        runCommand(command: string, args: unknown[]) {
+          (target as unknown as Record<string, Send>)[command](args);
+          return bullTarget;
+        },
+      };
+      return backend.addJobToTransaction(
+        bullTarget as never,
+        delayed.asJSON(),
+        delayed.id as string,
+      );
+    }
+    return runScript(target, 'add', entity.addKeys, [
+      entity.jobKeyPrefix,
+      opts.jobId ?? '',
+      name,
+      Date.now(),
+      // As BullMQ's Job.asJSON stores data.
+      JSON.stringify(data === undefined ? {} : data),
+      entity.storedOpts(opts.jobId),
+    ]);
   }
 
   /** One job enqueue once checked: name, payload and options. */
@@ -473,8 +502,7 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
     job: PendingJob,
     runner: EntityRunner,
   ): Promise<string[]> {
-    const { json, id } = this.jobJson(entity, job.name, job.data, job.opts);
-    const jobId = String(await entity.backend.addJob(json, id as string));
+    const jobId = String(await this.sendAdd(this.command, entity, job));
     await this.afterLocalAdd(entity, runner);
     return [jobId];
   }
@@ -514,14 +542,6 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
     const sentAt = Date.now();
     const isCluster = command instanceof Cluster;
     const sink = addSink(command, jobCount(groups));
-    // BullMQ queues its add-job script through `runCommand`, synchronously.
-    const bullTarget = {
-      runCommand(commandName: string, args: unknown[]) {
-        sink.queue((target) => (target as unknown as Record<string, Send>)[commandName](args));
-        return bullTarget;
-      },
-    };
-    const queued: Promise<unknown>[] = [];
     const sideCommands: Promise<unknown>[] = [];
     const plans = groups.map((group) => {
       const entity = group.entity;
@@ -533,13 +553,8 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
       if (index && !isCluster) sink.queue((target) => target.zadd(...indexArgs));
       else if (index) sideCommands.push(command.zadd(...indexArgs));
       const firstAdd = sink.length;
-      const backend = entity.backend as RedisQueueBackend;
-      for (const request of group.requests) {
-        for (const job of request.jobs) {
-          const { json, id } = this.jobJson(entity, job.name, job.data, job.opts);
-          queued.push(backend.addJobToTransaction(bullTarget as never, json, id as string));
-        }
-      }
+      for (const request of group.requests)
+        for (const job of request.jobs) sink.queue((target) => this.sendAdd(target, entity, job));
       let claimArgs: (string | number)[] | undefined;
       if (!local) {
         const args = this.claimArgs(entity, this.canClaimHere() ? 'claim' : 'probe');
@@ -550,11 +565,7 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
     });
     let replies: [Error | null, unknown][];
     try {
-      [, , replies] = await Promise.all([
-        Promise.all(queued),
-        Promise.all(sideCommands),
-        sink.exec(),
-      ]);
+      [, replies] = await Promise.all([Promise.all(sideCommands), sink.exec()]);
     } catch (err) {
       for (const { group } of plans) for (const r of group.requests) r.reject(err);
       return;

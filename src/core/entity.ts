@@ -15,6 +15,8 @@ export class EntityHandle {
   readonly queue: EntityQueue;
   /** `removeOnComplete` as the complete script reads it: keep count, keep age (s) or "", limit. */
   readonly keepCompleted: readonly [number, number | '', number];
+  private addKeysCache?: readonly string[];
+  private optsCache?: string;
 
   constructor(
     readonly config: ResolvedEntityType,
@@ -95,6 +97,31 @@ export class EntityHandle {
   idleKeys(leaseKey: string): string[] {
     const k = this.queue.keys;
     return [leaseKey, k.wait, k.prioritized, k.delayed, k.meta, k.active];
+  }
+
+  /** Keys of the add script, in its KEYS order. */
+  get addKeys(): readonly string[] {
+    const k = this.queue.keys;
+    this.addKeysCache ??= [k.wait, k.meta, k.id, k.active, k.events, k.marker];
+    return this.addKeysCache;
+  }
+
+  /**
+   * A job's options as BullMQ stores them (JSON of Job.opts): BullMQ's `attempts: 0` (the engine
+   * retries in place), the type's removeOnComplete / removeOnFail, and the custom job id if any.
+   */
+  storedOpts(jobId?: string): string {
+    const opts: Record<string, unknown> = {
+      attempts: 0,
+      removeOnComplete: this.config.removeOnComplete,
+      removeOnFail: this.config.removeOnFail,
+    };
+    if (jobId === undefined) {
+      this.optsCache ??= JSON.stringify(opts);
+      return this.optsCache;
+    }
+    opts.jobId = jobId;
+    return JSON.stringify(opts);
   }
 
   /** Keys of the complete script, in its KEYS order. */

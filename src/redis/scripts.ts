@@ -16,6 +16,7 @@ export const SCRIPT_FILES = {
   giveBack: 'giveBack-3.lua',
   reclaimOwn: 'reclaimOwn-3.lua',
   complete: 'complete-11.lua',
+  add: 'add-6.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPT_FILES;

@@ -1,0 +1,147 @@
+/**
+ * The engine adds jobs with its own script (add.lua) instead of BullMQ's addStandardJob. It must
+ * leave Redis as BullMQ would: each test adds the same jobs to twin queues, one through
+ * BullMQ's `Queue.add`, one through the script, and compares them with BullMQ's own readers;
+ * a plain BullMQ worker then takes the script's jobs.
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { Job, Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { defineScripts, runScript } from '../../src/redis/scripts';
+import { cleanPrefix, newRedis, uniquePrefix } from '../helpers/redis';
+
+const KEEP = { removeOnComplete: { count: 1000 }, removeOnFail: false } as const;
+
+describe('the add script, read back with BullMQ', () => {
+  const prefix = uniquePrefix('addScript');
+  let redis: Redis;
+  let connection: Redis;
+  let viaBull: Queue;
+  let viaScript: Queue;
+  let n = 0;
+
+  before(() => {
+    redis = newRedis();
+    defineScripts(redis);
+  });
+  after(async () => {
+    await cleanPrefix(redis, prefix);
+    await redis.quit();
+  });
+  beforeEach(async () => {
+    n += 1;
+    connection = newRedis({ maxRetriesPerRequest: null });
+    viaBull = new Queue(`bull${n}`, { connection, prefix });
+    viaScript = new Queue(`script${n}`, { connection, prefix });
+    await Promise.all([viaBull.waitUntilReady(), viaScript.waitUntilReady()]);
+  });
+  afterEach(async () => {
+    await viaBull.close();
+    await viaScript.close();
+    await connection.quit(); // shared with BullMQ, which leaves a connection it was given open
+  });
+
+  /** Adds as the engine does (see AtomicEngine.sendAdd); returns the script's reply. */
+  const add = (name: string, data: unknown, jobId?: string): Promise<unknown> => {
+    const k = viaScript.keys;
+    const opts: Record<string, unknown> = { attempts: 0, ...KEEP };
+    if (jobId !== undefined) opts.jobId = jobId;
+    return runScript(
+      redis,
+      'add',
+      [k.wait, k.meta, k.id, k.active, k.events, k.marker],
+      [k[''], jobId ?? '', name, Date.now(), JSON.stringify(data), JSON.stringify(opts)],
+    );
+  };
+  /** The stored hash of a job, without its timestamp (the twins were added moments apart). */
+  const stored = async (queue: Queue, id: string): Promise<Record<string, unknown>> => {
+    const hash = await redis.hgetall(`${queue.keys['']}${id}`);
+    assert.ok(Number(hash.timestamp) > 0, `job ${id} has a timestamp`);
+    const { timestamp: _t, opts, ...rest } = hash;
+    return { ...rest, opts: JSON.parse(opts) as unknown };
+  };
+  const events = async (queue: Queue): Promise<string[]> =>
+    (await redis.xrange(queue.keys.events, '-', '+')).map(([, fields]) => {
+      const f = Object.fromEntries(
+        fields.flatMap((v, i, all) => (i % 2 === 0 ? [[v, all[i + 1]]] : [])),
+      ) as Record<string, string>;
+      return `${f.event}:${f.jobId}`;
+    });
+
+  it('stores a job as BullMQ does: hash, wait list, marker, events, counts', async () => {
+    const data = { amount: 5, note: 'é' };
+    await viaBull.add('deposit', data, KEEP);
+    await viaBull.add('deposit', data, { ...KEEP, jobId: 'tx-7' });
+    assert.equal(await add('deposit', data), '1');
+    assert.equal(await add('deposit', data, 'tx-7'), 'tx-7');
+
+    for (const id of ['1', 'tx-7'])
+      assert.deepEqual(await stored(viaScript, id), await stored(viaBull, id), `job ${id}`);
+    assert.deepEqual(
+      await redis.lrange(viaScript.keys.wait, 0, -1),
+      await redis.lrange(viaBull.keys.wait, 0, -1),
+    );
+    assert.deepEqual(
+      await redis.zrange(viaScript.keys.marker, 0, -1, 'WITHSCORES'),
+      await redis.zrange(viaBull.keys.marker, 0, -1, 'WITHSCORES'),
+    );
+    assert.deepEqual(await events(viaScript), await events(viaBull));
+    assert.deepEqual(await viaScript.getJobCounts(), await viaBull.getJobCounts());
+    assert.equal(await redis.get(viaScript.keys.id), await redis.get(viaBull.keys.id));
+    assert.equal(
+      await redis.hget(viaScript.keys.meta, 'opts.maxLenEvents'),
+      await redis.hget(viaBull.keys.meta, 'opts.maxLenEvents'),
+    );
+
+    const job = await Job.fromId(viaScript, 'tx-7');
+    assert.deepEqual(job!.data, data);
+    assert.equal(job!.name, 'deposit');
+    assert.deepEqual(job!.opts.removeOnComplete, { count: 1000 });
+    assert.equal(await job!.getState(), 'waiting');
+  });
+
+  it('adds a custom id once: the duplicate changes nothing and is reported as BullMQ does', async () => {
+    await viaBull.add('op', { v: 1 }, { ...KEEP, jobId: 'once' });
+    await viaBull.add('op', { v: 2 }, { ...KEEP, jobId: 'once' });
+    assert.equal(await add('op', { v: 1 }, 'once'), 'once');
+    assert.equal(await add('op', { v: 2 }, 'once'), 'once');
+
+    assert.deepEqual(await redis.lrange(viaScript.keys.wait, 0, -1), ['once']);
+    assert.deepEqual((await Job.fromId(viaScript, 'once'))!.data, { v: 1 });
+    assert.deepEqual(await events(viaScript), await events(viaBull));
+    assert.ok((await events(viaScript)).includes('duplicated:once'));
+  });
+
+  it('sets no marker while the queue is paused, as BullMQ does', async () => {
+    await viaBull.pause();
+    await viaScript.pause();
+    await redis.del(viaBull.keys.marker, viaScript.keys.marker);
+    await viaBull.add('op', {}, KEEP);
+    await add('op', {});
+    assert.equal(await redis.exists(viaScript.keys.marker), 0);
+    assert.equal(await redis.exists(viaBull.keys.marker), 0);
+    assert.deepEqual(await viaScript.getJobCounts(), await viaBull.getJobCounts());
+  });
+
+  it('hands its jobs to a plain BullMQ worker, in the order added', async () => {
+    for (let i = 0; i < 5; i++) await add('op', { i });
+    const worker = new Worker(viaScript.name, null, { connection, prefix, autorun: false });
+    try {
+      const seen: unknown[] = [];
+      for (let i = 0; i < 5; i++) {
+        const job = (await worker.getNextJob('token', { block: false })) as Job | undefined;
+        assert.ok(job, `job ${i} was waiting`);
+        seen.push(job.data);
+        await job.moveToCompleted('ok', 'token', false);
+      }
+      assert.deepEqual(
+        seen,
+        [0, 1, 2, 3, 4].map((i) => ({ i })),
+      );
+      assert.equal((await viaScript.getJobCounts()).completed, 5);
+    } finally {
+      await worker.close();
+    }
+  });
+});
