@@ -133,6 +133,8 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
   private sweeper?: Sweeper;
   private state: 'new' | 'starting' | 'started' | 'stopping' | 'stopped' = 'new';
   private tokenSeq = 0;
+  /** Claims sent whose reply has not started a runner yet: they count against the fair share. */
+  private claimsInFlight = 0;
   private replySeq = 0;
   private readonly addBatcher = new AddBatcher((groups) => this.sendAdds(groups));
 
@@ -556,20 +558,27 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
       for (const request of group.requests)
         for (const job of request.jobs) sink.queue((target) => this.sendAdd(target, entity, job));
       let claimArgs: (string | number)[] | undefined;
+      // Counted at once: the other free entities of this batch see the budget it leaves.
+      const claiming = !local && this.canClaimHere();
+      if (claiming) this.claimsInFlight += 1;
       if (!local) {
-        const args = this.claimArgs(entity, this.canClaimHere() ? 'claim' : 'probe');
+        const args = this.claimArgs(entity, claiming ? 'claim' : 'probe');
         sink.queue((target) => runScript(target, 'claim', entity.claimKeys(), args));
         claimArgs = args;
       }
-      return { group, runner, firstAdd, claimArgs, claimAt: sink.length - 1 };
+      return { group, runner, firstAdd, claimArgs, claimAt: sink.length - 1, claiming };
     });
+    const claimsSent = plans.filter((p) => p.claiming).length;
     let replies: [Error | null, unknown][];
     try {
       [, replies] = await Promise.all([Promise.all(sideCommands), sink.exec()]);
     } catch (err) {
+      this.claimsInFlight -= claimsSent;
       for (const { group } of plans) for (const r of group.requests) r.reject(err);
       return;
     }
+    // The claims' runners start in the same turn (onClaimReply starts them before its await).
+    this.claimsInFlight -= claimsSent;
     await Promise.all(
       plans.map(async ({ group, runner, firstAdd, claimArgs, claimAt }) => {
         try {
@@ -633,8 +642,15 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
       return;
     }
     const sentAt = Date.now();
-    const args = this.claimArgs(entity, this.canClaimHere() ? mode : 'probe');
-    const reply = (await runScript(this.command, 'claim', entity.claimKeys(), args)) as unknown[];
+    const claiming = this.canClaimHere();
+    const args = this.claimArgs(entity, claiming ? mode : 'probe');
+    if (claiming) this.claimsInFlight += 1;
+    let reply: unknown[];
+    try {
+      reply = (await runScript(this.command, 'claim', entity.claimKeys(), args)) as unknown[];
+    } finally {
+      if (claiming) this.claimsInFlight -= 1;
+    }
     await this.onClaimReply(entity, reply, sentAt, String(args[0]));
   }
 
@@ -675,7 +691,7 @@ export class AtomicEngine extends EventEmitter implements RunnerHost {
   /** How many more free entities this pod may claim now without going past its fair share. */
   claimBudget(): number {
     if (!this.options.processing || this.state !== 'started') return 0;
-    return this.registry?.claimBudget(this.runners.size) ?? 1;
+    return this.registry?.claimBudget(this.runners.size + this.claimsInFlight) ?? 1;
   }
 
   /** Acts on a claim script reply: start a runner, wake the owner, or offer the entity. */
