@@ -8,13 +8,10 @@
  * are sent, and offers the rest).
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
-import { cleanPrefix, newRedis, redisUrl } from '../helpers/redis';
-import { EngineSet, enginePrefix } from '../fixtures/engines';
+import { describe, it } from 'node:test';
+import { multiPodSuite } from '../fixtures/multi-pod-suite';
 import { completedCount, executionsOf, waitForLedger } from '../fixtures/ledger';
 import { now } from '../fixtures/ledger-writer';
-import { PodFleet } from '../fixtures/pods';
 
 const TYPE = 'account';
 const HEARTBEAT_TTL_S = 1.5;
@@ -24,25 +21,14 @@ const ENTITIES = 60;
 
 for (const via of ['a producer-only pod', 'one of the processing pods'] as const) {
   describe(`a burst of new entities from ${via}`, () => {
-    const prefix = enginePrefix(`burstOfNewEntities${via === 'a producer-only pod' ? 'P' : 'W'}`);
-    const fleet = new PodFleet(prefix, redisUrl());
-    const engines = new EngineSet(prefix);
-    let redis: Redis;
-
-    after(async () => {
-      await fleet.cleanup();
-      await engines.stopAll();
-      if (redis) {
-        await cleanPrefix(redis, prefix);
-        await redis.quit();
-      }
-    });
+    const { fleet, engines } = multiPodSuite(
+      `burstOfNewEntities${via === 'a producer-only pod' ? 'P' : 'W'}`,
+    );
 
     it(
       `every job starts within heartbeatTTL + margin (${WAIT_BOUND_MS} ms) of its enqueue`,
       { timeout: 120_000 },
       async (t) => {
-        redis = newRedis();
         const pods = await fleet.startMany(
           [1, 2, 3].map((i) => ({
             podId: `pod${i}`,

@@ -6,11 +6,10 @@
  * heartbeatTTL + a margin (one sweep interval + 1 s) of the kill.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import { cleanPrefix, newRedis, redisUrl } from '../helpers/redis';
 import { waitFor } from '../helpers/wait-for';
-import { EngineSet, enginePrefix } from '../fixtures/engines';
+import { multiPodSuite } from '../fixtures/multi-pod-suite';
 import {
   analyze,
   byEntity,
@@ -23,7 +22,7 @@ import {
   waitForLedger,
 } from '../fixtures/ledger';
 import { now } from '../fixtures/ledger-writer';
-import { PodFleet, type PodHandle } from '../fixtures/pods';
+import type { PodHandle } from '../fixtures/pods';
 import { allQueueCounts, readCounters } from '../fixtures/queue-state';
 
 const TYPE = 'account';
@@ -32,19 +31,8 @@ const CRON_INTERVAL_MS = 500;
 const TAKEOVER_BOUND_MS = HEARTBEAT_TTL_S * 1000 + CRON_INTERVAL_MS + 1000;
 
 describe('kill -9 of a pod', () => {
-  const prefix = enginePrefix('kill9Takeover');
-  const fleet = new PodFleet(prefix, redisUrl());
-  const engines = new EngineSet(prefix);
+  const { prefix, fleet, engines, connect } = multiPodSuite('kill9Takeover');
   let redis: Redis;
-
-  after(async () => {
-    await fleet.cleanup();
-    await engines.stopAll();
-    if (redis) {
-      await cleanPrefix(redis, prefix);
-      await redis.quit();
-    }
-  });
 
   it(
     'its entities resume elsewhere within heartbeatTTL + margin; no job lost, no overlap',
@@ -52,7 +40,7 @@ describe('kill -9 of a pod', () => {
     async (t) => {
       const ENTITIES = 24;
       const JOBS = 60;
-      redis = newRedis();
+      redis = connect();
       const pods = await fleet.startMany(
         [1, 2, 3].map((i) => ({
           podId: `pod${i}`,

@@ -12,13 +12,11 @@
  * than one sweep interval + a margin.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import { cleanPrefix, newRedis, redisUrl } from '../helpers/redis';
-import { EngineSet, enginePrefix } from '../fixtures/engines';
+import { multiPodSuite } from '../fixtures/multi-pod-suite';
 import { executionsOf, readLedger, type Execution } from '../fixtures/ledger';
 import { now } from '../fixtures/ledger-writer';
-import { PodFleet } from '../fixtures/pods';
 import { allQueueCounts } from '../fixtures/queue-state';
 import { seededRandom, sleep, testSeed } from '../fixtures/util';
 
@@ -46,19 +44,8 @@ interface Round {
 }
 
 describe('lost wake-up race around idle releases', () => {
-  const prefix = enginePrefix('lostWakeup');
-  const fleet = new PodFleet(prefix, redisUrl());
-  const engines = new EngineSet(prefix);
+  const { prefix, fleet, engines, connect } = multiPodSuite('lostWakeup');
   let redis: Redis;
-
-  after(async () => {
-    await fleet.cleanup();
-    await engines.stopAll();
-    if (redis) {
-      await cleanPrefix(redis, prefix);
-      await redis.quit();
-    }
-  });
 
   it(
     'every job starts within a sweep interval + margin of its enqueue; none is stranded',
@@ -67,7 +54,7 @@ describe('lost wake-up race around idle releases', () => {
       const seed = testSeed();
       t.diagnostic(`seed ${seed}`);
       const random = seededRandom(seed);
-      redis = newRedis();
+      redis = connect();
       const pods = await fleet.startMany(
         [1, 2].map((i) => ({
           podId: `pod${i}`,

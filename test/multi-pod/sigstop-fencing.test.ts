@@ -6,11 +6,10 @@
  * 'lease:lost'. Among executions whose writes committed, none overlap.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import { cleanPrefix, newRedis, redisUrl } from '../helpers/redis';
 import { waitFor } from '../helpers/wait-for';
-import { EngineSet, enginePrefix } from '../fixtures/engines';
+import { multiPodSuite } from '../fixtures/multi-pod-suite';
 import {
   completions,
   describeReport,
@@ -23,7 +22,7 @@ import {
   type LedgerRecord,
 } from '../fixtures/ledger';
 import { now } from '../fixtures/ledger-writer';
-import { PodFleet, type PodHandle } from '../fixtures/pods';
+import type { PodHandle } from '../fixtures/pods';
 import { allQueueCounts, queueKey, readCounters } from '../fixtures/queue-state';
 import { sleep } from '../fixtures/util';
 
@@ -36,19 +35,8 @@ function openExecutions(records: readonly LedgerRecord[], podId: string): Execut
 }
 
 describe('SIGSTOP past the lease, then SIGCONT', () => {
-  const prefix = enginePrefix('sigstopFencing');
-  const fleet = new PodFleet(prefix, redisUrl());
-  const engines = new EngineSet(prefix);
+  const { prefix, fleet, engines, connect } = multiPodSuite('sigstopFencing');
   let redis: Redis;
-
-  after(async () => {
-    await fleet.cleanup();
-    await engines.stopAll();
-    if (redis) {
-      await cleanPrefix(redis, prefix);
-      await redis.quit();
-    }
-  });
 
   it(
     'the paused pod does not complete its job; another pod does, with a higher fencing token',
@@ -56,7 +44,7 @@ describe('SIGSTOP past the lease, then SIGCONT', () => {
     async (t) => {
       const ENTITIES = 6;
       const JOBS = 3;
-      redis = newRedis();
+      redis = connect();
       const pods = await fleet.startMany(
         [1, 2, 3].map((i) => ({
           podId: `pod${i}`,

@@ -5,13 +5,10 @@
  * with 1 busy entity, pod2 and pod3 with 8 each) — then pod1 is killed with SIGKILL.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
-import { cleanPrefix, newRedis, redisUrl } from '../helpers/redis';
-import { EngineSet, enginePrefix } from '../fixtures/engines';
+import { describe, it } from 'node:test';
+import { multiPodSuite } from '../fixtures/multi-pod-suite';
 import { executionsOf, heldBy, readLedger, waitForLedger } from '../fixtures/ledger';
 import { now } from '../fixtures/ledger-writer';
-import { PodFleet } from '../fixtures/pods';
 import { sleep } from '../fixtures/util';
 
 const HEARTBEAT_TTL_S = 1.5;
@@ -26,25 +23,12 @@ const BUSY_JOBS = 250;
 const JOB_MS = 100;
 
 describe('takeover while the survivors hold more than the dead pod', () => {
-  const prefix = enginePrefix('takeoverLoadedSurvivors');
-  const fleet = new PodFleet(prefix, redisUrl());
-  const engines = new EngineSet(prefix);
-  let redis: Redis;
-
-  after(async () => {
-    await fleet.cleanup();
-    await engines.stopAll();
-    if (redis) {
-      await cleanPrefix(redis, prefix);
-      await redis.quit();
-    }
-  });
+  const { fleet } = multiPodSuite('takeoverLoadedSurvivors');
 
   it(
     `the dead pod's entities resume within heartbeatTTL + margin (${TAKEOVER_BOUND_MS} ms)`,
     { timeout: 120_000 },
     async (t) => {
-      redis = newRedis();
       const pods = await fleet.startMany(
         [1, 2, 3].map((i) => ({
           podId: `pod${i}`,
