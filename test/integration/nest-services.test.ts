@@ -101,8 +101,18 @@ describe('runtime services', () => {
     await managerB.drainEntity('acct', 'p');
     assert.equal((await managerB.getBacklog('acct', 'p')).waiting, 0);
     await target.enqueue('run', { n: 3 });
+    // Wait until the pod running `p` has emitted its job's completion (which follows the
+    // complete's reply), so that no event of `p` reaches the next test's listeners.
+    let pCompleted = false;
+    const offs = [podA, podB].map((pod) =>
+      pod.get(QueueEventsManagerService).on('job:completed', (e) => {
+        if (e.entityId === 'p') pCompleted = true;
+      }),
+    );
     await managerB.resumeEntity('acct', 'p');
-    await waitFor(() => ran.includes('run p 3'), { message: 'the resumed entity ran its job' });
+    await waitFor(() => pCompleted, { message: 'the resumed entity completed its job' });
+    offs.forEach((off) => off());
+    assert.ok(ran.includes('run p 3'), 'the resumed entity ran its job');
     backlog = await managerB.getBacklog('acct', 'p');
     assert.equal(backlog.paused, false);
     assert.equal(backlog.completed, 1);
