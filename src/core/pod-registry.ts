@@ -14,6 +14,8 @@ interface PeerView {
  */
 export class PodRegistry {
   private peers = new Map<string, PeerView>();
+  /** Processing pods whose entries went stale recently (kept in the hash): maybe slow, not dead. */
+  private recentlyStale = 0;
   private pendingSpawns = 0;
   /** Start of the current warm-up: the pod's start, or its first beat after a gap in its beats. */
   private warmSince = Date.now();
@@ -57,6 +59,9 @@ export class PodRegistry {
     const gone = stale.filter(
       (pod) => now - Number(all[pod].split('|')[2]) > 10 * this.staleAfterMs,
     );
+    this.recentlyStale = stale.filter(
+      (pod) => pod !== this.podId && !gone.includes(pod) && all[pod].split('|')[1] === '1',
+    ).length;
     if (gone.length > 0) await client.hdel(this.key, ...gone);
   }
 
@@ -67,8 +72,14 @@ export class PodRegistry {
   /**
    * How many more free entities a pod holding `owned` may claim: its fair share of all held and
    * waiting entities over the live processing pods, plus 10% slack (at least 1), minus `owned`.
+   *
+   * While warming up (at start, or back from a gap in its own beats), the pods whose entries went
+   * stale recently count too, and there is no slack: after Redis comes back, every entry is stale
+   * and the pods reconnect one after the other; the first ones back must leave the others their
+   * share, since nothing moves entities once held (they keep them while work keeps coming).
    */
   claimBudget(owned: number): number {
+    const warming = this.warmingUp();
     let pods = 1;
     let total = owned;
     for (const [pod, view] of this.peers) {
@@ -76,13 +87,15 @@ export class PodRegistry {
       pods += 1;
       total += view.owned;
     }
+    if (warming) pods += this.recentlyStale;
     if (pods === 1) {
       // Alone, as far as we know. Only trust that once any live pod would have shown up;
       // before, claim one at a time and let the spawn set spread the rest.
-      return this.warmingUp() ? 1 - owned : Number.MAX_SAFE_INTEGER;
+      return warming ? 1 - owned : Number.MAX_SAFE_INTEGER;
     }
     const share = Math.ceil((total + this.pendingSpawns + 1) / pods);
-    return Math.max(0, share + Math.max(1, Math.floor(share / 10)) - owned);
+    const slack = warming ? 0 : Math.max(1, Math.floor(share / 10));
+    return Math.max(0, share + slack - owned);
   }
 
   /**
