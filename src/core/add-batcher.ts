@@ -1,12 +1,17 @@
 import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from './connections';
 import type { EntityHandle } from './entity';
-import type { EnqueueOptions } from './engine';
 
+/** One job, checked at the boundary, on its way to Redis. */
 export interface PendingJob {
+  entity: EntityHandle;
   name: string;
   data: unknown;
-  opts: EnqueueOptions;
+  /** The payload as BullMQ's Job.asJSON stores it (made once, by the payload check). */
+  json: string;
+  /** The caller's job id, or the one enqueueAndWait made; undefined: the queue's next number. */
+  jobId: string | undefined;
+  delay: number | undefined;
 }
 
 /** One caller's jobs (one `enqueue`, or one chunk of `enqueueBulk`), settled together. */

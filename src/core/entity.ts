@@ -109,19 +109,16 @@ export class EntityHandle {
   /**
    * A job's options as BullMQ stores them (JSON of Job.opts): BullMQ's `attempts: 0` (the engine
    * retries in place), the type's removeOnComplete / removeOnFail, and the custom job id if any.
+   * Built once per entity; a job id is spliced in (enqueueAndWait gives every job one).
    */
   storedOpts(jobId?: string): string {
-    const opts: Record<string, unknown> = {
+    this.optsCache ??= JSON.stringify({
       attempts: 0,
       removeOnComplete: this.config.removeOnComplete,
       removeOnFail: this.config.removeOnFail,
-    };
-    if (jobId === undefined) {
-      this.optsCache ??= JSON.stringify(opts);
-      return this.optsCache;
-    }
-    opts.jobId = jobId;
-    return JSON.stringify(opts);
+    });
+    if (jobId === undefined) return this.optsCache;
+    return `${this.optsCache.slice(0, -1)},"jobId":${JSON.stringify(jobId)}}`;
   }
 
   /** Keys of the complete script, in its KEYS order. */

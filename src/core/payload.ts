@@ -3,8 +3,9 @@ import { InvalidPayloadError } from '../errors';
 /**
  * Checks that a job payload survives JSON and fits the size limit; throws InvalidPayloadError
  * naming the offending path. JSON.stringify alone would silently drop functions and symbols.
+ * Returns the JSON as BullMQ stores a job's data (`{}` for undefined).
  */
-export function checkPayload(jobName: string, data: unknown, maxBytes: number): void {
+export function checkPayload(jobName: string, data: unknown, maxBytes: number): string {
   findUnserializable(jobName, data, '$', new Set());
   let json: string | undefined;
   try {
@@ -16,13 +17,16 @@ export function checkPayload(jobName: string, data: unknown, maxBytes: number): 
       { cause: err },
     );
   }
-  const bytes = json === undefined ? 0 : Buffer.byteLength(json, 'utf8');
+  if (json === undefined) return '{}';
+  // Bytes are at most 3 per UTF-16 unit: short payloads skip the count.
+  const bytes = json.length * 3 <= maxBytes ? 0 : Buffer.byteLength(json, 'utf8');
   if (bytes > maxBytes) {
     throw new InvalidPayloadError(
       jobName,
       `its JSON is ${bytes} bytes, over the ${maxBytes}-byte limit (maxPayloadBytes)`,
     );
   }
+  return json;
 }
 
 function findUnserializable(

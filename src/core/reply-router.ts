@@ -37,7 +37,10 @@ interface Waiter {
   reject(error: Error): void;
   /** Key of the deadline bucket holding this waiter. */
   bucket: number;
-  timeoutError(): JobTimeoutError;
+  /** For the timeout's error: the entity as `type \`id\``, and the timeout. */
+  entityType: string;
+  entityId: string;
+  timeoutMs: number;
 }
 
 /** Waiters time out in buckets of this many ms (one timer per bucket, not per waiter). */
@@ -55,6 +58,8 @@ export class ReplyRouter {
   /** Results to publish at the end of this turn, by channel. */
   private readonly outbox = new Map<string, string[]>();
   private subscribed?: Promise<void>;
+  /** The subscription is up: callers need not await {@link ready}. */
+  isReady = false;
 
   constructor(
     private readonly connections: Connections,
@@ -80,14 +85,13 @@ export class ReplyRouter {
       }
     });
     await sub.subscribe(this.channel);
+    this.isReady = true;
   }
 
   expect(jobId: string, timeoutMs: number, entityType: string, entityId: string): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const bucket = Math.ceil((Date.now() + timeoutMs) / BUCKET_MS) * BUCKET_MS;
-      const timeoutError = (): JobTimeoutError =>
-        new JobTimeoutError(jobId, `${entityType} \`${entityId}\``, timeoutMs);
-      this.waiters.set(jobId, { resolve, reject, bucket, timeoutError });
+      this.waiters.set(jobId, { resolve, reject, bucket, entityType, entityId, timeoutMs });
       let entry = this.buckets.get(bucket);
       if (!entry) {
         const timer = setTimeout(() => this.expire(bucket), bucket - Date.now());
@@ -106,7 +110,9 @@ export class ReplyRouter {
       const waiter = this.waiters.get(jobId);
       if (!waiter) continue;
       this.waiters.delete(jobId);
-      waiter.reject(waiter.timeoutError());
+      waiter.reject(
+        new JobTimeoutError(jobId, `${waiter.entityType} \`${waiter.entityId}\``, waiter.timeoutMs),
+      );
     }
   }
 
@@ -126,11 +132,18 @@ export class ReplyRouter {
     return waiter;
   }
 
-  /** Stops waiting for a job (its enqueue failed): its promise rejects with nothing attached. */
-  forget(jobId: string): void {
+  /** Stops waiting for a job whose enqueue failed: its promise rejects with that error. */
+  forget(jobId: string, error: unknown): void {
     const waiter = this.take(jobId);
     if (!waiter) return;
-    waiter.reject(new AtomicQueuesError('ENQUEUE_FAILED', `Job ${jobId} was not enqueued`));
+    waiter.reject(
+      error instanceof Error
+        ? error
+        : new AtomicQueuesError(
+            'ENQUEUE_FAILED',
+            `Job ${jobId} was not enqueued: ${String(error)}`,
+          ),
+    );
   }
 
   /**
