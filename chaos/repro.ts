@@ -49,7 +49,7 @@ async function staleFetch(this: Scenario, params: RunParams): Promise<ScenarioRe
     await e.oracle.flush();
     a.signal('SIGCONT');
     const settled = await e.settle(4000 + 8000 + 2 * params.heartbeatTTL * 1000);
-    const queue = e.engine.entity('stock', 'e').queueName;
+    const queue = e.engine.queueName('stock', 'e');
     const redis = e.client();
     const [active, wait] = await Promise.all([
       redis.lrange(`${PREFIX}:${queue}:active`, 0, -1),

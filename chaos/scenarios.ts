@@ -567,7 +567,7 @@ async function jobInfo(
   entity: string,
   jobId: string,
 ): Promise<JobInfo> {
-  const queue = env.engine.entity(type, entity).queueName;
+  const queue = env.engine.queueName(type, entity);
   const key = (s: string): string => `${PREFIX}:${queue}:${s}`;
   const redis = env.client();
   try {

@@ -1,31 +1,46 @@
 // Public API of atomic-queues. Everything a user may import is named here; nothing else is public.
-export { AtomicEngine } from './core/engine';
+export { AtomicEngine, MAX_ENTITY_ID_BYTES } from './core';
 export type {
-  EnqueueOptions,
-  EnqueueAndWaitOptions,
   ActiveEntity,
-  EngineStats,
-} from './core/engine';
-export type { JobContext, EntityJobHandler } from './core/job-context';
-export type {
+  AtomicQueuesEvents,
   AtomicQueuesOptions,
-  EntityTypeOptions,
-  WorkerConfig,
   BackoffOptions,
+  BulkJob,
+  ClusterEntity,
+  EngineState,
+  EngineStats,
+  EnqueueAndWaitOptions,
+  EnqueueOptions,
+  EntityBacklog,
+  EntityClaimedEvent,
+  EntityJobHandler,
+  EntityReleasedEvent,
+  EntityTypeOptions,
+  JobCompletedEvent,
+  JobContext,
+  JobFailedEvent,
+  JobFinishedEvent,
   RedisConnection,
-} from './core/options';
-export { MAX_ENTITY_ID_BYTES } from './core/entity-id';
-export { JobFailedError, JobTimeoutError } from './core/reply-router';
+  ReleaseReason,
+  ResolvedEntityType,
+  SpawnRequest,
+  WorkerConfig,
+} from './core';
 export {
   AtomicQueuesError,
   EngineStateError,
+  EnqueueFailedError,
   EnqueueTimeoutError,
   InvalidEntityIdError,
   InvalidOptionsError,
   InvalidPayloadError,
+  JobFailedError,
+  JobTimeoutError,
   LeaseLostError,
+  NoHandlerError,
   UnknownEntityTypeError,
 } from './errors';
+export type { AtomicQueuesErrorCode, LeaseLostReason } from './errors';
 export { LIBRARY_VERSION } from './version';
 
 // NestJS module ─────────────────────────────────────────────────────────────────────────────
@@ -50,18 +65,8 @@ export type {
   ProcessorTarget,
 } from './nest/interfaces/queue-bus-targets.interface';
 export { WorkerManagerService } from './nest/services/worker-manager.service';
-export type { ClusterEntity } from './nest/services/worker-manager.service';
-export type { EntityBacklog } from './core/engine';
 export { SpawnQueueService } from './nest/services/spawn-queue.service';
-export type { SpawnRequest } from './nest/services/spawn-queue.service';
 export { QueueEventsManagerService } from './nest/services/queue-events-manager.service';
-export type {
-  AtomicQueuesEvents,
-  EntityClaimedEvent,
-  EntityReleasedEvent,
-  JobCompletedEvent,
-  JobFailedEvent,
-} from './nest/interfaces/queue-events.interface';
 export { ProcessorDiscoveryService } from './nest/services/processor-discovery.service';
 export type {
   DiscoveredCqrsRoute,

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 
 /**
  * Completion notices from worker pods to the driver, for the approaches that have no
- * request-reply of their own (the seed baseline, groupmq, raw BullMQ): a pod collects the ids of
+ * request-reply of their own (the atomic-queues 1.x baseline, groupmq, raw BullMQ): a pod collects the ids of
  * the operations it finished and publishes them, comma-separated, once per event-loop turn on one
  * pub/sub channel; the driver subscribes once. One PUBLISH per batch, one connection each side.
  */

@@ -1,12 +1,12 @@
 /**
- * `npm run bench -- seed`: the seed's published test, on this machine with real processes and
+ * `npm run bench -- seed`: the published test of atomic-queues 1.x, on this machine with real processes and
  * a real Redis. 5 pods run the stock app through the Nest module (bench/pods/stock-app); a
  * producer-only driver sends orders: each deducts one unit from k distinct random products of 20
  * (k uniform in 1..16) through `QueueBus.enqueueAndWait`, and is done when all its deductions are.
  * The handler reads the stock, awaits, and writes it back: no lock, so only the library's
  * exclusion keeps the stock right.
  *
- * Phases, as the seed: P1 10,000 orders in 50 waves × 200 concurrent; P2 1,000 orders while the
+ * Phases, as published for atomic-queues 1.x: P1 10,000 orders in 50 waves × 200 concurrent; P2 1,000 orders while the
  * workers are still up (draining towards their idle timeout); P3 wait until every worker closed
  * on idle; P4 1,000 orders from that cold start.
  */
@@ -138,7 +138,7 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
       await sleep(100);
       details = (await driver.report()).details as StockDriverDetails;
     }
-    if (!details.done) throw new Error('The seed driver did not finish its report');
+    if (!details.done) throw new Error('The driver did not finish its report');
     const podReports = await Promise.all(pods.map((w) => w.report()));
     const stocks = await readStocks(ctx, p, productIds);
     return report(
@@ -287,7 +287,8 @@ function report(
 
 const seed: Scenario = {
   name: 'seed',
-  description: "the seed's headline test: 5 Nest pods, 20 products, orders in phases P1–P4",
+  description:
+    "atomic-queues 1.x's headline test: 5 Nest pods, 20 products, orders in phases P1–P4",
   options: OPTIONS,
   budgetSeconds: { full: 900, quick: 120 },
   run,

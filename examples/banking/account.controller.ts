@@ -33,7 +33,7 @@ interface TransferBody {
 }
 
 /**
- * The seed's AccountController, answering with the outcome: each call waits for its job
+ * The AccountController of the atomic-queues 1.x README, answering with the outcome: each call waits for its job
  * (`enqueueAndWait`), so an insufficient balance reaches the caller as HTTP 409.
  */
 @Controller('accounts')

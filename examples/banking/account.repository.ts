@@ -25,7 +25,7 @@ export interface Operation {
 }
 
 /**
- * The seed's AccountRepository: `findById` then `save`, with a deliberately non-atomic
+ * The AccountRepository of the atomic-queues 1.x README: `findById` then `save`, with a deliberately non-atomic
  * read → await → write in between (the await stands for a network round trip to a database).
  * Two handlers of one account running at once would both read the same balance and the second
  * write would erase the first: the per-account queue is what keeps them apart.

@@ -14,7 +14,7 @@ import { PodController } from './pod.controller';
 import { TransferOutboxRelay } from './transfer-outbox.relay';
 
 /**
- * The seed's Complete Example as a Nest module: withdraw, deposit and transfer commands routed
+ * The Complete Example of the atomic-queues 1.x README as a Nest module: withdraw, deposit and transfer commands routed
  * to their `@CommandHandler`s through per-account queues.
  *
  * `withoutLibrary: true` builds the same app with the library taken out: QueueBus is replaced by

@@ -1,5 +1,5 @@
 import type { FactoryProvider } from '@nestjs/common';
-import { AtomicEngine } from '../core/engine';
+import { AtomicEngine } from '../core';
 import { ATOMIC_QUEUES_OPTIONS } from './atomic-queues.module-definition';
 import type { AtomicQueuesModuleOptions } from './interfaces/atomic-queues-module-options.interface';
 

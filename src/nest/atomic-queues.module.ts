@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { AtomicEngine } from '../core/engine';
+import { AtomicEngine } from '../core';
 import { atomicEngineProvider } from './atomic-engine.provider';
 import { AtomicQueuesConfigurableModule } from './atomic-queues.module-definition';
 import { AtomicQueuesOrchestrator } from './atomic-queues.orchestrator';

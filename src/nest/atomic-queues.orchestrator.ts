@@ -5,8 +5,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { AtomicEngine } from '../core/engine';
-import type { EntityTypeOptions } from '../core/options';
+import { AtomicEngine, type EntityTypeOptions } from '../core';
 import { InvalidOptionsError } from '../errors';
 import { LOGGER_CONTEXT } from './atomic-queues.constants';
 import { CqrsBridge } from './cqrs/cqrs.bridge';

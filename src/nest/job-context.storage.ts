@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { JobContext } from '../core/job-context';
+import type { JobContext } from '../core';
 
 const storage = new AsyncLocalStorage<JobContext>();
 

@@ -1,6 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { AtomicEngine, type EnqueueAndWaitOptions, type EnqueueOptions } from '../core/engine';
-import { normalizeEntityId } from '../core/entity-id';
+import {
+  AtomicEngine,
+  normalizeEntityId,
+  type EnqueueAndWaitOptions,
+  type EnqueueOptions,
+} from '../core';
 import { MissingEntityIdError, NotAProcessorError, UnknownEntityTypeError } from '../errors';
 import { workerProcessorOptions } from './decorators/worker-processor.decorator';
 import type { ClassType } from './interfaces/class-type.interface';

@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { defineScripts, runScript } from '../../src/redis/scripts';
+import { KeyBuilder } from '../../src/redis/keys';
+import { defineScripts } from '../../src/redis/script-loader';
+import { sendAdd } from '../../src/redis/scripts/add';
 import { cleanPrefix, newRedis, uniquePrefix } from '../helpers/redis';
 
 const KEEP = { removeOnComplete: { count: 1000 }, removeOnFail: false } as const;
@@ -42,18 +44,39 @@ describe('the add script, read back with BullMQ', () => {
     await connection.quit(); // shared with BullMQ, which leaves a connection it was given open
   });
 
-  /** Adds as the engine does (see AtomicEngine.sendAdd); returns the script's reply. */
+  /** Adds as the engine does (see AddTransport); returns the script's reply. */
   const add = (name: string, data: unknown, jobId?: string): Promise<unknown> => {
-    const k = viaScript.keys;
+    const keys = new KeyBuilder(prefix).entityKeys(viaScript.name);
     const opts: Record<string, unknown> = { attempts: 0, ...KEEP };
     if (jobId !== undefined) opts.jobId = jobId;
-    return runScript(
-      redis,
-      'add',
-      [k.wait, k.meta, k.id, k.active, k.events, k.marker],
-      [k[''], jobId ?? '', name, Date.now(), JSON.stringify(data), JSON.stringify(opts)],
-    );
+    return sendAdd(redis, keys, {
+      jobId,
+      name,
+      timestamp: Date.now(),
+      data: JSON.stringify(data),
+      opts: JSON.stringify(opts),
+    });
   };
+
+  it("builds an entity's BullMQ keys as BullMQ does", () => {
+    const keys = new KeyBuilder(prefix).entityKeys(viaScript.name);
+    const bull = viaScript.keys;
+    for (const name of [
+      'wait',
+      'active',
+      'prioritized',
+      'delayed',
+      'meta',
+      'events',
+      'marker',
+      'stalled',
+      'completed',
+      'failed',
+      'id',
+    ] as const)
+      assert.equal(keys[name], bull[name], name);
+    assert.equal(keys.jobPrefix, bull['']);
+  });
   /** The stored hash of a job, without its timestamp (the twins were added moments apart). */
   const stored = async (queue: Queue, id: string): Promise<Record<string, unknown>> => {
     const hash = await redis.hgetall(`${queue.keys['']}${id}`);

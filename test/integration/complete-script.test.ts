@@ -8,7 +8,10 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { defineScripts, runScript } from '../../src/redis/scripts';
+import { LeaseLostError } from '../../src';
+import { KeyBuilder } from '../../src/redis/keys';
+import { defineScripts } from '../../src/redis/script-loader';
+import { complete as completeJob, type CompleteReply } from '../../src/redis/scripts/complete';
 import { cleanPrefix, newRedis, uniquePrefix } from '../helpers/redis';
 
 const TOKEN = 'lease-token';
@@ -48,45 +51,23 @@ describe('the complete script, read back with BullMQ', () => {
     await connection.quit(); // shared with BullMQ, which leaves a connection it was given open
   });
 
-  const complete = async (
+  const complete = (
     job: Job,
     value: unknown,
     opts: { keep?: Keep; fetchNext?: boolean; token?: string } = {},
-  ): Promise<unknown> => {
-    const k = queue.keys;
-    const jobKey = `${k['']}${job.id}`;
-    return runScript(
-      redis,
-      'complete',
-      [
-        k.wait,
-        k.active,
-        k.stalled,
-        k.events,
-        k.completed,
-        jobKey,
-        `${jobKey}:lock`,
-        k.meta,
-        k.delayed,
-        k.prioritized,
-        k.marker,
-      ],
-      [
-        job.id!,
-        Date.now(),
-        JSON.stringify(value),
-        opts.token ?? TOKEN,
-        opts.keep?.count ?? -1,
-        opts.keep?.age ?? '',
-        1000,
-        opts.fetchNext === false ? 0 : 1,
-        k[''],
-        LOCK_MS,
-        '',
-        '',
-      ],
-    );
-  };
+  ): Promise<CompleteReply> =>
+    completeJob(redis, new KeyBuilder(prefix).entityKeys(queue.name), {
+      jobId: job.id!,
+      now: Date.now(),
+      returnValue: JSON.stringify(value),
+      token: opts.token ?? TOKEN,
+      keep: [opts.keep?.count ?? -1, opts.keep?.age ?? '', 1000],
+      fetchNext: opts.fetchNext !== false,
+      lockMs: LOCK_MS,
+    });
+  /** The id of the next job a complete took, if it took one. */
+  const nextId = (reply: CompleteReply): string | undefined =>
+    reply.next === 'job' ? String(reply.raw[1]) : undefined;
   const take = async (): Promise<Job> => {
     const job = (await worker.getNextJob(TOKEN, { block: false })) as Job | undefined;
     assert.ok(job, 'a job was waiting');
@@ -101,9 +82,8 @@ describe('the complete script, read back with BullMQ', () => {
     const first = await take();
     assert.equal(first.id, a.id);
 
-    const reply = (await complete(first, { ok: 1 })) as [string[], string];
-    assert.ok(Array.isArray(reply), `the next job came back: ${JSON.stringify(reply)}`);
-    assert.equal(reply[1], b.id);
+    const reply = await complete(first, { ok: 1 });
+    assert.equal(nextId(reply), b.id, `the next job came back: ${JSON.stringify(reply)}`);
 
     const done = await Job.fromId(queue, a.id!);
     assert.equal(await done!.getState(), 'completed');
@@ -124,7 +104,7 @@ describe('the complete script, read back with BullMQ', () => {
       wait: 0,
     });
 
-    assert.equal(await complete(next!, null), 0, 'nothing left to take');
+    assert.deepEqual(await complete(next!, null), { next: 'none' }, 'nothing left to take');
     assert.deepEqual(await queue.getJobCounts('completed', 'active', 'wait'), {
       completed: 2,
       active: 0,
@@ -135,9 +115,11 @@ describe('the complete script, read back with BullMQ', () => {
   it('refuses a job whose lock is not the caller’s, and changes nothing', async () => {
     await queue.add('op', {});
     const job = await take();
-    assert.equal(await complete(job, 1, { token: 'someone-else' }), -6);
+    const refused = (reason: string) => (err: unknown) =>
+      err instanceof LeaseLostError && err.reason === reason;
+    await assert.rejects(complete(job, 1, { token: 'someone-else' }), refused('lock-mismatch'));
     await redis.del(`${queue.keys['']}${job.id}:lock`);
-    assert.equal(await complete(job, 1), -2);
+    await assert.rejects(complete(job, 1), refused('lock-missing'));
     assert.equal(await job.getState(), 'active');
     assert.deepEqual(await queue.getJobCounts('completed', 'active'), { completed: 0, active: 1 });
   });
@@ -146,8 +128,8 @@ describe('the complete script, read back with BullMQ', () => {
     const added = await queue.addBulk([1, 2, 3, 4].map((i) => ({ name: 'op', data: { i } })));
     let job: Job | undefined = await take();
     while (job) {
-      const reply = await complete(job, job.data, { keep: { count: 2 } });
-      job = Array.isArray(reply) ? await Job.fromId(queue, String(reply[1])) : undefined;
+      const id = nextId(await complete(job, job.data, { keep: { count: 2 } }));
+      job = id === undefined ? undefined : await Job.fromId(queue, id);
     }
     assert.deepEqual(
       (await queue.getCompleted()).map((j) => j.id),
@@ -157,7 +139,7 @@ describe('the complete script, read back with BullMQ', () => {
 
     await queue.add('op', {});
     const removed = await take();
-    assert.equal(await complete(removed, 1, { keep: { count: 0 } }), 0);
+    assert.deepEqual(await complete(removed, 1, { keep: { count: 0 } }), { next: 'none' });
     assert.equal(await Job.fromId(queue, removed.id!), undefined);
     assert.equal(await redis.exists(`${queue.keys['']}${removed.id}`), 0);
   });
@@ -168,10 +150,10 @@ describe('the complete script, read back with BullMQ', () => {
       { name: 'op', data: 2 },
     ]);
     const old = await take();
-    const next = (await complete(old, 1, { keep: { age: 3600 } })) as [string[], string];
+    const next = nextId(await complete(old, 1, { keep: { age: 3600 } }));
     await redis.zadd(queue.keys.completed, Date.now() - 7200 * 1000, old.id!); // finished 2 h ago
-    const current = await Job.fromId(queue, next[1]);
-    assert.equal(await complete(current!, 2, { keep: { age: 3600 } }), 0);
+    const current = await Job.fromId(queue, next!);
+    assert.deepEqual(await complete(current!, 2, { keep: { age: 3600 } }), { next: 'none' });
     assert.deepEqual(
       (await queue.getCompleted()).map((j) => j.id),
       [current!.id],
@@ -186,7 +168,7 @@ describe('the complete script, read back with BullMQ', () => {
     ]);
     const first = await take();
     await queue.pause();
-    assert.equal(await complete(first, 1), 1, 'paused: fetch left to BullMQ');
+    assert.deepEqual(await complete(first, 1), { next: 'fetch' }, 'paused: fetch left to BullMQ');
     assert.deepEqual(await queue.getJobCounts('wait', 'active'), { wait: 1, active: 0 });
     await queue.resume();
 
@@ -194,7 +176,11 @@ describe('the complete script, read back with BullMQ', () => {
     const delayed = await queue.add('op', 3, { delay: 1 });
     const due = Date.now() + 5;
     while (Date.now() < due) await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(await complete(second, 2), 1, 'a delayed job is due: BullMQ promotes it');
+    assert.deepEqual(
+      await complete(second, 2),
+      { next: 'fetch' },
+      'a delayed job is due: BullMQ promotes it',
+    );
     const promoted = await take();
     assert.equal(promoted.id, delayed.id);
   });

@@ -70,7 +70,7 @@ describe('lease taken over while the handler runs', () => {
           'lease:lost',
           'entity:released',
           'entity:claimed',
-        ])
+        ] as const)
           engine.on(name, (e: { jobId?: string; reason?: string }) =>
             events.push(
               `${podId} ${name}${e.jobId ? ` ${e.jobId}` : ''}${e.reason ? ` (${e.reason})` : ''}`,

@@ -54,7 +54,10 @@ describe('graceful shutdown', () => {
       assert.deepEqual(events, ['start 1', 'end 1', 'closed']);
 
       const keys = new KeyBuilder(t.prefix);
-      assert.equal(await redis.exists(keys.leaseKey(keys.defaultQueueName('report', 'r-1'))), 0);
+      assert.equal(
+        await redis.exists(keys.entityKeys(keys.defaultQueueName('report', 'r-1')).lease),
+        0,
+      );
       await inspector.start();
       const backlog = await inspector.getBacklog('report', 'r-1');
       assert.equal(backlog.completed, 1);

@@ -1,5 +1,5 @@
 /**
- * Routing priority, as the seed documents it, on a real Nest app and Redis:
+ * Routing priority, as atomic-queues 1.x documents it, on a real Nest app and Redis:
  * explicit @JobHandler(name) → CQRS handler of the job's class → @JobHandler('*') → no route,
  * where the job fails with NoRouteError and stays in the failed set.
  */

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import { PodRegistry } from '../../src/core/pod-registry';
+import { PodRegistry } from '../../src/core/placement/pod-registry';
 import { cleanPrefix, newRedis, uniquePrefix } from '../helpers/redis';
 
 const STALE_MS = 400;

@@ -8,8 +8,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import type { Job } from 'bullmq';
-import type { AtomicEngine } from '../../src';
-import { defineScripts, runScript } from '../../src/redis/scripts';
+import { LeaseLostError, type AtomicEngine } from '../../src';
+import { KeyBuilder } from '../../src/redis/keys';
+import { defineScripts } from '../../src/redis/script-loader';
+import { complete as completeJob, type CompleteReply } from '../../src/redis/scripts/complete';
 import { cleanPrefix, newRedis } from '../helpers/redis';
 import { waitFor } from '../helpers/wait-for';
 import { EngineSet, enginePrefix } from '../fixtures/engines';
@@ -90,63 +92,48 @@ describe('a result published with its complete', () => {
   });
 
   it('a refused complete publishes nothing and changes nothing', async () => {
-    const queue = `${prefix}:{script-test}`;
-    const key = (name: string): string => `${queue}:${name}`;
-    const keys = [
-      key('wait'),
-      key('active'),
-      key('stalled'),
-      key('events'),
-      key('completed'),
-      key('job1'),
-      key('job1:lock'),
-      key('meta'),
-      key('delayed'),
-      key('prioritized'),
-      key('marker'),
-    ];
+    const entityKeys = new KeyBuilder(prefix).entityKeys('{script-test}');
+    const key = (name: string): string => `${entityKeys.jobPrefix}${name}`;
     const channel = `${prefix}:{__aq}:reply:test`;
     const received: string[] = [];
     const subscriber = newRedis();
     try {
       subscriber.on('message', (_channel: string, message: string) => received.push(message));
       await subscriber.subscribe(channel);
-      const complete = (token: string, message: string): Promise<unknown> =>
-        runScript(redis, 'complete', keys, [
-          'job1',
-          Date.now(),
-          '{"x":1}',
+      const complete = (token: string, message: string): Promise<CompleteReply> =>
+        completeJob(redis, entityKeys, {
+          jobId: 'job1',
+          now: Date.now(),
+          returnValue: '{"x":1}',
           token,
-          -1,
-          '',
-          1000,
-          0,
-          `${queue}:`,
-          30000,
-          channel,
-          message,
-        ]);
+          keep: [-1, '', 1000],
+          fetchNext: false,
+          lockMs: 30000,
+          reply: { channel, message },
+        });
+      const refused = (reason: string) => (err: unknown) =>
+        err instanceof LeaseLostError && err.reason === reason;
 
       await redis.hset(key('job1'), 'name', 'op', 'data', '{}', 'processedOn', Date.now());
       await redis.lpush(key('active'), 'job1');
-      assert.equal(await complete('mine', 'no lock'), -2);
+      await assert.rejects(complete('mine', 'no lock'), refused('lock-missing'));
       await redis.set(key('job1:lock'), 'theirs');
-      assert.equal(await complete('mine', 'not my lock'), -6);
+      await assert.rejects(complete('mine', 'not my lock'), refused('lock-mismatch'));
       assert.equal(await redis.hget(key('job1'), 'finishedOn'), null);
       assert.deepEqual(await redis.lrange(key('active'), 0, -1), ['job1']);
       await redis.set(key('job1:lock'), 'mine');
-      assert.equal(await complete('mine', 'committed'), 0);
+      assert.deepEqual(await complete('mine', 'committed'), { next: 'none' });
       assert.equal(await redis.hget(key('job1'), 'returnvalue'), '{"x":1}');
       assert.deepEqual(await redis.lrange(key('active'), 0, -1), []);
       assert.equal(await redis.exists(key('job1:lock')), 0);
-      assert.equal(await complete('mine', 'twice'), -2);
+      await assert.rejects(complete('mine', 'twice'), refused('lock-missing'));
 
       // Messages arrive in order: once the marker is in, anything published before it is too.
       await redis.publish(channel, 'marker');
       await waitFor(() => received.includes('marker'), { message: 'marker received' });
       assert.deepEqual(received, ['committed', 'marker']);
     } finally {
-      await cleanPrefix(redis, queue);
+      await cleanPrefix(redis, entityKeys.jobPrefix.slice(0, -1));
       subscriber.disconnect();
     }
   });

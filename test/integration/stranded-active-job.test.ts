@@ -11,7 +11,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import type { Job } from 'bullmq';
-import { defineScripts, runScript } from '../../src/redis/scripts';
+import { KeyBuilder } from '../../src/redis/keys';
+import { defineScripts } from '../../src/redis/script-loader';
+import { reclaimOwn } from '../../src/redis/scripts/reclaim-own';
 import { cleanPrefix, newRedis } from '../helpers/redis';
 import { waitFor } from '../helpers/wait-for';
 import { EngineSet, enginePrefix } from '../fixtures/engines';
@@ -73,9 +75,8 @@ describe('a job stranded in active under a live lease', () => {
   });
 
   it('reclaimOwn puts the holder’s unseen jobs back at the head of wait, oldest first', async () => {
-    const q = `${prefix}:{${TYPE}-script-queue}`;
-    const [active, wait, lease] = [`${q}:active`, `${q}:wait`, `${q}:__aq:lease`];
-    const jobPrefix = `${q}:`;
+    const keys = new KeyBuilder(prefix).entityKeys(`{${TYPE}-script-queue}`);
+    const { active, wait, lease, jobPrefix } = keys;
     await redis.hset(lease, 't', 'T1', 'p', 'podA', 'i', '0');
     // wait: newest left; the taking end is the right. j1..j3 were taken in order: active [j3 j2 j1].
     await redis.rpush(wait, 'j5', 'j4');
@@ -86,12 +87,7 @@ describe('a job stranded in active under a live lease', () => {
     await redis.set(`${jobPrefix}x1:lock`, 'OTHER');
 
     // j2 is being run by another lane of the holder: it stays.
-    const back = await runScript(
-      redis,
-      'reclaimOwn',
-      [active, wait, lease],
-      ['T1', jobPrefix, 'j2'],
-    );
+    const back = await reclaimOwn(redis, keys, lease, 'T1', ['j2']);
     assert.equal(back, 2);
     assert.deepEqual(await redis.lrange(active, 0, -1), ['j2', 'x1']);
     // Taken from the right: j1 first, then j3, then the jobs that were already waiting.
@@ -99,10 +95,7 @@ describe('a job stranded in active under a live lease', () => {
     assert.equal(await redis.exists(`${jobPrefix}j1:lock`, `${jobPrefix}j3:lock`), 0);
     assert.equal(await redis.get(`${jobPrefix}x1:lock`), 'OTHER');
 
-    assert.equal(
-      await runScript(redis, 'reclaimOwn', [active, wait, lease], ['T0', jobPrefix]),
-      -1,
-    );
+    assert.equal(await reclaimOwn(redis, keys, lease, 'T0', []), 'lost');
     assert.deepEqual(
       await redis.lrange(active, 0, -1),
       ['j2', 'x1'],

@@ -1,4 +1,4 @@
-/** Names of the seed baseline's Redis keys and queues (the only place they are built). */
+/** Names of the atomic-queues 1.x baseline's Redis keys and queues (the only place they are built). */
 
 /** BullMQ queue of one entity (BullMQ forbids `:` in queue names). */
 export function seedQueueName(entityId: string): string {

@@ -3,8 +3,8 @@ import type { Redis } from 'ioredis';
 import { seedClaimKey, seedQueueName, seedSpawnChannel } from './keys';
 
 /**
- * The enqueue side of the seed baseline: one BullMQ Queue per entity (all on one shared
- * connection), and the seed's worker-existence check: an entity whose worker was seen alive less
+ * The enqueue side of the atomic-queues 1.x baseline: one BullMQ Queue per entity (all on one shared
+ * connection), and atomic-queues 1.x's worker-existence check: an entity whose worker was seen alive less
  * than `aliveCacheMs` ago costs no Redis call; otherwise one `EXISTS` on its claim, and a spawn
  * request when there is none. See bench/baselines/README.md.
  */

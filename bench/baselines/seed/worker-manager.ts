@@ -15,11 +15,11 @@ export interface SeedWorkerManagerOptions {
   onError(err: unknown, context: string): void;
   /** Close a worker that ran nothing for this long. */
   idleTimeoutMs: number;
-  /** @defaultValue 1500 (the seed's heartbeat) */
+  /** @defaultValue 1500 (atomic-queues 1.x's heartbeat) */
   heartbeatMs?: number;
-  /** @defaultValue 3000 (the seed's `heartbeatTTL: 3`) */
+  /** @defaultValue 3000 (atomic-queues 1.x's `heartbeatTTL: 3`) */
   claimTtlMs?: number;
-  /** @defaultValue 1000 (the seed's `stalledInterval`) */
+  /** @defaultValue 1000 (atomic-queues 1.x's `stalledInterval`) */
   stalledIntervalMs?: number;
 }
 
@@ -30,7 +30,7 @@ interface EntityWorker {
 }
 
 /**
- * The pod side of the seed baseline: one BullMQ Worker (concurrency 1) per entity this pod claimed,
+ * The pod side of the atomic-queues 1.x baseline: one BullMQ Worker (concurrency 1) per entity this pod claimed,
  * each on its own duplicated connection, kept alive by a pipelined heartbeat and closed when idle.
  * See bench/baselines/README.md.
  */

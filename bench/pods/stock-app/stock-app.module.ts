@@ -6,7 +6,7 @@ import { STOCK_APP_OPTIONS, type StockAppOptions } from './stock-options';
 import { StockStore } from './stock.store';
 
 /**
- * The seed benchmark's app: `product` entities whose `DeductStockCommand`s run through
+ * The `bench seed` app: `product` entities whose `DeductStockCommand`s run through
  * `@CommandHandler`s. `pod` processes them; `driver` only sends them (`processing: false`).
  */
 @Module({})

@@ -1,4 +1,4 @@
-/** Settings of the seed benchmark's Nest apps (pods and driver), from the pod config. */
+/** Settings of the `bench seed` Nest apps (pods and driver), from the pod config. */
 export interface StockAppOptions {
   redisUrl: string;
   keyPrefix: string;

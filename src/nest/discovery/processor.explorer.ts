@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import type { Job } from 'bullmq';
-import type { JobContext } from '../../core/job-context';
+import type { JobContext } from '../../core';
 import { DuplicateRouteError, InvalidOptionsError } from '../../errors';
 import { WILDCARD_JOB } from '../atomic-queues.constants';
 import { CQRS_COMMAND_HANDLER_METADATA, CQRS_QUERY_HANDLER_METADATA } from '../cqrs/cqrs.constants';

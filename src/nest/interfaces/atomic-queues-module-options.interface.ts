@@ -1,4 +1,4 @@
-import type { AtomicQueuesOptions } from '../../core/options';
+import type { AtomicQueuesOptions } from '../../core';
 
 /**
  * Options of `AtomicQueuesModule.forRoot()` / `forRootAsync()`: the engine's options, unchanged

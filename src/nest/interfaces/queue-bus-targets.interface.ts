@@ -1,4 +1,4 @@
-import type { EnqueueAndWaitOptions, EnqueueOptions } from '../../core/engine';
+import type { EnqueueAndWaitOptions, EnqueueOptions } from '../../core';
 
 /** Raw named jobs for the entity type of a `@WorkerProcessor` (`QueueBus.forProcessor`). */
 export interface ProcessorTarget {

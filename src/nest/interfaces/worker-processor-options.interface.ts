@@ -1,4 +1,4 @@
-import type { EntityTypeOptions } from '../../core/options';
+import type { EntityTypeOptions } from '../../core';
 
 /** Options of `@WorkerProcessor`: the entity type it processes, and that type's settings. */
 export interface WorkerProcessorOptions extends EntityTypeOptions {

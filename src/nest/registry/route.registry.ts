@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import type { Job } from 'bullmq';
-import type { JobContext } from '../../core/job-context';
+import type { JobContext } from '../../core';
 import { DuplicateRouteError } from '../../errors';
 import type { ClassType } from '../interfaces/class-type.interface';
 import type { WorkerProcessorOptions } from '../interfaces/worker-processor-options.interface';
@@ -33,7 +33,7 @@ export interface CqrsRoute {
   readonly handler: InstanceWrapper;
 }
 
-/** Where one job goes, in the seed's priority order. */
+/** Where one job goes, in atomic-queues 1.x's priority order. */
 export type ResolvedRoute =
   | {
       readonly via: 'explicit';

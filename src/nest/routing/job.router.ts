@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
-import type { JobContext } from '../../core/job-context';
+import type { JobContext } from '../../core';
 import { NoRouteError } from '../../errors';
 import { LOGGER_CONTEXT } from '../atomic-queues.constants';
 import { CqrsBridge } from '../cqrs/cqrs.bridge';
@@ -9,7 +9,7 @@ import { RouteRegistry } from '../registry/route.registry';
 import { CommandCodec } from '../serialization/command.codec';
 
 /**
- * Runs one job, in the seed's priority order: the entity type's explicit `@JobHandler(name)`,
+ * Runs one job, in atomic-queues 1.x's priority order: the entity type's explicit `@JobHandler(name)`,
  * then the CQRS handler of the job's class (revived as an instance of it), then the processor's
  * `@JobHandler('*')`. Nothing matching: the job fails with NoRouteError and stays in the failed
  * set. The job's context is readable through `currentJobContext()` for the whole call.

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AtomicEngine } from '../../core/engine';
+import { AtomicEngine } from '../../core';
 import { RouteRegistry } from '../registry/route.registry';
 
 /** A `@WorkerProcessor` found at startup. */
@@ -55,7 +55,7 @@ export class ProcessorDiscoveryService {
     return this.engine.entityTypes();
   }
 
-  /** Which route a job named `jobName` of `entityType` takes: the seed's priority order. */
+  /** Which route a job named `jobName` of `entityType` takes: atomic-queues 1.x's priority order. */
   routeOf(entityType: string, jobName: string): 'explicit' | 'cqrs' | 'wildcard' | 'none' {
     return this.routes.resolve(entityType, jobName).via;
   }

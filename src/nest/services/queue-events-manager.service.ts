@@ -1,6 +1,6 @@
+import type { EventEmitter } from 'node:events';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { AtomicEngine } from '../../core/engine';
-import type { AtomicQueuesEvents } from '../interfaces/queue-events.interface';
+import { AtomicEngine, type AtomicQueuesEvents } from '../../core';
 
 type Listener<E extends keyof AtomicQueuesEvents> = (...args: AtomicQueuesEvents[E]) => void;
 
@@ -22,10 +22,13 @@ export class QueueEventsManagerService implements OnModuleDestroy {
 
   /** Calls `listener` on every `event`; returns a function that unsubscribes it. */
   on<E extends keyof AtomicQueuesEvents>(event: E, listener: Listener<E>): () => void {
+    // A handler of its own per subscription: the same listener subscribed twice is called twice
+    // and unsubscribed once per `off`.
     const handler = (...args: unknown[]): void => listener(...(args as AtomicQueuesEvents[E]));
-    this.engine.on(event, handler);
+    const emitter = this.engine as unknown as EventEmitter;
+    emitter.on(event, handler);
     const off = (): void => {
-      this.engine.off(event, handler);
+      emitter.off(event, handler);
       this.subscriptions.delete(off);
     };
     this.subscriptions.add(off);

@@ -2,16 +2,12 @@ import { Injectable } from '@nestjs/common';
 import {
   AtomicEngine,
   type ActiveEntity,
+  type ClusterEntity,
   type EngineStats,
   type EntityBacklog,
-} from '../../core/engine';
+} from '../../core';
 
-/** An entity the cluster knows of and the pod holding it (`null`: waiting for a pod). */
-export interface ClusterEntity {
-  entityType: string;
-  entityId: string;
-  pod: string | null;
-}
+export type { ClusterEntity };
 
 /**
  * Runtime view and control of entity workers:

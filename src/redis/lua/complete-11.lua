@@ -3,7 +3,7 @@
   BullMQ's moveToFinished + fetchNextJob.
 
   Why not BullMQ's script: measured on the benchmark machine it costs Redis ~136 µs per call
-  (SLOWLOG, seed benchmark), most of it in generic work an entity queue never needs (parent and
+  (SLOWLOG, `npm run bench -- seed`), most of it in generic work an entity queue never needs (parent and
   child dependencies, deduplication, rate limiter, metrics, priorities, opts unpacked with
   cmsgpack on every call). Redis CPU was the first limit of the throughput benchmarks. This
   script does the same writes to the same keys, in BullMQ's layout (so BullMQ's readers, e.g.

@@ -1,10 +1,24 @@
-import { runScript } from '../redis/scripts';
-import { Cluster } from './connections';
-import type { AtomicEngine } from './engine';
+import { Cluster, type RedisClient } from '../../redis/connections';
+import { lockKey } from '../../redis/keys';
+import { extendLeases, type LeaseRenewal } from '../../redis/scripts/extend-leases';
+import type { Clock, ClockTimer } from '../clock';
 import type { EntityRunner } from './entity-runner';
 
 /** Leases renewed per script call on a single Redis; on Cluster, calls are grouped by slot. */
 const BATCH = 500;
+
+/** What the heartbeat needs from the pod. */
+export interface HeartbeatHost {
+  readonly redis: RedisClient;
+  readonly clock: Clock;
+  readonly leaseTtlMs: number;
+  readonly indexKey: string;
+  /** The runners this pod holds now. */
+  runners(): readonly EntityRunner[];
+  /** Refreshes the pod registry (this pod's entry and its view of the others). */
+  refreshRegistry(): Promise<void>;
+  report(error: unknown, context: string): void;
+}
 
 /**
  * The pod's heartbeat: every `heartbeatTTL / 3`, renews the lease (and running job's lock) of
@@ -13,44 +27,47 @@ const BATCH = 500;
  * Redis connections, and only by one script call per 500 held entities.
  */
 export class Heartbeat {
-  private timer?: NodeJS.Timeout;
+  private timer?: ClockTimer;
   private running?: Promise<void>;
+  private stopped = false;
 
   constructor(
-    private readonly engine: AtomicEngine,
+    private readonly host: HeartbeatHost,
     private readonly intervalMs: number,
   ) {}
 
   start(): void {
+    const clock = this.host.clock;
     const tick = (): void => {
       this.running = this.beat()
-        .catch((err: unknown) => this.engine.reportError(err, 'heartbeat'))
+        .catch((err: unknown) => this.host.report(err, 'heartbeat'))
         .finally(() => {
-          if (this.timer !== undefined) this.timer = setTimeout(tick, this.intervalMs);
+          if (!this.stopped) this.timer = clock.setTimeout(tick, this.intervalMs);
         });
     };
-    this.timer = setTimeout(tick, 0);
+    this.timer = clock.setTimeout(tick, 0);
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.timer);
+    this.stopped = true;
+    this.host.clock.clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
   }
 
   /** Renews one runner's lease now (used before starting a job when the lease is in doubt). */
   async renewOne(runner: EntityRunner): Promise<boolean> {
-    const sentAt = Date.now();
+    const sentAt = this.host.clock.now();
     const [ok] = await this.renew([runner]);
-    if (ok) runner.leaseValidUntil = sentAt + this.engine.leaseTtlMs;
+    if (ok) runner.leaseValidUntil = sentAt + this.host.leaseTtlMs;
     return ok === true;
   }
 
   private async beat(): Promise<void> {
-    const engine = this.engine;
-    const runners = engine.ownedRunners().filter((r) => r.state !== 'closed' && r.state !== 'lost');
-    const sentAt = Date.now();
-    const ttl = engine.leaseTtlMs;
+    const host = this.host;
+    const runners = host.runners().filter((r) => r.state !== 'closed' && r.state !== 'lost');
+    const sentAt = host.clock.now();
+    const ttl = host.leaseTtlMs;
     const results = await this.renew(runners);
     const alive: (string | number)[] = [];
     runners.forEach((runner, i) => {
@@ -62,44 +79,39 @@ export class Heartbeat {
         runner.markLost();
       }
     });
-    const command = engine.command;
-    const indexKey = engine.keys.indexKey();
     // All batches are queued at once, before any later release can drop an entry, and only
     // update entries (XX): an entity released meanwhile must not be put back.
     const updates: Promise<unknown>[] = [];
     for (let i = 0; i < alive.length; i += 2 * BATCH) {
-      updates.push(command.zadd(indexKey, 'XX', ...alive.slice(i, i + 2 * BATCH)));
+      updates.push(host.redis.zadd(host.indexKey, 'XX', ...alive.slice(i, i + 2 * BATCH)));
     }
     await Promise.all(updates);
-    await engine.refreshPodRegistry();
+    await host.refreshRegistry();
   }
 
   private async renew(runners: EntityRunner[]): Promise<boolean[]> {
     if (runners.length === 0) return [];
-    const command = this.engine.command;
-    const groups = command instanceof Cluster ? groupBySlot(runners) : chunk(runners, BATCH);
-    const ttl = this.engine.leaseTtlMs;
+    const redis = this.host.redis;
+    const groups = redis instanceof Cluster ? groupBySlot(runners) : chunk(runners, BATCH);
     const lost = new Set<EntityRunner>();
     await Promise.all(
       groups.map(async (group) => {
-        const keys: string[] = [];
-        const args: (string | number)[] = [ttl];
+        const renewals: LeaseRenewal[] = [];
         const owners: EntityRunner[] = [];
         for (const r of group) {
           // One (lease, lock) pair per running job; (lease, lease) when the runner is idle.
           const locks =
             r.activeJobs.size > 0
-              ? [...r.activeJobs].map((id) => r.entity.lockKey(id))
+              ? [...r.activeJobs].map((id) => lockKey(r.entity.keys, id))
               : [r.leaseKey];
           for (const lock of locks) {
-            keys.push(r.leaseKey, lock);
-            args.push(r.token);
+            renewals.push({ lease: r.leaseKey, lock, token: r.token });
             owners.push(r);
           }
         }
-        const reply = (await runScript(command, 'extendLeases', keys, args)) as number[];
+        const renewed = await extendLeases(redis, this.host.leaseTtlMs, renewals);
         owners.forEach((r, i) => {
-          if (reply[i] !== 1) lost.add(r);
+          if (!renewed[i]) lost.add(r);
         });
       }),
     );

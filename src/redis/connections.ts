@@ -1,7 +1,13 @@
 import IORedis, { Cluster, type Redis, type RedisOptions } from 'ioredis';
-import type { RedisConnection } from './options';
 
 export type RedisClient = Redis | Cluster;
+
+/** How to reach Redis: connection settings, a `redis://` / `rediss://` URL, or your own client. */
+export type RedisConnection =
+  | string
+  | Redis
+  | Cluster
+  | (Pick<RedisOptions, 'host' | 'port' | 'password' | 'username' | 'db' | 'tls'> & RedisOptions);
 
 function isClient(value: RedisConnection): value is Redis | Cluster {
   return (

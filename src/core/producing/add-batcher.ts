@@ -1,6 +1,6 @@
 import type { ChainableCommander } from 'ioredis';
-import type { RedisClient } from './connections';
-import type { EntityHandle } from './entity';
+import type { RedisClient } from '../../redis/connections';
+import type { EntityHandle } from '../entities/entity';
 
 /** One job, checked at the boundary, on its way to Redis. */
 export interface PendingJob {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis, Cluster, ChainableCommander } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import { LIBRARY_VERSION } from '../version';
+import type { RedisClient } from './connections';
 
 /** The Lua scripts of the engine (files in ./lua, named `<name>-<numKeys>.lua` when fixed). */
 export const SCRIPT_FILES = {
@@ -20,7 +21,10 @@ export const SCRIPT_FILES = {
 } as const;
 
 export type ScriptName = keyof typeof SCRIPT_FILES;
-type RedisLike = Redis | Cluster;
+
+/** Where a script call goes: a connection, or a pipeline that queues it. */
+export type ScriptTarget = RedisClient | ChainableCommander;
+
 type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
 
 const LUA_DIR = join(__dirname, 'lua');
@@ -53,7 +57,7 @@ function commandName(name: ScriptName): string {
  * Registers the scripts on a client with ioredis `defineCommand` (EVALSHA with NOSCRIPT
  * recovery). Safe to call more than once on the same client.
  */
-export function defineScripts(client: RedisLike): void {
+export function defineScripts(client: RedisClient): void {
   const src = scriptSources();
   for (const name of Object.keys(SCRIPT_FILES) as ScriptName[]) {
     if (typeof (client as unknown as Record<string, unknown>)[commandName(name)] === 'function')
@@ -63,9 +67,12 @@ export function defineScripts(client: RedisLike): void {
   }
 }
 
-/** Runs a script on a client or queues it on a pipeline. */
+/**
+ * Runs a script on a client or queues it on a pipeline (then the promise settles with the
+ * pipeline). Called only by the typed wrappers in ./scripts, which own each script's contract.
+ */
 export function runScript(
-  target: RedisLike | ChainableCommander,
+  target: ScriptTarget,
   name: ScriptName,
   keys: readonly string[],
   args: readonly (string | number)[],

@@ -1,4 +1,4 @@
-import { InvalidEntityIdError } from '../errors';
+import { InvalidEntityIdError } from '../../errors';
 
 /** Largest entity id accepted, in UTF-8 bytes. */
 export const MAX_ENTITY_ID_BYTES = 512;
@@ -41,26 +41,4 @@ export function normalizeEntityId(entityType: string, id: unknown): string {
     throw new InvalidEntityIdError(entityType, id, 'the string holds a lone UTF-16 surrogate');
   }
   return id;
-}
-
-/**
- * Encodes a string so that it can sit inside a BullMQ queue name and a Redis Cluster hash tag:
- * everything but `[A-Za-z0-9_.~]` becomes `%XX` of its UTF-8 bytes. The mapping is injective and
- * its output never holds `:`, `{`, `}`, `-` or white space, so no id can reach another's keys.
- */
-export function encodeKeySegment(value: string): string {
-  let out = '';
-  for (const byte of Buffer.from(value, 'utf8')) {
-    const isSafe =
-      (byte >= 0x30 && byte <= 0x39) || // 0-9
-      (byte >= 0x41 && byte <= 0x5a) || // A-Z
-      (byte >= 0x61 && byte <= 0x7a) || // a-z
-      byte === 0x5f || // _
-      byte === 0x2e || // .
-      byte === 0x7e; // ~
-    out += isSafe
-      ? String.fromCharCode(byte)
-      : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
 }

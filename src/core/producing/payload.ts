@@ -1,4 +1,4 @@
-import { InvalidPayloadError } from '../errors';
+import { InvalidPayloadError } from '../../errors';
 
 /**
  * Checks that a job payload survives JSON and fits the size limit; throws InvalidPayloadError

@@ -1,5 +1,9 @@
-import type { AtomicEngine } from './engine';
-import type { Connections } from './connections';
+import type { Connections, RedisClient } from '../../redis/connections';
+import type { KeyBuilder } from '../../redis/keys';
+import { sleep, type Clock } from '../clock';
+import type { EntityHandle } from '../entities/entity';
+import type { RunnerRegistry } from '../running/runner-registry';
+import type { Claims } from './claims';
 
 /** Seconds a blocking wait lasts before the loop re-checks its state (and fair share). */
 const BLOCK_SECONDS = 1;
@@ -8,6 +12,22 @@ const FULL_BLOCK_SECONDS = 0.25;
 const DRAIN = 200;
 /** Spawn requests a pod takes per wake-up, beyond the one it popped. */
 const SPAWN_BATCH = 63;
+/** Pause after a failed wait (Redis down) before the next one. */
+const RETRY_MS = 200;
+
+/** What the dispatcher needs from the pod. */
+export interface DispatcherContext {
+  readonly podId: string;
+  readonly redis: RedisClient;
+  readonly connections: Connections;
+  readonly keys: KeyBuilder;
+  readonly clock: Clock;
+  readonly claims: Claims;
+  readonly runners: RunnerRegistry;
+  entityFromRef(ref: string): EntityHandle | undefined;
+  refreshRegistry(): Promise<void>;
+  report(error: unknown, context: string): void;
+}
 
 /**
  * The pod's single blocking reader. It waits on two sorted sets at once (same hash slot):
@@ -19,10 +39,7 @@ export class Dispatcher {
   private stopping = false;
   private loop?: Promise<void>;
 
-  constructor(
-    private readonly engine: AtomicEngine,
-    private readonly connections: Connections,
-  ) {}
+  constructor(private readonly ctx: DispatcherContext) {}
 
   start(): void {
     this.loop = this.run();
@@ -30,20 +47,20 @@ export class Dispatcher {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.connections.interruptBlocking();
+    this.ctx.connections.interruptBlocking();
     await this.loop;
   }
 
   private async run(): Promise<void> {
-    const keys = this.engine.keys;
-    const wakeKey = keys.wakeKey(this.engine.podId);
+    const { keys, claims, connections } = this.ctx;
+    const wakeKey = keys.wakeKey(this.ctx.podId);
     const spawnKey = keys.spawnKey();
     while (!this.stopping) {
       try {
         // Past its share, a pod leaves spawns to others, and looks again soon: shares move.
-        const open = this.engine.watchesSpawns();
+        const open = claims.watchesSpawns();
         const watch = open ? [wakeKey, spawnKey] : [wakeKey];
-        const popped = await this.connections.blocking.bzpopmin(
+        const popped = await connections.blocking.bzpopmin(
           ...watch,
           open ? BLOCK_SECONDS : FULL_BLOCK_SECONDS,
         );
@@ -60,19 +77,19 @@ export class Dispatcher {
         }
       } catch (err) {
         if (this.stopping) break;
-        this.engine.reportError(err, 'waiting for wake-up and spawn signals');
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        this.ctx.report(err, 'waiting for wake-up and spawn signals');
+        await sleep(this.ctx.clock, RETRY_MS);
       }
     }
   }
 
   private wake(ref: string): void {
-    this.engine.runnerFor(ref)?.notify();
+    this.ctx.runners.get(ref)?.notify();
   }
 
   /** Takes the other pending wake-ups at once instead of one blocking round trip each. */
   private async drainWakes(wakeKey: string): Promise<void> {
-    const more = await this.engine.command.zpopmin(wakeKey, DRAIN);
+    const more = await this.ctx.redis.zpopmin(wakeKey, DRAIN);
     for (let i = 0; i < more.length; i += 2) this.wake(more[i]);
   }
 
@@ -81,24 +98,25 @@ export class Dispatcher {
    * share allows (at most SPAWN_BATCH), claimed concurrently (one round trip for all).
    */
   private async spawn(refs: string[]): Promise<void> {
+    const { claims, redis, keys } = this.ctx;
     // Fresh pod counts first: a view up to a heartbeat old could let one pod take a whole burst.
-    await this.engine.refreshPodRegistry();
-    const budget = Math.min(SPAWN_BATCH, this.engine.claimBudget() - 1);
+    await this.ctx.refreshRegistry();
+    const budget = Math.min(SPAWN_BATCH, claims.budget() - 1);
     if (budget > 0) {
-      const more = await this.engine.command.zpopmin(this.engine.keys.spawnKey(), budget);
+      const more = await redis.zpopmin(keys.spawnKey(), budget);
       for (let i = 0; i < more.length; i += 2) refs.push(more[i]);
     }
     await Promise.all(
       refs.map(async (ref) => {
-        const entity = this.engine.entityFromRef(ref);
+        const entity = this.ctx.entityFromRef(ref);
         if (!entity) {
-          this.engine.reportError(
+          this.ctx.report(
             new Error(`Spawn request for an entity this pod can't run: ${ref}`),
             'spawn',
           );
           return;
         }
-        await this.engine.claimIfWork(entity);
+        await claims.claimIfWork(entity);
       }),
     );
   }

@@ -1,3 +1,5 @@
+import type { LeaseLostError } from '../errors';
+
 /** An entity was claimed by this pod (`entity:claimed`). */
 export interface EntityClaimedEvent {
   entityType: string;
@@ -5,9 +7,14 @@ export interface EntityClaimedEvent {
   fencingToken: number;
 }
 
+/** Why a pod let go of an entity. */
+export type ReleaseReason = 'released' | 'stopped' | 'lost' | 'error';
+
 /** This pod let go of an entity (`entity:released`) or lost its lease (`lease:lost`). */
 export interface EntityReleasedEvent extends EntityClaimedEvent {
-  reason: 'released' | 'stopped' | 'lost' | 'error';
+  reason: ReleaseReason;
+  /** With `lease:lost`, when Redis refused a write: what it refused. */
+  error?: LeaseLostError;
 }
 
 /** A job of this pod finished (`job:completed` / `job:failed`). */
@@ -24,13 +31,18 @@ export interface JobFailedEvent extends JobFinishedEvent {
   error: unknown;
 }
 
-/** Every event of this pod and its listener's arguments. */
+/** Every event of an engine (this pod) and its listener's arguments. */
 export interface AtomicQueuesEvents {
   'entity:claimed': [EntityClaimedEvent];
   'entity:released': [EntityReleasedEvent];
   'lease:lost': [EntityReleasedEvent];
   'job:completed': [JobCompletedEvent];
   'job:failed': [JobFailedEvent];
-  /** A background loop hit an error (already logged); `context` says what it was doing. */
+  /** A background loop hit an error; `context` says what it was doing. */
   error: [error: Error, context: string];
+}
+
+/** Where the engine's parts send events: the engine itself, a typed EventEmitter. */
+export interface EventSink {
+  emit<E extends keyof AtomicQueuesEvents>(event: E, ...args: AtomicQueuesEvents[E]): boolean;
 }

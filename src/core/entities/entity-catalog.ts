@@ -1,0 +1,134 @@
+import type { RedisQueueBackend } from 'bullmq';
+import {
+  EngineStateError,
+  InvalidOptionsError,
+  NoHandlerError,
+  UnknownEntityTypeError,
+} from '../../errors';
+import type { KeyBuilder } from '../../redis/keys';
+import type { EntityTypeOptions } from '../options/atomic-queues-options';
+import type { ResolvedEntityType, ResolvedOptions } from '../options/resolved-options';
+import { resolveLateEntityType } from '../options/resolve-options';
+import { EntityHandle } from './entity';
+import { normalizeEntityId } from './entity-id';
+import { entityRef, parseEntityRef } from './entity-ref';
+import type { EntityJobHandler } from './job-context';
+
+/** Handles kept beyond this many are dropped, those of held entities excepted. */
+const MAX_HANDLES = 200_000;
+
+/**
+ * The entity types this pod knows, their handlers, and the handles of the entities it has
+ * addressed (one per entity, cached: building one costs a key map and a BullMQ queue object).
+ */
+export class EntityCatalog {
+  private readonly types = new Map<string, ResolvedEntityType>();
+  private readonly handlers = new Map<string, EntityJobHandler>();
+  private readonly handles = new Map<string, EntityHandle>();
+  private root?: RedisQueueBackend;
+
+  constructor(
+    private readonly options: ResolvedOptions,
+    private readonly keys: KeyBuilder,
+    private readonly podId: string,
+    /** Whether this pod holds the entity (its handle must not be evicted). */
+    private readonly isHeld: (ref: string) => boolean,
+  ) {
+    for (const [type, config] of options.entities) this.types.set(type, config);
+  }
+
+  /** Declares an entity type (or changes its settings before start). */
+  registerEntityType(type: string, options: EntityTypeOptions = {}): void {
+    const merged = { ...this.optionsOf(type), ...options };
+    this.types.set(type, resolveLateEntityType(this.options, type, merged));
+  }
+
+  /** Sets the function that runs the jobs of an entity type; declares the type if needed. */
+  registerHandler(type: string, handler: EntityJobHandler): void {
+    if (typeof handler !== 'function')
+      throw new InvalidOptionsError(`handler of ${type}`, 'a function', handler);
+    if (!this.types.has(type)) this.registerEntityType(type);
+    this.handlers.set(type, handler);
+  }
+
+  entityTypes(): string[] {
+    return [...this.types.keys()];
+  }
+
+  entityType(type: string): ResolvedEntityType | undefined {
+    return this.types.get(type);
+  }
+
+  handlerFor(type: string): EntityJobHandler {
+    const handler = this.handlers.get(type);
+    if (!handler) throw new NoHandlerError(type, this.podId);
+    return handler;
+  }
+
+  /** Gives the catalog the pod's BullMQ backend (at start): handles can be built from then on. */
+  attach(root: RedisQueueBackend): void {
+    this.root = root;
+  }
+
+  /** The cached handle of an entity; validates type and id. */
+  handle(type: string, entityId: unknown): EntityHandle {
+    const config = this.types.get(type);
+    if (!config) throw new UnknownEntityTypeError(String(type), [...this.types.keys()]);
+    const id = normalizeEntityId(type, entityId);
+    const ref = entityRef(type, id);
+    let handle = this.handles.get(ref);
+    if (!handle) {
+      if (!this.root) throw new EngineStateError('The engine is not started: call start() first');
+      const queueName = config.queueName
+        ? this.keys.customQueueName(String(config.queueName(id)))
+        : this.keys.defaultQueueName(type, id);
+      handle = new EntityHandle(
+        config,
+        id,
+        queueName,
+        this.keys,
+        this.root,
+        this.options.heartbeatTtlMs,
+      );
+      if (this.handles.size >= MAX_HANDLES) this.evict();
+      this.handles.set(ref, handle);
+    }
+    return handle;
+  }
+
+  /** Handle of an entity named by its ref (spawn/wake/index member), if its type is known here. */
+  fromRef(ref: string): EntityHandle | undefined {
+    const known = this.handles.get(ref);
+    if (known) return known;
+    const parsed = parseEntityRef(ref);
+    if (!parsed || !this.types.has(parsed[0])) return undefined;
+    try {
+      return this.handle(parsed[0], parsed[1]);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private evict(): void {
+    for (const ref of this.handles.keys()) if (!this.isHeld(ref)) this.handles.delete(ref);
+  }
+
+  private optionsOf(type: string): EntityTypeOptions {
+    const t = this.types.get(type);
+    if (!t) return {};
+    return {
+      queueName: t.queueName,
+      workerName: t.workerName,
+      maxWorkersPerEntity: t.maxWorkersPerEntity,
+      idleTimeoutSeconds: t.idleTimeoutMs / 1000,
+      defaultEntityId: t.defaultEntityId,
+      workerConfig: { concurrency: t.concurrency },
+      attempts: t.attempts,
+      backoff: t.backoff,
+      onFailure: t.onFailure,
+      maxStalledCount: t.maxStalledCount,
+      removeOnComplete: t.removeOnComplete,
+      removeOnFail: t.removeOnFail,
+    };
+  }
+}

@@ -1,0 +1,58 @@
+import type { KeepJobs, RedisQueueBackend } from 'bullmq';
+import { EntityQueue } from '../../redis/entity-queue';
+import type { EntityKeys, KeyBuilder } from '../../redis/keys';
+import type { KeepArgs } from '../../redis/scripts/complete';
+import type { ResolvedEntityType } from '../options/resolved-options';
+import { entityRef } from './entity-ref';
+
+/** Everything needed to address one entity in Redis; built once per entity and cached. */
+export class EntityHandle {
+  /** Stable identity, also the member stored in spawn, wake and index sets. */
+  readonly ref: string;
+  readonly keys: EntityKeys;
+  readonly queue: EntityQueue;
+  /** `removeOnComplete` as the complete script reads it. */
+  readonly keepCompleted: KeepArgs;
+  private optsCache?: string;
+
+  constructor(
+    readonly config: ResolvedEntityType,
+    readonly id: string,
+    readonly queueName: string,
+    keys: KeyBuilder,
+    root: RedisQueueBackend,
+    lockDurationMs: number,
+  ) {
+    this.ref = entityRef(config.type, id);
+    this.keys = keys.entityKeys(queueName);
+    this.queue = EntityQueue.of(root, this.keys, keys.prefix, lockDurationMs);
+    this.keepCompleted = keepJobsArgs(config.removeOnComplete);
+  }
+
+  get type(): string {
+    return this.config.type;
+  }
+
+  /**
+   * A job's options as BullMQ stores them (JSON of Job.opts): BullMQ's `attempts: 0` (the engine
+   * retries in place), the type's removeOnComplete / removeOnFail, and the custom job id if any.
+   * Built once per entity; a job id is spliced in (enqueueAndWait gives every job one).
+   */
+  storedOpts(jobId?: string): string {
+    this.optsCache ??= JSON.stringify({
+      attempts: 0,
+      removeOnComplete: this.config.removeOnComplete,
+      removeOnFail: this.config.removeOnFail,
+    });
+    if (jobId === undefined) return this.optsCache;
+    return `${this.optsCache.slice(0, -1)},"jobId":${JSON.stringify(jobId)}}`;
+  }
+}
+
+/** BullMQ's reading of `removeOnComplete` (true: remove now; false: keep all; n: keep n). */
+function keepJobsArgs(keep: boolean | number | KeepJobs): KeepArgs {
+  if (typeof keep === 'boolean') return [keep ? 0 : -1, '', 1000];
+  if (typeof keep === 'number') return [keep, '', 1000];
+  const { count, age, limit } = keep as { count?: number; age?: number; limit?: number };
+  return [count ?? -1, age ?? '', limit ?? 1000];
+}

@@ -1,0 +1,26 @@
+// The engine's surface: what the package exports from the core, and all that adapters (the Nest
+// module) may use. Nothing else under src/core is reachable from outside it.
+export { AtomicEngine } from './engine';
+export type { ActiveEntity, EngineState, EngineStats } from './engine';
+export type { ClusterEntity, EntityBacklog, SpawnRequest } from './admin/entity-admin';
+export type { BulkJob } from './producing/producer';
+export type { EnqueueAndWaitOptions, EnqueueOptions } from './producing/job-request';
+export type { EntityJobHandler, JobContext } from './entities/job-context';
+export { MAX_ENTITY_ID_BYTES, normalizeEntityId } from './entities/entity-id';
+export type {
+  AtomicQueuesOptions,
+  BackoffOptions,
+  EntityTypeOptions,
+  RedisConnection,
+  WorkerConfig,
+} from './options/atomic-queues-options';
+export type { ResolvedEntityType } from './options/resolved-options';
+export type {
+  AtomicQueuesEvents,
+  EntityClaimedEvent,
+  EntityReleasedEvent,
+  JobCompletedEvent,
+  JobFailedEvent,
+  JobFinishedEvent,
+  ReleaseReason,
+} from './events';

@@ -1,0 +1,104 @@
+import type { KeepJobs } from 'bullmq';
+import type { RedisConnection } from '../../redis/connections';
+
+export type { RedisConnection };
+
+/** Per-job execution settings, global (`workerDefaults`) or per entity type (`workerConfig`). */
+export interface WorkerConfig {
+  /**
+   * Jobs of one entity a pod runs at once. Above 1, per-entity order is given up.
+   * @defaultValue 1
+   */
+  concurrency?: number;
+  /** Accepted for compatibility with atomic-queues 1.x; leases replace stalled checks. */
+  stalledInterval?: number;
+  /** Accepted for compatibility with atomic-queues 1.x; a job's lock follows its entity's lease. */
+  lockDuration?: number;
+  /**
+   * Seconds an entity's lease lives without renewal. A dead pod's entities move to another pod
+   * within about this long. Renewed every `heartbeatTTL / 3`.
+   * @defaultValue 3
+   */
+  heartbeatTTL?: number;
+}
+
+/** Retry settings. Retries run in place, before any later job of the same entity. */
+export interface BackoffOptions {
+  type: 'fixed' | 'exponential';
+  /** Milliseconds before the first retry. */
+  delay: number;
+}
+
+/** Settings of one entity type (`entities.account`, or a `@WorkerProcessor`). */
+export interface EntityTypeOptions {
+  /** Name of an entity's BullMQ queue; encoded and wrapped in `{...}` for Redis Cluster. */
+  queueName?: (entityId: string) => string;
+  /** Name shown for an entity's worker in logs and introspection. */
+  workerName?: (entityId: string) => string;
+  /**
+   * Pods that may run one entity at once. Above 1, per-entity order and exclusion are given up.
+   * @defaultValue 1
+   */
+  maxWorkersPerEntity?: number;
+  /**
+   * Seconds an entity's worker stays on its pod with nothing to do before releasing it.
+   * @defaultValue 15
+   */
+  idleTimeoutSeconds?: number;
+  /** Property holding the entity id on commands of this type without `@QueueEntityId`. */
+  defaultEntityId?: string;
+  /**
+   * Claim entities as soon as jobs arrive. Always on in this version; kept for compatibility.
+   * @defaultValue true
+   */
+  autoSpawn?: boolean;
+  /** Overrides `workerDefaults` for this type. */
+  workerConfig?: WorkerConfig;
+  /**
+   * Times a job runs before it is failed.
+   * @defaultValue 1
+   */
+  attempts?: number;
+  /** Wait between attempts. @defaultValue no wait */
+  backoff?: BackoffOptions;
+  /**
+   * After a job's last attempt fails: `continue` with the entity's next job, or `pause` the
+   * entity until `resume`.
+   * @defaultValue 'continue'
+   */
+  onFailure?: 'continue' | 'pause';
+  /**
+   * Times a job may be found orphaned (its pod died while running it) before it is failed
+   * instead of run again: bounds crash loops.
+   * @defaultValue 1
+   */
+  maxStalledCount?: number;
+  /** BullMQ `removeOnComplete` for this type's jobs. @defaultValue `{ count: 1000 }` */
+  removeOnComplete?: boolean | number | KeepJobs;
+  /** BullMQ `removeOnFail` for this type's jobs. @defaultValue false (keep every failed job) */
+  removeOnFail?: boolean | number | KeepJobs;
+}
+
+/** Options of the engine (and of `AtomicQueuesModule.forRoot`). Only `redis` is required. */
+export interface AtomicQueuesOptions {
+  redis: RedisConnection;
+  /** Namespace of every Redis key. @defaultValue 'aq' */
+  keyPrefix?: string;
+  /**
+   * Runs the safety sweep that takes over entities whose pod died. Turning it off removes the
+   * liveness guarantee for entities nobody enqueues to. @defaultValue true
+   */
+  enableCronManager?: boolean;
+  /** Milliseconds between safety sweeps. @defaultValue 1000 */
+  cronInterval?: number;
+  /** Set to false on a producer-only pod: it enqueues and runs nothing. @defaultValue true */
+  processing?: boolean;
+  workerDefaults?: WorkerConfig;
+  entities?: Record<string, EntityTypeOptions>;
+  /** Milliseconds an enqueue waits for Redis before it rejects. @defaultValue 5000 */
+  enqueueTimeoutMs?: number;
+  /** Largest serialized job payload, in bytes. @defaultValue 524288 (512 KiB) */
+  maxPayloadBytes?: number;
+  /** Identifies this pod in Redis and introspection. @defaultValue host name, pid and random */
+  podId?: string;
+}

@@ -1,0 +1,36 @@
+import type { KeepJobs } from 'bullmq';
+import type { RedisConnection } from '../../redis/connections';
+import type { BackoffOptions } from './atomic-queues-options';
+
+/** An entity type's settings once merged with the defaults and checked. */
+export interface ResolvedEntityType {
+  readonly type: string;
+  readonly queueName?: (entityId: string) => string;
+  readonly workerName: (entityId: string) => string;
+  readonly maxWorkersPerEntity: number;
+  readonly idleTimeoutMs: number;
+  readonly defaultEntityId?: string;
+  readonly concurrency: number;
+  readonly attempts: number;
+  readonly backoff?: BackoffOptions;
+  readonly onFailure: 'continue' | 'pause';
+  readonly maxStalledCount: number;
+  readonly removeOnComplete: boolean | number | KeepJobs;
+  readonly removeOnFail: boolean | number | KeepJobs;
+}
+
+/** The engine's options once merged with {@link DEFAULTS} and checked; frozen. */
+export interface ResolvedOptions {
+  readonly redis: RedisConnection;
+  readonly keyPrefix: string;
+  readonly enableCronManager: boolean;
+  readonly cronIntervalMs: number;
+  readonly processing: boolean;
+  readonly heartbeatTtlMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly enqueueTimeoutMs: number;
+  readonly maxPayloadBytes: number;
+  readonly podId?: string;
+  readonly entityDefaults: Omit<ResolvedEntityType, 'type'>;
+  readonly entities: ReadonlyMap<string, ResolvedEntityType>;
+}

@@ -1,0 +1,113 @@
+import type { RedisClient } from '../../redis/connections';
+import { systemClock, type Clock } from '../clock';
+import { claimBudget, type PeerView } from './fair-share';
+
+/** The registry's entries as read, sorted into live, recently stale and gone pods. */
+export interface RegistryView {
+  peers: Map<string, PeerView>;
+  /** Processing pods (other than `self`) whose entries went stale, but not long ago. */
+  recentlyStale: number;
+  /** Pods whose entries went stale long ago (10 stale limits): to be dropped. */
+  gone: string[];
+}
+
+/**
+ * Sorts the registry hash (`pod -> owned|processing|timestamp`) as of `now`: entries older than
+ * `staleAfterMs` are stale; stale for over ten times that, gone.
+ */
+export function readRegistry(
+  entries: Record<string, string>,
+  self: string,
+  now: number,
+  staleAfterMs: number,
+): RegistryView {
+  const peers = new Map<string, PeerView>();
+  const gone: string[] = [];
+  let recentlyStale = 0;
+  for (const [pod, value] of Object.entries(entries)) {
+    const [ownedStr, proc, at] = value.split('|');
+    const seenAt = Number(at);
+    const age = now - seenAt;
+    if (age <= staleAfterMs) {
+      peers.set(pod, { owned: Number(ownedStr), processing: proc === '1', seenAt });
+    } else if (age > 10 * staleAfterMs) {
+      gone.push(pod);
+    } else if (pod !== self && proc === '1') {
+      recentlyStale += 1;
+    }
+  }
+  return { peers, recentlyStale, gone };
+}
+
+/**
+ * Live pods and how many entities each holds, refreshed with the heartbeat (three commands a
+ * beat). Used to spread entities: a pod claims free entities itself only up to its fair share of
+ * everything held or waiting in the spawn set; past it, entities go through the spawn set to
+ * pods with room. A pod that missed its beats for a lease TTL counts as gone.
+ */
+export class PodRegistry {
+  private view: RegistryView = { peers: new Map(), recentlyStale: 0, gone: [] };
+  private pendingSpawns = 0;
+  /** Start of the current warm-up: the pod's start, or its first beat after a gap in its beats. */
+  private warmSince: number;
+  private lastBeatAt: number;
+
+  constructor(
+    private readonly key: string,
+    private readonly spawnKey: string,
+    private readonly podId: string,
+    private readonly staleAfterMs: number,
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.warmSince = clock.now();
+    this.lastBeatAt = this.warmSince;
+  }
+
+  async beat(client: RedisClient, owned: number, processing: boolean): Promise<void> {
+    const now = this.clock.now();
+    const [, all, pending] = await Promise.all([
+      client.hset(this.key, this.podId, `${owned}|${processing ? 1 : 0}|${now}`),
+      client.hgetall(this.key),
+      client.zcard(this.spawnKey),
+    ]);
+    this.view = readRegistry(all, this.podId, now, this.staleAfterMs);
+    this.pendingSpawns = pending;
+    // This pod could not beat for a while (Redis was down or restarting, or the process was
+    // paused): the other pods could not either, so their stale entries prove nothing. Warm up
+    // again, as at start, instead of taking every entity as the only live pod.
+    // (Measured at the reply: a beat sent before an outage may be answered after it.)
+    const answeredAt = this.clock.now();
+    if (answeredAt - this.lastBeatAt > this.staleAfterMs) this.warmSince = answeredAt;
+    this.lastBeatAt = answeredAt;
+    // Entries of pods that died long ago are dropped; recent ones may be a slow pod, keep them.
+    if (this.view.gone.length > 0) await client.hdel(this.key, ...this.view.gone);
+  }
+
+  async leave(client: RedisClient): Promise<void> {
+    await client.hdel(this.key, this.podId);
+  }
+
+  /** How many more free entities a pod holding `owned` may claim now: see {@link claimBudget}. */
+  claimBudget(owned: number): number {
+    return claimBudget({
+      self: this.podId,
+      owned,
+      peers: this.view.peers,
+      pendingSpawns: this.pendingSpawns,
+      recentlyStale: this.view.recentlyStale,
+      warming: this.warmingUp(),
+    });
+  }
+
+  /**
+   * True until this pod has been up (or, after a gap in its beats, back) long enough to have seen
+   * every live pod.
+   */
+  warmingUp(): boolean {
+    return this.clock.now() - this.warmSince <= this.staleAfterMs;
+  }
+
+  processingPods(): string[] {
+    return [...this.view.peers].filter(([, v]) => v.processing).map(([pod]) => pod);
+  }
+}

@@ -1,0 +1,56 @@
+import { InvalidOptionsError } from '../../errors';
+import type { EntityHandle } from '../entities/entity';
+import { isReplyId } from '../replies/reply-id';
+import type { PendingJob } from './add-batcher';
+import { checkPayload } from './payload';
+
+/** Options of one enqueue. */
+export interface EnqueueOptions {
+  /** Your own job id (idempotency key): a second enqueue with the same id is ignored by BullMQ. */
+  jobId?: string;
+  /** Milliseconds before the job may run. Later jobs of the entity are not held back by it. */
+  delay?: number;
+}
+
+export interface EnqueueAndWaitOptions extends EnqueueOptions {
+  /** Milliseconds to wait for the result. @defaultValue 30000 */
+  timeoutMs?: number;
+}
+
+const JOB_ID = /^[A-Za-z0-9_.~-]{1,256}$/;
+
+/**
+ * Checks one job (name, options, payload) at the boundary, before anything is written, and
+ * returns it ready to send. `jobId` is the id it will be stored under: the caller's, or one the
+ * engine made for `enqueueAndWait`. The entity (its type and id) is checked last, by `entity`.
+ */
+export function checkJob(
+  entity: () => EntityHandle,
+  name: string,
+  data: unknown,
+  opts: EnqueueOptions,
+  jobId: string | undefined,
+  maxPayloadBytes: number,
+): PendingJob {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 256) {
+    throw new InvalidOptionsError('job name', 'a non-empty string of at most 256 characters', name);
+  }
+  if (
+    opts.jobId !== undefined &&
+    (typeof opts.jobId !== 'string' ||
+      !JOB_ID.test(opts.jobId) ||
+      /^\d+$/.test(opts.jobId) ||
+      isReplyId(opts.jobId))
+  ) {
+    throw new InvalidOptionsError(
+      'jobId',
+      'a string of letters, digits, `_.~-`, not only digits, not starting with `aqr.`',
+      opts.jobId,
+    );
+  }
+  if (opts.delay !== undefined && !(Number.isInteger(opts.delay) && opts.delay >= 0)) {
+    throw new InvalidOptionsError('delay', 'an integer number of ms ≥ 0', opts.delay);
+  }
+  const json = checkPayload(name, data, maxPayloadBytes);
+  return { entity: entity(), name, data, json, jobId, delay: opts.delay };
+}

@@ -1,0 +1,7 @@
+import type { BackoffOptions } from '../options/atomic-queues-options';
+
+/** Milliseconds to wait before retrying after failed attempt number `attempt` (1-based). */
+export function backoffDelay(backoff: BackoffOptions | undefined, attempt: number): number {
+  if (!backoff) return 0;
+  return backoff.type === 'fixed' ? backoff.delay : backoff.delay * 2 ** (attempt - 1);
+}

@@ -1,0 +1,310 @@
+import type { Job } from 'bullmq';
+import { LeaseLostError } from '../../errors';
+import { markIdle } from '../../redis/scripts/idle';
+import { reclaimOwn } from '../../redis/scripts/reclaim-own';
+import { release } from '../../redis/scripts/release';
+import type { ClockTimer } from '../clock';
+import type { EntityHandle } from '../entities/entity';
+import type { ReleaseReason } from '../events';
+import {
+  JobExecution,
+  type ExecutionHost,
+  type ExecutionSeat,
+  type JobStatus,
+} from './job-execution';
+
+export type RunnerState = 'running' | 'idle' | 'releasing' | 'closed' | 'lost';
+
+/** What a runner needs from the pod that owns it. */
+export interface RunnerHost extends ExecutionHost {
+  /** Renews this runner's lease now; false when it was lost. */
+  renewLease(runner: EntityRunner): Promise<boolean>;
+  /** A job left active. `replied`: the result was already published with the complete. */
+  jobFinished(
+    runner: EntityRunner,
+    job: Job,
+    status: JobStatus,
+    value: unknown,
+    replied: boolean,
+  ): void;
+  runnerClosed(runner: EntityRunner, reason: ReleaseReason, error?: unknown): void;
+}
+
+/**
+ * Runs one entity's jobs, one at a time, while this pod holds the entity's lease; idles, and
+ * releases the lease once idle for `idleTimeoutSeconds`.
+ *
+ * The lease token is also the BullMQ lock token of every job the runner takes, so the complete
+ * script (like BullMQ's `moveToFinished`) refuses to complete a job once another pod has taken
+ * the entity over: the fence is checked inside Redis at no extra round trip.
+ */
+export class EntityRunner implements ExecutionSeat {
+  state: RunnerState = 'running';
+  /** Local time until which the lease is surely valid (send time of the last renewal + TTL). */
+  leaseValidUntil: number;
+  readonly activeJobs = new Set<string>();
+  jobsProcessed = 0;
+  /** Score this pod last wrote to the entity's sweep-index entry (removed on a clean release). */
+  indexScore = 0;
+  readonly since: number;
+  /** Why Redis refused a write, when the lease was lost that way. */
+  lostError?: LeaseLostError;
+
+  private readonly execution: JobExecution;
+  private signalled = false;
+  private wakeUp?: () => void;
+  private stopRequested = false;
+  private lastActivity: number;
+  private released?: Promise<void>;
+  private markReleased?: () => void;
+  private done?: Promise<void>;
+  private readonly lanes = new Set<Promise<void>>();
+
+  constructor(
+    readonly entity: EntityHandle,
+    /** This runner's lease slot key (slot 0 unless maxWorkersPerEntity > 1). */
+    readonly leaseKey: string,
+    readonly token: string,
+    readonly fencingToken: number,
+    leaseSentAt: number,
+    private readonly host: RunnerHost,
+  ) {
+    this.leaseValidUntil = leaseSentAt + host.leaseTtlMs;
+    this.since = host.clock.now();
+    this.lastActivity = this.since;
+    this.execution = new JobExecution(this, host);
+  }
+
+  /** True while a job enqueued from this pod can be handed over in memory. */
+  acceptsLocalWork(): boolean {
+    return this.state === 'running' || this.state === 'idle';
+  }
+
+  /** Settles when a release under way has finished (at once when none is). */
+  async settled(): Promise<void> {
+    await this.released;
+  }
+
+  /** New work arrived: take it now instead of waiting for the idle timeout. */
+  notify(): void {
+    this.signalled = true;
+    this.wakeUp?.();
+    // With concurrency > 1, a lane that found the queue empty has ended: add one back.
+    if (
+      this.state === 'running' &&
+      this.lanes.size > 0 &&
+      this.lanes.size < this.entity.config.concurrency
+    ) {
+      this.startLane();
+    }
+  }
+
+  start(): void {
+    this.done = this.loop();
+  }
+
+  /** Finishes the running job (and its retries), then stops taking new ones. */
+  async stop(): Promise<void> {
+    this.stopRequested = true;
+    this.wakeUp?.();
+    await this.done;
+  }
+
+  markLost(error?: LeaseLostError): void {
+    if (this.state === 'closed' || this.state === 'lost') return;
+    this.state = 'lost';
+    this.lostError ??= error;
+    this.wakeUp?.();
+  }
+
+  // ── ExecutionSeat ───────────────────────────────────────────────────────────
+
+  isLost(): boolean {
+    return this.state === 'lost';
+  }
+
+  wantsNext(): boolean {
+    return !this.stopRequested && this.state === 'running';
+  }
+
+  beginJob(jobId: string): void {
+    this.activeJobs.add(jobId);
+    this.lastActivity = this.host.clock.now();
+  }
+
+  recordFinished(job: Job, status: JobStatus, value: unknown, replied: boolean): void {
+    this.jobsProcessed += 1;
+    this.activeJobs.delete(job.id!);
+    this.lastActivity = this.host.clock.now();
+    this.host.jobFinished(this, job, status, value, replied);
+  }
+
+  /** Starts a job only while the lease is surely valid; renews it first when in doubt. */
+  async leaseStillValid(): Promise<boolean> {
+    const margin = this.host.leaseTtlMs / 3;
+    const clock = this.host.clock;
+    // A renewal whose reply arrives late (the process was paused while it was in flight) proves
+    // nothing about now: renew again until one comes back while it still holds.
+    for (let tries = 0; tries < 3; tries++) {
+      if (this.state === 'lost') return false;
+      if (clock.now() + margin < this.leaseValidUntil) return true;
+      if (!(await this.host.renewLease(this))) {
+        this.markLost();
+        return false;
+      }
+    }
+    return this.state !== 'lost' && clock.now() + margin < this.leaseValidUntil;
+  }
+
+  /**
+   * A job move whose reply crossed a reconnect may have run twice: ioredis resends it, and the
+   * first copy may have moved a job to active that this runner never saw. Every active job
+   * locked with this token that no lane runs goes back to the head of wait, in order, the one
+   * just handed back included; the runner takes them again from there.
+   */
+  async reconcile(): Promise<undefined> {
+    const back = await reclaimOwn(
+      this.host.redis,
+      this.entity.keys,
+      this.leaseKey,
+      this.token,
+      this.activeJobs,
+    );
+    if (back === 'lost') this.markLost();
+    return undefined;
+  }
+
+  // ── the run loop ────────────────────────────────────────────────────────────
+
+  private async loop(): Promise<void> {
+    let reason: ReleaseReason = 'stopped';
+    let error: unknown;
+    try {
+      let first = await this.fetch();
+      for (;;) {
+        if (this.state === 'lost') {
+          reason = 'lost';
+          break;
+        }
+        if (this.stopRequested) break;
+        if (first) {
+          await this.runLanes(first);
+          first = undefined;
+          continue;
+        }
+        const outcome = await this.idle();
+        if (outcome !== 'work') {
+          reason = outcome;
+          break;
+        }
+        first = await this.fetch();
+      }
+    } catch (err) {
+      reason = this.state === 'lost' ? 'lost' : 'error';
+      error = err;
+      this.stopRequested = true;
+      await Promise.allSettled([...this.lanes]);
+    }
+    this.activeJobs.clear();
+    this.markReleased?.();
+    this.host.runnerClosed(this, reason, error);
+  }
+
+  /** Runs `concurrency` lanes, each taking jobs until the queue is empty; waits for all. */
+  private async runLanes(first: Job): Promise<void> {
+    this.startLane(first);
+    for (let i = 1; i < this.entity.config.concurrency; i++) this.startLane();
+    while (this.lanes.size > 0) await Promise.all([...this.lanes]);
+  }
+
+  private startLane(first?: Job): void {
+    const lane: Promise<void> = this.lane(first).finally(() => this.lanes.delete(lane));
+    this.lanes.add(lane);
+  }
+
+  private async lane(first?: Job): Promise<void> {
+    let job = first ?? (await this.fetch());
+    while (job && !this.stopRequested && this.state === 'running')
+      job = await this.execution.run(job);
+  }
+
+  private async fetch(): Promise<Job | undefined> {
+    this.signalled = false;
+    // After an idle wait (or a pause) the lease may be gone: don't take a job we can't run.
+    if (!(await this.leaseStillValid())) return undefined;
+    const epoch = this.host.connectionEpoch;
+    const raw = await this.entity.queue.moveToActive(this.token);
+    if (epoch !== this.host.connectionEpoch) return this.reconcile();
+    return this.execution.toJob(raw);
+  }
+
+  private async idle(): Promise<'work' | 'released' | 'lost' | 'stopped'> {
+    const clock = this.host.clock;
+    const reply = await markIdle(
+      this.host.redis,
+      this.entity.keys,
+      this.leaseKey,
+      this.token,
+      clock.now(),
+    );
+    if (reply.kind === 'lost') {
+      this.markLost();
+      return 'lost';
+    }
+    if (reply.kind === 'work') return 'work';
+    const nextDelayed = reply.nextDelayedAt || Infinity;
+    this.state = 'idle';
+    for (;;) {
+      if (this.signalled) break;
+      if (this.stopRequested) return 'stopped';
+      if (this.state !== 'idle') return 'lost';
+      const now = clock.now();
+      if (now >= nextDelayed) break;
+      const idleDeadline = this.lastActivity + this.entity.config.idleTimeoutMs;
+      if (now >= idleDeadline) {
+        const released = await this.release();
+        if (released === 'kept') break;
+        return released;
+      }
+      await this.waitForSignal(Math.min(idleDeadline, nextDelayed) - now);
+    }
+    if (this.state === 'idle') this.state = 'running';
+    return this.state === 'running' ? 'work' : 'lost';
+  }
+
+  private async release(): Promise<'released' | 'lost' | 'kept'> {
+    this.state = 'releasing';
+    this.released = new Promise((resolve) => (this.markReleased = resolve));
+    try {
+      const result = await release(this.host.redis, this.entity.keys, this.leaseKey, this.token);
+      if (result === 'released') {
+        this.state = 'closed';
+        return 'released';
+      }
+      if (result === 'lost') {
+        this.state = 'lost';
+        return 'lost';
+      }
+      this.state = 'running';
+      this.lastActivity = this.host.clock.now();
+      return 'kept';
+    } finally {
+      this.markReleased?.();
+      this.markReleased = undefined;
+    }
+  }
+
+  private waitForSignal(ms: number): Promise<void> {
+    const clock = this.host.clock;
+    return new Promise((resolve) => {
+      let timer: ClockTimer | undefined = undefined;
+      const done = (): void => {
+        clock.clearTimeout(timer);
+        if (this.wakeUp === done) this.wakeUp = undefined;
+        resolve();
+      };
+      timer = clock.setTimeout(done, Math.max(0, ms));
+      this.wakeUp = done;
+    });
+  }
+}

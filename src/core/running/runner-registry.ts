@@ -1,0 +1,224 @@
+import type { Job } from 'bullmq';
+import type { RedisClient } from '../../redis/connections';
+import type { KeyBuilder } from '../../redis/keys';
+import { relinquish } from '../../redis/scripts/relinquish';
+import { unindex } from '../../redis/scripts/unindex';
+import type { Clock } from '../clock';
+import type { EntityHandle } from '../entities/entity';
+import type { EntityJobHandler } from '../entities/job-context';
+import type { EventSink, ReleaseReason } from '../events';
+import type { CompletionReply, ReplySender } from '../replies/reply-sender';
+import { EntityRunner, type RunnerHost } from './entity-runner';
+import type { JobStatus } from './job-execution';
+
+/** What the runners of a pod need from the pod. */
+export interface RunnersContext {
+  readonly podId: string;
+  readonly redis: RedisClient;
+  readonly clock: Clock;
+  readonly keys: KeyBuilder;
+  readonly leaseTtlMs: number;
+  readonly connectionEpoch: number;
+  readonly events: EventSink;
+  readonly replies: ReplySender;
+  handlerFor(type: string): EntityJobHandler;
+  renewLease(runner: EntityRunner): Promise<boolean>;
+  report(error: unknown, context: string): void;
+}
+
+/** This pod's counters. */
+export interface RunnerStats {
+  claims: number;
+  releases: number;
+  leasesLost: number;
+  jobsCompleted: number;
+  jobsFailed: number;
+}
+
+/**
+ * The entities this pod holds, one runner each: starts runners on a claim, hears their jobs
+ * finish (results to their callers, events) and their end (release, lost lease, hand-back).
+ * The only owner of the runner map; others ask.
+ */
+export class RunnerRegistry implements RunnerHost {
+  private readonly runners = new Map<string, EntityRunner>();
+  /** Background Redis work (hand-backs, index clean-up) that stop() must wait for. */
+  private readonly background = new Set<Promise<void>>();
+  readonly stats: RunnerStats = {
+    claims: 0,
+    releases: 0,
+    leasesLost: 0,
+    jobsCompleted: 0,
+    jobsFailed: 0,
+  };
+  /** Jobs this pod's runners are running right now. */
+  private running = 0;
+
+  constructor(private readonly ctx: RunnersContext) {}
+
+  get podId(): string {
+    return this.ctx.podId;
+  }
+
+  get redis(): RedisClient {
+    return this.ctx.redis;
+  }
+
+  get clock(): Clock {
+    return this.ctx.clock;
+  }
+
+  get leaseTtlMs(): number {
+    return this.ctx.leaseTtlMs;
+  }
+
+  get connectionEpoch(): number {
+    return this.ctx.connectionEpoch;
+  }
+
+  get size(): number {
+    return this.runners.size;
+  }
+
+  get(ref: string): EntityRunner | undefined {
+    return this.runners.get(ref);
+  }
+
+  has(ref: string): boolean {
+    return this.runners.has(ref);
+  }
+
+  all(): EntityRunner[] {
+    return [...this.runners.values()];
+  }
+
+  /** Starts running an entity this pod just claimed. */
+  start(
+    entity: EntityHandle,
+    leaseKey: string,
+    token: string,
+    fence: number,
+    sentAt: number,
+  ): EntityRunner {
+    const runner = new EntityRunner(entity, leaseKey, token, fence, sentAt, this);
+    this.runners.set(entity.ref, runner);
+    this.stats.claims += 1;
+    this.ctx.events.emit('entity:claimed', {
+      entityType: entity.type,
+      entityId: entity.id,
+      fencingToken: fence,
+    });
+    runner.start();
+    return runner;
+  }
+
+  /** Lets every runner finish its job and hand its lease back; waits for all of it. */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.runners.values()].map((r) => r.stop()));
+    await Promise.all([...this.background]);
+  }
+
+  // ── RunnerHost ─────────────────────────────────────────────────────────────
+
+  handlerFor(type: string): EntityJobHandler {
+    return this.ctx.handlerFor(type);
+  }
+
+  renewLease(runner: EntityRunner): Promise<boolean> {
+    return this.ctx.renewLease(runner);
+  }
+
+  jobStarted(): void {
+    this.running += 1;
+  }
+
+  jobEnded(): void {
+    this.running -= 1;
+  }
+
+  /**
+   * A remotely awaited result rides with its complete (one round trip sooner) only while this is
+   * the pod's one running job. Under load, results finished in one turn go out together, one
+   * PUBLISH per awaiting pod, which costs Redis and the awaiting pods less than one per job.
+   */
+  replyWithCompletion(job: Job, value: unknown): CompletionReply | undefined {
+    if (this.running !== 1) return undefined;
+    return this.ctx.replies.completionReply(job.id, value);
+  }
+
+  jobFinished(
+    runner: EntityRunner,
+    job: Job,
+    status: JobStatus,
+    value: unknown,
+    replied: boolean,
+  ): void {
+    if (status === 'completed') this.stats.jobsCompleted += 1;
+    else this.stats.jobsFailed += 1;
+    // The awaiting caller first: event listeners may be slow, or write to a socket themselves.
+    if (!replied) this.ctx.replies.deliver(job.id, status, value);
+    const event = {
+      entityType: runner.entity.type,
+      entityId: runner.entity.id,
+      jobId: job.id!,
+      name: job.name,
+      fencingToken: runner.fencingToken,
+    };
+    if (status === 'completed') this.ctx.events.emit('job:completed', { ...event, result: value });
+    else this.ctx.events.emit('job:failed', { ...event, error: value });
+  }
+
+  runnerClosed(runner: EntityRunner, reason: ReleaseReason, error?: unknown): void {
+    const { entity } = runner;
+    if (this.runners.get(entity.ref) === runner) this.runners.delete(entity.ref);
+    const info = {
+      entityType: entity.type,
+      entityId: entity.id,
+      fencingToken: runner.fencingToken,
+      reason,
+    };
+    if (reason === 'released') {
+      this.stats.releases += 1;
+      this.ctx.events.emit('entity:released', info);
+      // The queue was empty: drop the sweep-index entry now (one command) rather than leave it
+      // to the sweep (about ten). Only if nobody touched it since: an enqueue keeps it.
+      this.track(
+        unindex(this.ctx.redis, this.ctx.keys.indexKey(), entity.ref, String(runner.indexScore)),
+        'dropping a released entity from the index',
+      );
+      return;
+    }
+    if (reason === 'lost') {
+      this.stats.leasesLost += 1;
+      const lost = runner.lostError;
+      this.ctx.events.emit('lease:lost', lost ? { ...info, error: lost } : info);
+      return;
+    }
+    if (reason === 'error') this.ctx.report(error, `running ${entity.type} ${entity.id}`);
+    // Stopped or crashed with the lease still ours: hand it back so another pod takes over now.
+    this.track(this.handBack(runner), 'releasing a lease');
+  }
+
+  /** Runs background Redis work that stopAll() must wait for; reports its failure. */
+  private track(work: Promise<unknown>, context: string): void {
+    const tracked: Promise<void> = work
+      .then(() => undefined)
+      .catch((err: unknown) => this.ctx.report(err, context))
+      .finally(() => this.background.delete(tracked));
+    this.background.add(tracked);
+  }
+
+  private async handBack(runner: EntityRunner): Promise<void> {
+    const { entity } = runner;
+    const result = await relinquish(this.ctx.redis, entity.keys, runner.leaseKey, runner.token);
+    if (result === 'lost') return; // the lease had already moved on: nothing of ours to hand back
+    this.ctx.events.emit('entity:released', {
+      entityType: entity.type,
+      entityId: entity.id,
+      fencingToken: runner.fencingToken,
+      reason: 'stopped',
+    });
+    if (result === 'work')
+      await this.ctx.redis.zadd(this.ctx.keys.spawnKey(), 'NX', this.ctx.clock.now(), entity.ref);
+  }
+}

@@ -1,0 +1,143 @@
+import { EventEmitter } from 'node:events';
+import { Job, raw2NextJobData } from 'bullmq';
+import type { IQueueBackend, JobsOptions, KeepJobs, KeysMap, RedisQueueBackend } from 'bullmq';
+import type { EntityKeys } from './keys';
+import type { ScriptTarget } from './script-loader';
+import { isScriptCode, refusal } from './script-codes';
+
+/** A BullMQ script command as defined on an ioredis client or pipeline. */
+type Send = (args: unknown[]) => unknown;
+
+/** BullMQ's reply of a job fetch (`moveToActive`), or of a move that fetched the next job. */
+export type NextJobData = unknown[] | undefined | void;
+
+/**
+ * One entity's BullMQ queue over the pod's shared connection: the small queue object BullMQ's
+ * `Job` needs, and the BullMQ operations the engine uses on it. A full BullMQ `Queue` per entity
+ * would cost a connection wrapper, listeners and a version check each; this costs a key map.
+ */
+export class EntityQueue extends EventEmitter {
+  readonly closing: Promise<void> | undefined = undefined;
+  readonly opts: { prefix: string; lockDuration: number };
+
+  constructor(
+    readonly name: string,
+    readonly backend: IQueueBackend,
+    prefix: string,
+    lockDurationMs: number,
+  ) {
+    super();
+    this.opts = { prefix, lockDuration: lockDurationMs };
+  }
+
+  /** The queue of `keys.queueName` on `root` (the pod's backend on its shared connection). */
+  static of(
+    root: RedisQueueBackend,
+    keys: EntityKeys,
+    prefix: string,
+    lockMs: number,
+  ): EntityQueue {
+    return new EntityQueue(keys.queueName, root.forQueue(keys.queueName), prefix, lockMs);
+  }
+
+  get qualifiedName(): string {
+    return this.backend.qualifiedName;
+  }
+
+  get keys(): KeysMap {
+    return this.backend.keys;
+  }
+
+  toKey = (type: string): string => this.backend.toKey(type);
+
+  waitUntilReady(): Promise<void> {
+    return this.backend.waitUntilReady();
+  }
+
+  async trace<T>(
+    _kind: unknown,
+    _op: string,
+    _dst: string,
+    callback: () => Promise<T> | T,
+  ): Promise<T> {
+    return callback();
+  }
+
+  /** A job of this queue from BullMQ's fetch reply, locked with `token`; undefined for none. */
+  toJob(raw: NextJobData, token: string): Job | undefined {
+    if (!raw || !Array.isArray(raw) || !raw[0]) return undefined;
+    const job = Job.fromJSON(this, raw[0] as never, raw[1] as string);
+    job.token = token;
+    return job;
+  }
+
+  /** BullMQ's fetch reply from the raw array `complete-11.lua` returns. */
+  static nextFromRaw(raw: unknown[]): NextJobData {
+    return raw2NextJobData(raw) as NextJobData;
+  }
+
+  /** Pauses (or resumes) the queue as BullMQ does: paused, its jobs wait for `resume`. */
+  pause(paused: boolean): Promise<void> {
+    return this.backend.pause(paused);
+  }
+
+  /** Takes the queue's next job with BullMQ's `moveToActive`, locked with `token`. */
+  moveToActive(token: string): Promise<NextJobData> {
+    return this.backend.moveToActive(token) as Promise<NextJobData>;
+  }
+
+  /**
+   * Fails an active job with BullMQ's `moveToFinished`; with `fetchNext`, resolves with the next
+   * job. Rejects with LeaseLostError when BullMQ refuses (the lock is not `token`'s).
+   */
+  async moveToFailed(
+    job: Job,
+    reason: string,
+    removeOnFail: boolean | number | KeepJobs,
+    token: string,
+    fetchNext: boolean,
+  ): Promise<NextJobData> {
+    try {
+      const { result } = await this.backend.moveToFailed(
+        job,
+        reason,
+        removeOnFail,
+        token,
+        fetchNext,
+      );
+      return result as NextJobData;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (isScriptCode(code)) throw refusal(code, `fail job ${job.id} of ${this.name}`);
+      throw err;
+    }
+  }
+
+  /**
+   * Queues BullMQ's `addDelayedJob` for one job on `target` (synchronously: BullMQ queues its
+   * script through `runCommand`). Resolves with the job's id.
+   */
+  sendDelayedAdd(
+    target: ScriptTarget,
+    job: { name: string; data: unknown; jobId: string | undefined; delay: number },
+    keep: {
+      removeOnComplete: boolean | number | KeepJobs;
+      removeOnFail: boolean | number | KeepJobs;
+    },
+  ): Promise<unknown> {
+    const jobOpts: JobsOptions = { ...keep, delay: job.delay };
+    if (job.jobId !== undefined) jobOpts.jobId = job.jobId;
+    const delayed = new Job(this, job.name, job.data, jobOpts, job.jobId);
+    const bullTarget = {
+      runCommand(command: string, args: unknown[]) {
+        (target as unknown as Record<string, Send>)[command](args);
+        return bullTarget;
+      },
+    };
+    return (this.backend as RedisQueueBackend).addJobToTransaction(
+      bullTarget as never,
+      delayed.asJSON(),
+      delayed.id as string,
+    );
+  }
+}

@@ -1,0 +1,29 @@
+import type { EntityKeys } from '../keys';
+import { runScript, type ScriptTarget } from '../script-loader';
+
+export interface Inspection {
+  /** Largest lease PTTL among the slots, ms; -2 when no slot is held. */
+  pttl: number;
+  /** The queue has work (waiting, prioritized, delayed or active; not paused). */
+  work: boolean;
+  /** An active job has lost its lock: its holder died. */
+  orphan: boolean;
+}
+
+/** What the safety sweep needs to know about one entity (`inspect-6.lua`). */
+export async function inspect(
+  target: ScriptTarget,
+  keys: EntityKeys,
+  slots: number,
+): Promise<Inspection> {
+  const [pttl, work, orphan] = (await runScript(target, 'inspect', stateKeys(keys, keys.lease), [
+    keys.jobPrefix,
+    slots,
+  ])) as number[];
+  return { pttl, work: work === 1, orphan: orphan === 1 };
+}
+
+/** KEYS of the state scripts (inspect, release, relinquish), in their order. */
+export function stateKeys(keys: EntityKeys, leaseKey: string): string[] {
+  return [leaseKey, keys.wait, keys.active, keys.prioritized, keys.delayed, keys.meta];
+}
