@@ -1,0 +1,143 @@
+/**
+ * One throw-away `redis-server` on a free loopback port, in a temporary directory that `stop()`
+ * removes. Options cover what tests of failure need: persistence (none by default, so a
+ * `restart()` loses every key), cluster mode.
+ */
+import type { ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  findRedisServer,
+  freePort,
+  makeTempDir,
+  removeTempDir,
+  spawnRedis,
+  terminate,
+} from './process';
+
+export interface LocalRedisOptions {
+  /** Port to listen on; default: a free loopback port. */
+  port?: number;
+  /**
+   * Turn on the append-only file (needed by crash/restart scenarios). Default `false`: no AOF
+   * and no RDB snapshots (`--save ''`), so nothing survives a restart.
+   */
+  appendonly?: boolean;
+  /** `appendfsync` policy when `appendonly` is on. Redis's default is `everysec`. */
+  appendfsync?: 'always' | 'everysec' | 'no';
+  /** Start as a cluster node, for `startLocalRedisCluster`: `nodes.conf` in `dir`. */
+  cluster?: { nodeTimeoutMs: number };
+  /** Working directory (data, log). Default: a new temporary directory. */
+  dir?: string;
+  /** More `redis-server` arguments, e.g. `['--maxmemory', '100mb']`. */
+  extraArgs?: string[];
+}
+
+export interface LocalRedis {
+  /** `redis://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  /** PID of the current redis-server process (changes after `restart()`). */
+  readonly pid: number;
+  readonly dir: string;
+  /** SIGTERM, then SIGKILL if it hasn't exited after a few seconds; removes a temporary dir. */
+  stop(): Promise<void>;
+  /** Sends a signal and returns at once (chaos: `kill('SIGKILL')`, `kill('SIGSTOP')`, ...). */
+  kill(signal: NodeJS.Signals): void;
+  /** Stops the process (if still running) and starts it again on the same port and dir. */
+  restart(): Promise<void>;
+}
+
+interface Files {
+  logFile: string;
+}
+
+function prepareFiles(dir: string): Files {
+  return { logFile: path.join(dir, 'redis.log') };
+}
+
+function serverArgs(
+  opts: LocalRedisOptions,
+  dir: string,
+  files: Files,
+  port: number,
+  busPort: number | undefined,
+): string[] {
+  // prettier-ignore
+  return [
+    '--bind', '127.0.0.1',
+    '--port', String(port),
+    '--save', '',
+    '--appendonly', opts.appendonly ? 'yes' : 'no',
+    ...(opts.appendfsync ? ['--appendfsync', opts.appendfsync] : []),
+    ...(opts.cluster
+      ? ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
+          '--cluster-node-timeout', String(opts.cluster.nodeTimeoutMs),
+          // Its own free port: the default (port + 10000) can be taken, or above 65535.
+          '--cluster-port', String(busPort)]
+      : []),
+    '--dir', dir,
+    '--logfile', files.logFile,
+    // Readiness is read from the log, at this level.
+    '--loglevel', 'notice',
+    '--daemonize', 'no',
+    '--protected-mode', 'yes',
+    '--maxclients', '20000',
+    ...(opts.extraArgs ?? []),
+  ];
+}
+
+export async function startLocalRedis(opts: LocalRedisOptions = {}): Promise<LocalRedis> {
+  const bin = findRedisServer();
+  const ownDir = opts.dir === undefined;
+  const dir = opts.dir ?? makeTempDir();
+  fs.mkdirSync(dir, { recursive: true });
+  const removeDir = (): void => {
+    if (ownDir) removeTempDir(dir);
+  };
+
+  // A port from freePort() can be taken by someone else before Redis binds it: retry a few times.
+  let child: ChildProcess | undefined;
+  let args: string[] = [];
+  let files: Files | undefined;
+  let port = opts.port ?? 0;
+  try {
+    files = prepareFiles(dir);
+    for (let attempt = 1; child === undefined; attempt++) {
+      if (opts.port === undefined) port = await freePort();
+      const busPort = opts.cluster ? await freePort() : undefined;
+      args = serverArgs(opts, dir, files, port, busPort);
+      try {
+        child = await spawnRedis(bin, args, files.logFile, `port ${port}`);
+      } catch (err) {
+        if (opts.port !== undefined || attempt >= 3) throw err;
+      }
+    }
+  } catch (err) {
+    removeDir();
+    throw err;
+  }
+
+  const { logFile } = files;
+  let current: ChildProcess = child;
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    dir,
+    get pid(): number {
+      return current.pid ?? -1;
+    },
+    async stop(): Promise<void> {
+      await terminate(current);
+      removeDir();
+    },
+    kill(signal: NodeJS.Signals): void {
+      current.kill(signal);
+    },
+    async restart(): Promise<void> {
+      await terminate(current);
+      // The same arguments: same port and, for a cluster node, the same bus port.
+      current = await spawnRedis(bin, args, logFile, `port ${port}`);
+    },
+  };
+}
