@@ -5,7 +5,8 @@
  *
  * - `startLocalRedis(opts)` (scripts/redis/single.ts): one server. Persistence is off unless asked
  *   for (`--save ''`, no AOF), so `restart()` loses every key; `appendonly` + `appendfsync` keep
- *   them.
+ *   them; `restart({ wipe: true })` deletes the data files either way. `maxmemory: '4mb'` limits
+ *   memory with `noeviction` (writes then fail with OOM).
  * - `startLocalRedisCluster(masters)` (scripts/redis/cluster.ts): nodes in cluster mode joined with
  *   `redis-cli --cluster create` (masters only, all slots covered).
  *
@@ -15,7 +16,12 @@
 import { startLocalRedis } from './redis/single';
 export { startLocalRedisCluster, type LocalRedisCluster } from './redis/cluster';
 export { findRedisServer, freePort } from './redis/process';
-export { startLocalRedis, type LocalRedis, type LocalRedisOptions } from './redis/single';
+export {
+  startLocalRedis,
+  type LocalRedis,
+  type LocalRedisOptions,
+  type RestartOptions,
+} from './redis/single';
 
 /** `node build/scripts/local-redis.js start [--port N] [--appendonly]` */
 async function main(argv: string[]): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * One throw-away `redis-server` on a free loopback port, in a temporary directory that `stop()`
  * removes. Options cover what tests of failure need: persistence (none by default, so a
- * `restart()` loses every key), cluster mode.
+ * `restart()` loses every key), a memory limit, cluster mode.
  */
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -25,12 +25,22 @@ export interface LocalRedisOptions {
   appendonly?: boolean;
   /** `appendfsync` policy when `appendonly` is on. Redis's default is `everysec`. */
   appendfsync?: 'always' | 'everysec' | 'no';
+  /**
+   * Memory limit, e.g. `'4mb'`, with `maxmemory-policy noeviction`: once it is reached, writes
+   * fail with `OOM command not allowed when used memory > 'maxmemory'`. Default: no limit.
+   */
+  maxmemory?: string;
   /** Start as a cluster node, for `startLocalRedisCluster`: `nodes.conf` in `dir`. */
   cluster?: { nodeTimeoutMs: number };
   /** Working directory (data, log). Default: a new temporary directory. */
   dir?: string;
-  /** More `redis-server` arguments, e.g. `['--maxmemory', '100mb']`. */
+  /** More `redis-server` arguments, e.g. `['--maxmemory-policy', 'allkeys-lru']`. */
   extraArgs?: string[];
+}
+
+export interface RestartOptions {
+  /** Delete the data files (RDB, AOF) before starting again: Redis comes back empty. */
+  wipe?: boolean;
 }
 
 export interface LocalRedis {
@@ -44,9 +54,15 @@ export interface LocalRedis {
   stop(): Promise<void>;
   /** Sends a signal and returns at once (chaos: `kill('SIGKILL')`, `kill('SIGSTOP')`, ...). */
   kill(signal: NodeJS.Signals): void;
-  /** Stops the process (if still running) and starts it again on the same port and dir. */
-  restart(): Promise<void>;
+  /**
+   * Stops the process (if still running) and starts it again on the same port and dir. Without
+   * `appendonly` it comes back empty anyway; `{ wipe: true }` empties it with the AOF on too.
+   */
+  restart(options?: RestartOptions): Promise<void>;
 }
+
+/** What Redis 7 writes under `--dir`: the RDB file and the multi-part AOF directory. */
+const DATA_FILES = ['dump.rdb', 'appendonlydir'];
 
 interface Files {
   logFile: string;
@@ -70,6 +86,7 @@ function serverArgs(
     '--save', '',
     '--appendonly', opts.appendonly ? 'yes' : 'no',
     ...(opts.appendfsync ? ['--appendfsync', opts.appendfsync] : []),
+    ...(opts.maxmemory ? ['--maxmemory', opts.maxmemory, '--maxmemory-policy', 'noeviction'] : []),
     ...(opts.cluster
       ? ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
           '--cluster-node-timeout', String(opts.cluster.nodeTimeoutMs),
@@ -134,8 +151,13 @@ export async function startLocalRedis(opts: LocalRedisOptions = {}): Promise<Loc
     kill(signal: NodeJS.Signals): void {
       current.kill(signal);
     },
-    async restart(): Promise<void> {
+    async restart({ wipe = false }: RestartOptions = {}): Promise<void> {
       await terminate(current);
+      if (wipe) {
+        for (const file of DATA_FILES) {
+          fs.rmSync(path.join(dir, file), { recursive: true, force: true });
+        }
+      }
       // The same arguments: same port and, for a cluster node, the same bus port.
       current = await spawnRedis(bin, args, logFile, `port ${port}`);
     },
