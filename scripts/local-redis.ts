@@ -6,7 +6,8 @@
  * - `startLocalRedis(opts)` (scripts/redis/single.ts): one server. Persistence is off unless asked
  *   for (`--save ''`, no AOF), so `restart()` loses every key; `appendonly` + `appendfsync` keep
  *   them; `restart({ wipe: true })` deletes the data files either way. `maxmemory: '4mb'` limits
- *   memory with `noeviction` (writes then fail with OOM).
+ *   memory with `noeviction` (writes then fail with OOM). `tls: true` serves TLS only, with a
+ *   certificate for 127.0.0.1 from a new CA (`redis.tls.ca`).
  * - `startLocalRedisCluster(masters)` (scripts/redis/cluster.ts): nodes in cluster mode joined with
  *   `redis-cli --cluster create` (masters only, all slots covered).
  *
@@ -22,6 +23,7 @@ export {
   type LocalRedisOptions,
   type RestartOptions,
 } from './redis/single';
+export type { TestCertificates } from './redis/tls';
 
 /** `node build/scripts/local-redis.js start [--port N] [--appendonly]` */
 async function main(argv: string[]): Promise<void> {

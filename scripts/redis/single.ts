@@ -1,7 +1,7 @@
 /**
  * One throw-away `redis-server` on a free loopback port, in a temporary directory that `stop()`
  * removes. Options cover what tests of failure need: persistence (none by default, so a
- * `restart()` loses every key), a memory limit, cluster mode.
+ * `restart()` loses every key), a memory limit, TLS, cluster mode.
  */
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -14,6 +14,7 @@ import {
   spawnRedis,
   terminate,
 } from './process';
+import { createTestCertificates, type TestCertificates } from './tls';
 
 export interface LocalRedisOptions {
   /** Port to listen on; default: a free loopback port. */
@@ -30,9 +31,15 @@ export interface LocalRedisOptions {
    * fail with `OOM command not allowed when used memory > 'maxmemory'`. Default: no limit.
    */
   maxmemory?: string;
+  /**
+   * Serve TLS only (`--port 0 --tls-port <port>`), with a certificate for 127.0.0.1/localhost
+   * signed by a new self-signed CA (see `LocalRedis.tls`); clients need no certificate of
+   * their own. Needs the `openssl` command. Default `false`.
+   */
+  tls?: boolean;
   /** Start as a cluster node, for `startLocalRedisCluster`: `nodes.conf` in `dir`. */
   cluster?: { nodeTimeoutMs: number };
-  /** Working directory (data, log). Default: a new temporary directory. */
+  /** Working directory (data, log, certificates). Default: a new temporary directory. */
   dir?: string;
   /** More `redis-server` arguments, e.g. `['--maxmemory-policy', 'allkeys-lru']`. */
   extraArgs?: string[];
@@ -44,12 +51,14 @@ export interface RestartOptions {
 }
 
 export interface LocalRedis {
-  /** `redis://127.0.0.1:<port>` */
+  /** `redis://127.0.0.1:<port>`, or `rediss://` with `tls`. */
   readonly url: string;
   readonly port: number;
   /** PID of the current redis-server process (changes after `restart()`). */
   readonly pid: number;
   readonly dir: string;
+  /** With `tls`: the CA a client must trust (`new Redis(url, { tls: { ca: tls.ca } })`). */
+  readonly tls?: TestCertificates;
   /** SIGTERM, then SIGKILL if it hasn't exited after a few seconds; removes a temporary dir. */
   stop(): Promise<void>;
   /** Sends a signal and returns at once (chaos: `kill('SIGKILL')`, `kill('SIGSTOP')`, ...). */
@@ -66,10 +75,14 @@ const DATA_FILES = ['dump.rdb', 'appendonlydir'];
 
 interface Files {
   logFile: string;
+  certs?: TestCertificates;
 }
 
-function prepareFiles(dir: string): Files {
-  return { logFile: path.join(dir, 'redis.log') };
+/** Writes the certificates the options ask for into `dir`. */
+async function prepareFiles(dir: string, opts: LocalRedisOptions): Promise<Files> {
+  const files: Files = { logFile: path.join(dir, 'redis.log') };
+  if (opts.tls) files.certs = await createTestCertificates(path.join(dir, 'tls'));
+  return files;
 }
 
 function serverArgs(
@@ -79,10 +92,15 @@ function serverArgs(
   port: number,
   busPort: number | undefined,
 ): string[] {
+  const { certs } = files;
   // prettier-ignore
   return [
     '--bind', '127.0.0.1',
-    '--port', String(port),
+    ...(certs
+      ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', certs.certFile,
+          '--tls-key-file', certs.keyFile, '--tls-ca-cert-file', certs.caFile,
+          '--tls-auth-clients', 'no']
+      : ['--port', String(port)]),
     '--save', '',
     '--appendonly', opts.appendonly ? 'yes' : 'no',
     ...(opts.appendfsync ? ['--appendfsync', opts.appendfsync] : []),
@@ -119,7 +137,7 @@ export async function startLocalRedis(opts: LocalRedisOptions = {}): Promise<Loc
   let files: Files | undefined;
   let port = opts.port ?? 0;
   try {
-    files = prepareFiles(dir);
+    files = await prepareFiles(dir, opts);
     for (let attempt = 1; child === undefined; attempt++) {
       if (opts.port === undefined) port = await freePort();
       const busPort = opts.cluster ? await freePort() : undefined;
@@ -135,12 +153,13 @@ export async function startLocalRedis(opts: LocalRedisOptions = {}): Promise<Loc
     throw err;
   }
 
-  const { logFile } = files;
+  const { logFile, certs } = files;
   let current: ChildProcess = child;
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `${certs ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     port,
     dir,
+    tls: certs,
     get pid(): number {
       return current.pid ?? -1;
     },
