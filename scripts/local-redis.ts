@@ -7,14 +7,23 @@
  *   for (`--save ''`, no AOF), so `restart()` loses every key; `appendonly` + `appendfsync` keep
  *   them; `restart({ wipe: true })` deletes the data files either way. `maxmemory: '4mb'` limits
  *   memory with `noeviction` (writes then fail with OOM). `tls: true` serves TLS only, with a
- *   certificate for 127.0.0.1 from a new CA (`redis.tls.ca`).
+ *   certificate for 127.0.0.1 from a new CA (`redis.tls.ca`). `aclUsers`, `requirepass`,
+ *   `defaultUser: 'off'` write an ACL file.
  * - `startLocalRedisCluster(masters)` (scripts/redis/cluster.ts): nodes in cluster mode joined with
  *   `redis-cli --cluster create` (masters only, all slots covered).
+ * - `aclRuleFor({ keyPrefix, commands, channels })` (scripts/redis/acl.ts): the ACL rule of a user
+ *   confined to one key prefix.
  *
  * CLI: `node build/scripts/local-redis.js start [--port N] [--appendonly]` prints the URL and
  * keeps Redis running until SIGINT/SIGTERM.
  */
 import { startLocalRedis } from './redis/single';
+export {
+  aclRuleFor,
+  type AclRuleOptions,
+  type AclUser,
+  type DefaultUserOptions,
+} from './redis/acl';
 export { startLocalRedisCluster, type LocalRedisCluster } from './redis/cluster';
 export { findRedisServer, freePort } from './redis/process';
 export {

@@ -1,11 +1,12 @@
 /**
  * One throw-away `redis-server` on a free loopback port, in a temporary directory that `stop()`
  * removes. Options cover what tests of failure need: persistence (none by default, so a
- * `restart()` loses every key), a memory limit, TLS, cluster mode.
+ * `restart()` loses every key), a memory limit, TLS, ACL users, cluster mode.
  */
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { aclFileText, type AclUser, type DefaultUserOptions } from './acl';
 import {
   findRedisServer,
   freePort,
@@ -16,7 +17,7 @@ import {
 } from './process';
 import { createTestCertificates, type TestCertificates } from './tls';
 
-export interface LocalRedisOptions {
+export interface LocalRedisOptions extends DefaultUserOptions {
   /** Port to listen on; default: a free loopback port. */
   port?: number;
   /**
@@ -37,6 +38,8 @@ export interface LocalRedisOptions {
    * their own. Needs the `openssl` command. Default `false`.
    */
   tls?: boolean;
+  /** Users written to an ACL file (`--aclfile`), next to the `default` user's settings. */
+  aclUsers?: readonly AclUser[];
   /** Start as a cluster node, for `startLocalRedisCluster`: `nodes.conf` in `dir`. */
   cluster?: { nodeTimeoutMs: number };
   /** Working directory (data, log, certificates). Default: a new temporary directory. */
@@ -51,7 +54,7 @@ export interface RestartOptions {
 }
 
 export interface LocalRedis {
-  /** `redis://127.0.0.1:<port>`, or `rediss://` with `tls`. */
+  /** `redis://127.0.0.1:<port>`, or `rediss://` with `tls`; credentials are not included. */
   readonly url: string;
   readonly port: number;
   /** PID of the current redis-server process (changes after `restart()`). */
@@ -75,12 +78,18 @@ const DATA_FILES = ['dump.rdb', 'appendonlydir'];
 
 interface Files {
   logFile: string;
+  aclFile?: string;
   certs?: TestCertificates;
 }
 
-/** Writes the certificates the options ask for into `dir`. */
+/** Writes the ACL file and certificates the options ask for into `dir`. */
 async function prepareFiles(dir: string, opts: LocalRedisOptions): Promise<Files> {
   const files: Files = { logFile: path.join(dir, 'redis.log') };
+  const acl = aclFileText(opts.aclUsers ?? [], opts);
+  if (acl !== undefined) {
+    files.aclFile = path.join(dir, 'users.acl');
+    fs.writeFileSync(files.aclFile, acl, { mode: 0o600 });
+  }
   if (opts.tls) files.certs = await createTestCertificates(path.join(dir, 'tls'));
   return files;
 }
@@ -92,7 +101,7 @@ function serverArgs(
   port: number,
   busPort: number | undefined,
 ): string[] {
-  const { certs } = files;
+  const { certs, aclFile } = files;
   // prettier-ignore
   return [
     '--bind', '127.0.0.1',
@@ -105,6 +114,7 @@ function serverArgs(
     '--appendonly', opts.appendonly ? 'yes' : 'no',
     ...(opts.appendfsync ? ['--appendfsync', opts.appendfsync] : []),
     ...(opts.maxmemory ? ['--maxmemory', opts.maxmemory, '--maxmemory-policy', 'noeviction'] : []),
+    ...(aclFile ? ['--aclfile', aclFile] : []),
     ...(opts.cluster
       ? ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
           '--cluster-node-timeout', String(opts.cluster.nodeTimeoutMs),
