@@ -9,8 +9,9 @@
  *   memory with `noeviction` (writes then fail with OOM). `tls: true` serves TLS only, with a
  *   certificate for 127.0.0.1 from a new CA (`redis.tls.ca`). `aclUsers`, `requirepass`,
  *   `defaultUser: 'off'` write an ACL file.
- * - `startLocalRedisCluster(masters)` (scripts/redis/cluster.ts): nodes in cluster mode joined with
- *   `redis-cli --cluster create` (masters only, all slots covered).
+ * - `startLocalRedisCluster({ masters, replicasPerMaster, nodeTimeoutMs })`
+ *   (scripts/redis/cluster.ts): nodes joined with `redis-cli --cluster create`; the handle lists
+ *   nodes and roles, kills a node, fails a master over to its replica, rejoins a node.
  * - `aclRuleFor({ keyPrefix, commands, channels })` (scripts/redis/acl.ts): the ACL rule of a user
  *   confined to one key prefix.
  *
@@ -24,7 +25,15 @@ export {
   type AclUser,
   type DefaultUserOptions,
 } from './redis/acl';
-export { startLocalRedisCluster, type LocalRedisCluster } from './redis/cluster';
+export type { ClusterNode } from './redis/cluster-nodes';
+export {
+  startLocalRedisCluster,
+  type FailoverOptions,
+  type FailoverResult,
+  type LocalRedisCluster,
+  type LocalRedisClusterOptions,
+  type NodeRef,
+} from './redis/cluster';
 export { findRedisServer, freePort } from './redis/process';
 export {
   startLocalRedis,

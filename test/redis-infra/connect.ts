@@ -44,3 +44,13 @@ export async function withClient<T>(
     client.disconnect();
   }
 }
+
+/** True once no process has this PID (signal 0 probes without signalling). */
+export function gone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
