@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { cleanPrefix, clientCount, newRedis } from '../helpers/redis';
-import { waitFor } from '../helpers/wait-for';
+import { mapLimit, sleep, waitFor } from '../../support/async';
 import { EngineSet, enginePrefix } from '../fixtures/engines';
-import { mapLimit, sleep } from '../fixtures/util';
 
 const TYPE = 'account';
 const ENTITIES = 10_000;

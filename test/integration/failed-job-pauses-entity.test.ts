@@ -9,10 +9,9 @@ import type { Redis } from 'ioredis';
 import type { Job } from 'bullmq';
 import type { JobContext } from '../../src';
 import { cleanPrefix, newRedis } from '../helpers/redis';
-import { waitFor } from '../helpers/wait-for';
+import { sleep, waitFor } from '../../support/async';
 import { EngineSet, enginePrefix } from '../fixtures/engines';
 import { leaseKey, queueKey } from '../fixtures/queue-state';
-import { sleep } from '../fixtures/util';
 
 const TYPE = 'account';
 const ENTITY = 'acct1';

@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import type { Job } from 'bullmq';
 import type { JobContext } from '../../src';
 import { cleanPrefix, clientCount, newRedis } from '../helpers/redis';
-import { waitFor } from '../helpers/wait-for';
+import { waitFor } from '../../support/async';
 import { EngineSet, enginePrefix } from '../fixtures/engines';
 import { leaseKeys, queueCounts, queueKey } from '../fixtures/queue-state';
 

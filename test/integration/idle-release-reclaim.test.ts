@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Job } from 'bullmq';
 import type { AtomicEngine, JobContext } from '../../src';
 import { cleanPrefix, newRedis } from '../helpers/redis';
-import { waitFor } from '../helpers/wait-for';
+import { waitFor } from '../../support/async';
 import { EngineSet, enginePrefix } from '../fixtures/engines';
 import { leaseKey } from '../fixtures/queue-state';
 

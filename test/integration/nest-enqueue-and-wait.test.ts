@@ -13,7 +13,7 @@ import {
   QueueEntityId,
   QueueEventsManagerService,
 } from '../../src';
-import { waitFor } from '../helpers/wait-for';
+import { waitFor } from '../../support/async';
 import { gate, startApp, type TestApp } from './nest-testing';
 
 class InsufficientFundsError extends Error {

@@ -16,7 +16,7 @@ import {
   WorkerProcessor,
 } from '../../src';
 import { newRedis } from '../helpers/redis';
-import { waitFor } from '../helpers/wait-for';
+import { waitFor } from '../../support/async';
 import { startApp, type TestApp } from './nest-testing';
 
 @QueueEntity('box')

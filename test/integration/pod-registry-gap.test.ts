@@ -10,10 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { PodRegistry } from '../../src/core/pod-registry';
 import { cleanPrefix, newRedis, uniquePrefix } from '../helpers/redis';
+import { sleep } from '../../support/async';
 
 const STALE_MS = 400;
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('pod registry after a gap in its heartbeats', () => {
   const prefix = uniquePrefix('podRegistryGap');

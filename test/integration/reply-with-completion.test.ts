@@ -11,7 +11,7 @@ import type { Job } from 'bullmq';
 import type { AtomicEngine } from '../../src';
 import { defineScripts, runScript } from '../../src/redis/scripts';
 import { cleanPrefix, newRedis } from '../helpers/redis';
-import { waitFor } from '../helpers/wait-for';
+import { waitFor } from '../../support/async';
 import { EngineSet, enginePrefix } from '../fixtures/engines';
 
 const KEPT = 'account';

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import { waitFor } from '../helpers/wait-for';
+import { waitFor } from '../../support/async';
 import { multiPodSuite } from '../fixtures/multi-pod-suite';
 import {
   analyze,

@@ -18,7 +18,8 @@ import { multiPodSuite } from '../fixtures/multi-pod-suite';
 import { executionsOf, readLedger, type Execution } from '../fixtures/ledger';
 import { now } from '../fixtures/ledger-writer';
 import { allQueueCounts } from '../fixtures/queue-state';
-import { seededRandom, sleep, testSeed } from '../fixtures/util';
+import { sleep } from '../../support/async';
+import { seededRandom, testSeed } from '../../support/random';
 
 const TYPE = 'account';
 const IDLE_MS = 50;

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import { waitFor } from '../helpers/wait-for';
+import { sleep, waitFor } from '../../support/async';
 import { multiPodSuite } from '../fixtures/multi-pod-suite';
 import {
   completions,
@@ -24,7 +24,6 @@ import {
 import { now } from '../fixtures/ledger-writer';
 import type { PodHandle } from '../fixtures/pods';
 import { allQueueCounts, queueKey, readCounters } from '../fixtures/queue-state';
-import { sleep } from '../fixtures/util';
 
 const TYPE = 'account';
 const HEARTBEAT_TTL_S = 1;

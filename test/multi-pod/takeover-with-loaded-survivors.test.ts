@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { multiPodSuite } from '../fixtures/multi-pod-suite';
 import { executionsOf, heldBy, readLedger, waitForLedger } from '../fixtures/ledger';
 import { now } from '../fixtures/ledger-writer';
-import { sleep } from '../fixtures/util';
+import { sleep } from '../../support/async';
 
 const HEARTBEAT_TTL_S = 1.5;
 const CRON_INTERVAL_MS = 500;
