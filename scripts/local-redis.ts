@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { sleep } from '../support/async';
 
 export interface LocalRedisOptions {
   /** Port to listen on; default: a free loopback port. */
@@ -113,8 +114,6 @@ function ping(port: number): Promise<boolean> {
     });
   });
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
