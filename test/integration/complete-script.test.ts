@@ -5,11 +5,12 @@
  * BullMQ's own readers.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { defineScripts, runScript } from '../../src/redis/scripts';
-import { cleanPrefix, newRedis, uniquePrefix } from '../helpers/redis';
+import { newRedis } from '../helpers/redis';
+import { integrationSuite } from '../fixtures/integration-suite';
 
 const TOKEN = 'lease-token';
 const LOCK_MS = 30000;
@@ -20,21 +21,13 @@ interface Keep {
 }
 
 describe('the complete script, read back with BullMQ', () => {
-  const prefix = uniquePrefix('completeScript');
-  let redis: Redis;
+  const { prefix, redis } = integrationSuite('completeScript');
+  defineScripts(redis);
   let queue: Queue;
   let worker: Worker;
   let connection: Redis;
   let n = 0;
 
-  before(() => {
-    redis = newRedis();
-    defineScripts(redis);
-  });
-  after(async () => {
-    await cleanPrefix(redis, prefix);
-    await redis.quit();
-  });
   beforeEach(async () => {
     n += 1;
     connection = newRedis({ maxRetriesPerRequest: null });

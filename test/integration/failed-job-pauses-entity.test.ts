@@ -4,30 +4,18 @@
  * entity is resumed; then they run in order.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
+import { describe, it } from 'node:test';
 import type { Job } from 'bullmq';
 import type { JobContext } from '../../src';
-import { cleanPrefix, newRedis } from '../helpers/redis';
 import { sleep, waitFor } from '../../support/async';
-import { EngineSet, enginePrefix } from '../fixtures/engines';
+import { integrationSuite } from '../fixtures/integration-suite';
 import { leaseKey, queueKey } from '../fixtures/queue-state';
 
 const TYPE = 'account';
 const ENTITY = 'acct1';
 
 describe('a job failing its last attempt, onFailure pause', () => {
-  const prefix = enginePrefix('failedJobPauses');
-  const engines = new EngineSet(prefix);
-  let redis: Redis;
-  before(() => {
-    redis = newRedis();
-  });
-  after(async () => {
-    await engines.stopAll();
-    await cleanPrefix(redis, prefix);
-    await redis.quit();
-  });
+  const { prefix, engines, redis } = integrationSuite('failedJobPauses');
 
   it(
     'pauses the entity: later jobs stay queued until it is resumed',

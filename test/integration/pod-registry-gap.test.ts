@@ -6,27 +6,17 @@
  * share counting the pods that went stale recently, leaving the rest to the spawn set.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
+import { describe, it } from 'node:test';
 import { PodRegistry } from '../../src/core/pod-registry';
-import { cleanPrefix, newRedis, uniquePrefix } from '../helpers/redis';
 import { sleep } from '../../support/async';
+import { integrationSuite } from '../fixtures/integration-suite';
 
 const STALE_MS = 400;
 
 describe('pod registry after a gap in its heartbeats', () => {
-  const prefix = uniquePrefix('podRegistryGap');
+  const { prefix, redis } = integrationSuite('podRegistryGap');
   const podsKey = `${prefix}:pods`;
   const spawnKey = `${prefix}:spawn`;
-  let redis: Redis;
-
-  before(() => {
-    redis = newRedis();
-  });
-  after(async () => {
-    await cleanPrefix(redis, prefix);
-    await redis.quit();
-  });
 
   it('warms up again instead of claiming everything as the only live pod', async () => {
     const a = new PodRegistry(podsKey, spawnKey, 'a', STALE_MS);

@@ -13,7 +13,6 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
 import { multiPodSuite } from '../fixtures/multi-pod-suite';
 import { executionsOf, readLedger, type Execution } from '../fixtures/ledger';
 import { now } from '../fixtures/ledger-writer';
@@ -45,8 +44,7 @@ interface Round {
 }
 
 describe('lost wake-up race around idle releases', () => {
-  const { prefix, fleet, engines, connect } = multiPodSuite('lostWakeup');
-  let redis: Redis;
+  const { prefix, fleet, engines, redis } = multiPodSuite('lostWakeup');
 
   it(
     'every job starts within a sweep interval + margin of its enqueue; none is stranded',
@@ -55,7 +53,6 @@ describe('lost wake-up race around idle releases', () => {
       const seed = testSeed();
       t.diagnostic(`seed ${seed}`);
       const random = seededRandom(seed);
-      redis = connect();
       const pods = await fleet.startMany(
         [1, 2].map((i) => ({
           podId: `pod${i}`,
