@@ -5,32 +5,25 @@
  * a plain BullMQ worker then takes the script's jobs.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { KeyBuilder } from '../../src/redis/keys';
 import { defineScripts } from '../../src/redis/script-loader';
 import { sendAdd } from '../../src/redis/scripts/add';
-import { cleanPrefix, newRedis, uniquePrefix } from '../helpers/redis';
+import { newRedis } from '../helpers/redis';
+import { integrationSuite } from '../fixtures/integration-suite';
 
 const KEEP = { removeOnComplete: { count: 1000 }, removeOnFail: false } as const;
 
 describe('the add script, read back with BullMQ', () => {
-  const prefix = uniquePrefix('addScript');
-  let redis: Redis;
+  const { prefix, redis } = integrationSuite('addScript');
+  defineScripts(redis);
   let connection: Redis;
   let viaBull: Queue;
   let viaScript: Queue;
   let n = 0;
 
-  before(() => {
-    redis = newRedis();
-    defineScripts(redis);
-  });
-  after(async () => {
-    await cleanPrefix(redis, prefix);
-    await redis.quit();
-  });
   beforeEach(async () => {
     n += 1;
     connection = newRedis({ maxRetriesPerRequest: null });

@@ -5,14 +5,15 @@
  * BullMQ's own readers.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { LeaseLostError } from '../../src';
 import { KeyBuilder } from '../../src/redis/keys';
 import { defineScripts } from '../../src/redis/script-loader';
 import { complete as completeJob, type CompleteReply } from '../../src/redis/scripts/complete';
-import { cleanPrefix, newRedis, uniquePrefix } from '../helpers/redis';
+import { newRedis } from '../helpers/redis';
+import { integrationSuite } from '../fixtures/integration-suite';
 
 const TOKEN = 'lease-token';
 const LOCK_MS = 30000;
@@ -23,21 +24,13 @@ interface Keep {
 }
 
 describe('the complete script, read back with BullMQ', () => {
-  const prefix = uniquePrefix('completeScript');
-  let redis: Redis;
+  const { prefix, redis } = integrationSuite('completeScript');
+  defineScripts(redis);
   let queue: Queue;
   let worker: Worker;
   let connection: Redis;
   let n = 0;
 
-  before(() => {
-    redis = newRedis();
-    defineScripts(redis);
-  });
-  after(async () => {
-    await cleanPrefix(redis, prefix);
-    await redis.quit();
-  });
   beforeEach(async () => {
     n += 1;
     connection = newRedis({ maxRetriesPerRequest: null });

@@ -6,13 +6,11 @@
  * moveToCompleted is then the first thing to meet the new owner's lock.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
+import { describe, it } from 'node:test';
 import type { Job } from 'bullmq';
 import type { AtomicEngine, JobContext } from '../../src';
-import { cleanPrefix, newRedis } from '../helpers/redis';
-import { waitFor } from '../helpers/wait-for';
-import { EngineSet, enginePrefix } from '../fixtures/engines';
+import { waitFor } from '../../support/async';
+import { integrationSuite } from '../fixtures/integration-suite';
 import { leaseKey, queueKey } from '../fixtures/queue-state';
 
 const TYPE = 'account';
@@ -30,17 +28,7 @@ function gate(): Gate {
 }
 
 describe('lease taken over while the handler runs', () => {
-  const prefix = enginePrefix('leaseLostBeforeAck');
-  const engines = new EngineSet(prefix);
-  let redis: Redis;
-  before(() => {
-    redis = newRedis();
-  });
-  after(async () => {
-    await engines.stopAll();
-    await cleanPrefix(redis, prefix);
-    await redis.quit();
-  });
+  const { prefix, engines, redis } = integrationSuite('leaseLostBeforeAck');
 
   it(
     'the old owner does not complete the job and emits lease:lost; the new owner completes it',

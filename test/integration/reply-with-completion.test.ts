@@ -13,8 +13,8 @@ import { KeyBuilder } from '../../src/redis/keys';
 import { defineScripts } from '../../src/redis/script-loader';
 import { complete as completeJob, type CompleteReply } from '../../src/redis/scripts/complete';
 import { cleanPrefix, newRedis } from '../helpers/redis';
-import { waitFor } from '../helpers/wait-for';
-import { EngineSet, enginePrefix } from '../fixtures/engines';
+import { waitFor } from '../../support/async';
+import { integrationSuite } from '../fixtures/integration-suite';
 
 const KEPT = 'account';
 const REMOVED = 'ephemeral';
@@ -26,19 +26,14 @@ interface Published {
 }
 
 describe('a result published with its complete', () => {
-  const prefix = enginePrefix('replyWithCompletion');
-  const engines = new EngineSet(prefix);
-  let redis: Redis;
-  let monitorSource: Redis;
+  const { prefix, engines, redis, connect } = integrationSuite('replyWithCompletion');
+  defineScripts(redis);
   let monitor: Redis;
   const published: Published[] = [];
   let producer: AtomicEngine;
 
   before(async () => {
-    redis = newRedis();
-    defineScripts(redis);
-    monitorSource = newRedis();
-    monitor = await monitorSource.monitor(); // a connection of its own
+    monitor = await connect().monitor(); // a connection of its own
     monitor.on('monitor', (_time: string, args: string[], source: string) => {
       if (args[0]?.toLowerCase() === 'publish' && args[1]?.startsWith(prefix))
         published.push({ source, channel: args[1], message: args[2] });
@@ -60,13 +55,7 @@ describe('a result published with its complete', () => {
     });
     await Promise.all([worker.start(), producer.start()]);
   });
-  after(async () => {
-    await engines.stopAll();
-    monitor.disconnect();
-    monitorSource.disconnect();
-    await cleanPrefix(redis, prefix);
-    await redis.quit();
-  });
+  after(() => monitor.disconnect());
 
   const publicationsOf = (jobMarker: string): Published[] =>
     published.filter((p) => p.message.includes(jobMarker));

@@ -8,33 +8,21 @@
  * while the holder runs the job before it.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
+import { describe, it } from 'node:test';
 import type { Job } from 'bullmq';
 import { KeyBuilder } from '../../src/redis/keys';
 import { defineScripts } from '../../src/redis/script-loader';
 import { reclaimOwn } from '../../src/redis/scripts/reclaim-own';
-import { cleanPrefix, newRedis } from '../helpers/redis';
-import { waitFor } from '../helpers/wait-for';
-import { EngineSet, enginePrefix } from '../fixtures/engines';
+import { waitFor } from '../../support/async';
+import { integrationSuite } from '../fixtures/integration-suite';
 import { leaseKey, queueKey } from '../fixtures/queue-state';
 
 const TYPE = 'account';
 const ENTITY = 'acct1';
 
 describe('a job stranded in active under a live lease', () => {
-  const prefix = enginePrefix('strandedActive');
-  const engines = new EngineSet(prefix);
-  let redis: Redis;
-  before(() => {
-    redis = newRedis();
-    defineScripts(redis);
-  });
-  after(async () => {
-    await engines.stopAll();
-    await cleanPrefix(redis, prefix);
-    await redis.quit();
-  });
+  const { prefix, engines, redis } = integrationSuite('strandedActive');
+  defineScripts(redis);
 
   it('is put back and run by its holder once the holder has nothing else to do', async () => {
     const ran: string[] = [];
