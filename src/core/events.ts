@@ -29,6 +29,17 @@ export interface JobCompletedEvent extends JobFinishedEvent {
 
 export interface JobFailedEvent extends JobFinishedEvent {
   error: unknown;
+  /** Attempts made, the last included. */
+  attempts: number;
+}
+
+/** A job's attempt failed and it will be run again, in place (`job:retrying`). */
+export interface JobRetryingEvent extends JobFinishedEvent {
+  /** The attempt that failed (1 for the first run). */
+  attempt: number;
+  error: unknown;
+  /** Milliseconds until the next attempt (the backoff). */
+  delayMs: number;
 }
 
 /** Every event of an engine (this pod) and its listener's arguments. */
@@ -38,6 +49,7 @@ export interface AtomicQueuesEvents {
   'lease:lost': [EntityReleasedEvent];
   'job:completed': [JobCompletedEvent];
   'job:failed': [JobFailedEvent];
+  'job:retrying': [JobRetryingEvent];
   /** A background loop hit an error; `context` says what it was doing. */
   error: [error: Error, context: string];
 }

@@ -75,16 +75,21 @@ describe('lease taken over while the handler runs', () => {
       const a = pod('podA');
       await a.start();
       const j = await a.enqueue(TYPE, ENTITY, 'op', { label: 'J' });
-      await waitFor(() => started.includes('podA:J#1'), { message: 'podA runs J' });
+      const tokenOf = (run: string): number | undefined => {
+        const entry = started.find((e) => e.startsWith(`${run}#`));
+        return entry === undefined ? undefined : Number(entry.split('#')[1]);
+      };
+      await waitFor(() => tokenOf('podA:J') !== undefined, { message: 'podA runs J' });
 
       // The lease runs out while podA is cut off; podB gets the next job and takes the entity over.
       assert.equal(await redis.del(leaseKey(prefix, TYPE, ENTITY)), 1);
       const b = pod('podB');
       await b.start();
       const k = await b.enqueue(TYPE, ENTITY, 'op', { label: 'K' });
-      await waitFor(() => started.includes('podB:J#2'), {
+      await waitFor(() => tokenOf('podB:J') !== undefined, {
         message: 'podB took over and runs J again',
       });
+      assert.ok(tokenOf('podB:J')! > tokenOf('podA:J')!, 'with a larger fencing token');
 
       // podA's handler returns now, long before its next heartbeat.
       open('podA:J');

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PodRegistry } from '../../src/core/placement/pod-registry';
 import { waitFor } from '../../support/async';
+import { defineScripts } from '../../src/redis/script-loader';
 import { integrationSuite } from '../fixtures/integration-suite';
 
 const STALE_MS = 400;
@@ -17,6 +18,7 @@ const ON_TIME_MS = STALE_MS * 0.3;
 
 describe('pod registry after a gap in its heartbeats', () => {
   const { prefix, redis } = integrationSuite('podRegistryGap');
+  defineScripts(redis);
 
   /**
    * The processing pods `ids` of one test, on a registry (and spawn set) of that test alone.

@@ -75,7 +75,14 @@ describe('a job stranded in active under a live lease', () => {
     await redis.set(`${jobPrefix}x1:lock`, 'OTHER');
 
     // j2 is being run by another lane of the holder: it stays.
-    const back = await reclaimOwn(redis, keys, lease, 'T1', ['j2']);
+    const guard = (token: string) => ({
+      leaseKey: lease,
+      token,
+      fence: '',
+      podId: 'podA',
+      ttlMs: 30_000,
+    });
+    const back = await reclaimOwn(redis, keys, guard('T1'), ['j2']);
     assert.equal(back, 2);
     assert.deepEqual(await redis.lrange(active, 0, -1), ['j2', 'x1']);
     // Taken from the right: j1 first, then j3, then the jobs that were already waiting.
@@ -83,7 +90,7 @@ describe('a job stranded in active under a live lease', () => {
     assert.equal(await redis.exists(`${jobPrefix}j1:lock`, `${jobPrefix}j3:lock`), 0);
     assert.equal(await redis.get(`${jobPrefix}x1:lock`), 'OTHER');
 
-    assert.equal(await reclaimOwn(redis, keys, lease, 'T0', []), 'lost');
+    assert.equal(await reclaimOwn(redis, keys, guard('T0'), []), 'lost');
     assert.deepEqual(
       await redis.lrange(active, 0, -1),
       ['j2', 'x1'],

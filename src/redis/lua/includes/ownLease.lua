@@ -14,6 +14,8 @@ end
 -- True while `token` owns the entity's lease. A lease that expired while no other pod took the
 -- entity (the fencing counter still holds this holder's `fence`) is taken back: the holder
 -- only paused (a Redis stall, a process pause), nothing ran in its place, so its work stands.
+-- A lease its holder gave up is not: releasing spends the token (release-7.lua increments the
+-- counter), so a renewal still in flight finds the counter moved on.
 local function ownLease(leaseKey, fenceKey, token, fence, podId, ttl)
   local holder = rcall("HGET", leaseKey, "t")
   if holder == token then
