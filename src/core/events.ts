@@ -21,6 +21,10 @@ export interface EntityReleasedEvent extends EntityClaimedEvent {
 export interface JobFinishedEvent extends EntityClaimedEvent {
   jobId: string;
   name: string;
+  /** From the start of its first attempt to the end of its last (this pod's clock). */
+  durationMs: number;
+  /** From its enqueue to the start of its first run (Redis's clock); NaN when unknown. */
+  waitMs: number;
 }
 
 export interface JobCompletedEvent extends JobFinishedEvent {
@@ -34,7 +38,9 @@ export interface JobFailedEvent extends JobFinishedEvent {
 }
 
 /** A job's attempt failed and it will be run again, in place (`job:retrying`). */
-export interface JobRetryingEvent extends JobFinishedEvent {
+export interface JobRetryingEvent extends EntityClaimedEvent {
+  jobId: string;
+  name: string;
   /** The attempt that failed (1 for the first run). */
   attempt: number;
   error: unknown;

@@ -15,7 +15,7 @@ import {
   JobExecution,
   type ExecutionHost,
   type ExecutionSeat,
-  type JobStatus,
+  type FinishedJob,
 } from './job-execution';
 
 export type RunnerState = 'running' | 'idle' | 'releasing' | 'closed' | 'lost';
@@ -24,18 +24,8 @@ export type RunnerState = 'running' | 'idle' | 'releasing' | 'closed' | 'lost';
 export interface RunnerHost extends ExecutionHost {
   /** Renews this runner's lease now; false when it was lost. */
   renewLease(runner: EntityRunner): Promise<boolean>;
-  /**
-   * A job left active. `waiters`: the pods awaiting its result; `published`: the finishing
-   * script sent it to them.
-   */
-  jobFinished(
-    runner: EntityRunner,
-    job: Job,
-    status: JobStatus,
-    value: unknown,
-    waiters: readonly string[],
-    published: boolean,
-  ): void;
+  /** A job left active. */
+  jobFinished(runner: EntityRunner, finished: FinishedJob): void;
   runnerClosed(runner: EntityRunner, reason: ReleaseReason, error?: unknown): void;
 }
 
@@ -150,17 +140,11 @@ export class EntityRunner implements ExecutionSeat {
     this.lastActivity = this.host.clock.now();
   }
 
-  recordFinished(
-    job: Job,
-    status: JobStatus,
-    value: unknown,
-    waiters: readonly string[],
-    published: boolean,
-  ): void {
+  recordFinished(finished: FinishedJob): void {
     this.jobsProcessed += 1;
-    this.activeJobs.delete(job.id!);
+    this.activeJobs.delete(finished.job.id!);
     this.lastActivity = this.host.clock.now();
-    this.host.jobFinished(this, job, status, value, waiters, published);
+    this.host.jobFinished(this, finished);
   }
 
   /** Starts a job only while the lease is surely valid; renews it first when in doubt. */

@@ -11,7 +11,7 @@ import type { EntityJobHandler } from '../entities/job-context';
 import type { EventSink, ReleaseReason } from '../events';
 import type { CompletionReply, ReplySender } from '../replies/reply-sender';
 import { EntityRunner, type RunnerHost } from './entity-runner';
-import type { ExecutionSeat, JobStatus } from './job-execution';
+import type { ExecutionSeat, FinishedJob, JobStatus } from './job-execution';
 
 /** What the runners of a pod need from the pod. */
 export interface RunnersContext {
@@ -173,14 +173,8 @@ export class RunnerRegistry implements RunnerHost {
     this.ctx.report(error, context);
   }
 
-  jobFinished(
-    runner: EntityRunner,
-    job: Job,
-    status: JobStatus,
-    value: unknown,
-    waiters: readonly string[],
-    published: boolean,
-  ): void {
+  jobFinished(runner: EntityRunner, finished: FinishedJob): void {
+    const { job, status, value, waiters, published, durationMs, waitMs } = finished;
     if (status === 'completed') this.stats.jobsCompleted += 1;
     else this.stats.jobsFailed += 1;
     // The awaiting callers first: event listeners may be slow, or write to a socket themselves.
@@ -191,6 +185,8 @@ export class RunnerRegistry implements RunnerHost {
       jobId: job.id!,
       name: job.name,
       fencingToken: runner.fencingToken,
+      durationMs,
+      waitMs,
     };
     if (status === 'completed') this.ctx.events.emit('job:completed', { ...event, result: value });
     else
