@@ -22,6 +22,7 @@ export const SCRIPT_FILES = {
   relinquish: 'relinquish-7.lua',
   rest: 'rest-14.lua',
   signal: 'signal-1.lua',
+  step: 'step.lua',
   take: 'take-9.lua',
   touchIndex: 'touchIndex-1.lua',
   unindex: 'unindex-1.lua',

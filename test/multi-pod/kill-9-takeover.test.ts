@@ -13,6 +13,7 @@ import {
   analyze,
   byEntity,
   completedCount,
+  acknowledgements,
   completions,
   describeReport,
   executionsOf,
@@ -118,7 +119,7 @@ describe('kill -9 of a pod', () => {
 
       const records = readLedger(fleet.ledgerFiles);
       const executions = executionsOf(records, { [victim.podId]: killedAt });
-      const report = analyze(executions);
+      const report = analyze(executions, { acks: acknowledgements(records) });
       t.diagnostic(describeReport(report));
       assert.equal(
         report.overlaps.length,

@@ -1,7 +1,8 @@
-import type { KeepJobs, RedisQueueBackend } from 'bullmq';
+import type { Job, KeepJobs, RedisQueueBackend } from 'bullmq';
 import { EntityQueue } from '../../redis/entity-queue';
 import type { EntityKeys, KeyBuilder } from '../../redis/keys';
 import type { KeepArgs } from '../../redis/scripts/finish';
+import type { TakenJob } from '../../redis/scripts/step';
 import type { ResolvedEntityType } from '../options/resolved-options';
 import { entityRef } from './entity-ref';
 
@@ -48,6 +49,11 @@ export class EntityHandle {
     return this.queueCache;
   }
 
+  /** A job taken by a step, as BullMQ's `Job` locked with `token`. */
+  toJob(taken: TakenJob, token: string): Job {
+    return this.queue.jobFromTaken(taken, token, parseOpts);
+  }
+
   /**
    * A job's options as BullMQ stores them (JSON of Job.opts): BullMQ's `attempts: 0` (the engine
    * retries in place), the type's removeOnComplete / removeOnFail, and the custom job id if any.
@@ -70,4 +76,14 @@ function keepJobsArgs(keep: boolean | number | KeepJobs): KeepArgs {
   if (typeof keep === 'number') return [keep, '', 1000];
   const { count, age, limit } = keep as { count?: number; age?: number; limit?: number };
   return [count ?? -1, age ?? '', limit ?? 1000];
+}
+
+/** A job's stored options (JSON); the engine writes plain ones, as BullMQ reads them back. */
+function parseOpts(raw: string | undefined): object {
+  if (!raw) return {};
+  try {
+    return JSON.parse(raw) as object;
+  } catch {
+    return {};
+  }
 }
