@@ -82,7 +82,10 @@ export interface EntityTypeOptions {
 /** Options of the engine (and of `AtomicQueuesModule.forRoot`). Only `redis` is required. */
 export interface AtomicQueuesOptions {
   redis: RedisConnection;
-  /** Namespace of every Redis key. @defaultValue 'aq' */
+  /**
+   * Namespace of every Redis key: letters, digits, `_`, `.`, `-` and `:` (what key names, Cluster
+   * hash tags and SCAN patterns take as they are). @defaultValue 'aq'
+   */
   keyPrefix?: string;
   /**
    * Runs the safety sweep that takes over entities whose pod died. Turning it off removes the

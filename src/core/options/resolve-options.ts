@@ -1,4 +1,5 @@
 import { InvalidOptionsError } from '../../errors';
+import { maskRedisUrl } from '../../redis/redis-target';
 import type { AtomicQueuesOptions, EntityTypeOptions } from './atomic-queues-options';
 import type { ResolvedEntityType, ResolvedOptions } from './resolved-options';
 
@@ -39,8 +40,7 @@ function checkRedis(redis: unknown): void {
       /^rediss?:\/\//.test(redis),
       'redis',
       'a redis:// or rediss:// URL, connection options or an ioredis client',
-      // Never echo credentials: mask anything between `//` and `@`.
-      redis.replace(/\/\/[^@/]*@/, '//***@'),
+      maskRedisUrl(redis), // never echo credentials
     );
     return;
   }
