@@ -1,6 +1,13 @@
 import { InvalidOptionsError } from '../../errors';
 import { maskRedisUrl } from '../../redis/redis-target';
 import type { AtomicQueuesOptions, EntityTypeOptions } from './atomic-queues-options';
+import {
+  OPTION_KEYS,
+  WORKER_CONFIG_KEYS,
+  checkEntityTypeKeys,
+  checkKeys,
+  checkOptionObject,
+} from './option-keys';
 import type { ResolvedEntityType, ResolvedOptions } from './resolved-options';
 
 export const DEFAULTS = Object.freeze({
@@ -84,7 +91,8 @@ function resolveEntityType(
   defaults: Omit<ResolvedEntityType, 'type'>,
 ): ResolvedEntityType {
   const at = `entities.${type}`;
-  check(typeof raw === 'object' && raw !== null, at, 'an object', raw);
+  check(typeof raw === 'object' && raw !== null && !Array.isArray(raw), at, 'an object', raw);
+  checkEntityTypeKeys(raw, at);
   check(isOptFn(raw.queueName), `${at}.queueName`, 'a function (id) => string', raw.queueName);
   check(isOptFn(raw.workerName), `${at}.workerName`, 'a function (id) => string', raw.workerName);
   const w = raw.workerConfig ?? {};
@@ -160,6 +168,7 @@ function resolveEntityType(
 /** Merges user options with {@link DEFAULTS} and validates them; throws InvalidOptionsError. */
 export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
   check(typeof options === 'object' && options !== null, 'options', 'an object', options);
+  checkKeys(options, OPTION_KEYS);
   check(
     options.redis !== undefined && options.redis !== null,
     'redis',
@@ -175,6 +184,7 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     options.keyPrefix,
   );
   const w = options.workerDefaults ?? {};
+  checkOptionObject(w, WORKER_CONFIG_KEYS, 'workerDefaults');
   const heartbeatTTL = w.heartbeatTTL ?? DEFAULTS.heartbeatTTL;
   check(
     isNum(heartbeatTTL, 0.3),
@@ -236,7 +246,14 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     },
   );
   const entities = new Map<string, ResolvedEntityType>();
-  for (const [type, raw] of Object.entries(options.entities ?? {})) {
+  const declared = options.entities ?? {};
+  check(
+    typeof declared === 'object' && declared !== null && !Array.isArray(declared),
+    'entities',
+    'an object of entity types',
+    declared,
+  );
+  for (const [type, raw] of Object.entries(declared)) {
     check(NAME.test(type), `entities.${type}`, 'a type name of letters, digits, `_` or `.`', type);
     entities.set(type, resolveEntityType(type, raw, entityDefaults));
   }

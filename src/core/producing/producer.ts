@@ -5,7 +5,12 @@ import { makeReplyId } from '../replies/reply-id';
 import type { ReplyWaiters } from '../replies/reply-waiters';
 import type { PendingJob } from './add-batcher';
 import type { AddTransport } from './add-transport';
-import { checkJob, type EnqueueAndWaitOptions, type EnqueueOptions } from './job-request';
+import {
+  checkJob,
+  type EnqueueAndWaitOptions,
+  type EnqueueCall,
+  type EnqueueOptions,
+} from './job-request';
 
 /** Jobs of one entity sent per pipeline by `enqueueBulk`. */
 const BULK_CHUNK = 500;
@@ -46,7 +51,7 @@ export class Producer {
     data: unknown,
     opts: EnqueueOptions = {},
   ): Promise<string> {
-    const job = this.check(type, entityId, name, data, opts, opts.jobId);
+    const job = this.check(type, entityId, name, data, opts, opts?.jobId, 'enqueue');
     const [id] = await this.ctx.transport.add(job.entity, [job]);
     return id;
   }
@@ -67,7 +72,7 @@ export class Producer {
       );
     this.replySeq += 1;
     const jobId = makeReplyId(this.ctx.podId, this.replySeq);
-    const job = this.check(type, entityId, name, data, opts, jobId);
+    const job = this.check(type, entityId, name, data, opts, jobId, 'enqueueAndWait');
     const waiters = this.ctx.waiters;
     // Awaited only until the first subscription is up: a burst of calls (the benchmarks' waves
     // make 50,000 at once) should not pay a promise and a turn each for it.
@@ -87,7 +92,7 @@ export class Producer {
   /** Enqueues many jobs; resolves with their ids in order. Jobs of one entity keep their order. */
   async enqueueBulk(items: ReadonlyArray<BulkJob>): Promise<string[]> {
     const prepared = items.map((i) =>
-      this.check(i.type, i.entityId, i.name, i.data, i.opts ?? {}, i.opts?.jobId),
+      this.check(i.type, i.entityId, i.name, i.data, i.opts ?? {}, i.opts?.jobId, 'enqueueBulk'),
     );
     // One entity's jobs go in order, in pipelines of up to BULK_CHUNK; entities in parallel.
     const byEntity = new Map<string, { entity: EntityHandle; slots: number[] }>();
@@ -119,6 +124,7 @@ export class Producer {
     data: unknown,
     opts: EnqueueOptions,
     jobId: string | undefined,
+    call: EnqueueCall,
   ): PendingJob {
     const state = this.ctx.state();
     if (state !== 'started') throw new EngineStateError(`Cannot enqueue: the engine is ${state}`);
@@ -129,6 +135,7 @@ export class Producer {
       opts,
       jobId,
       this.ctx.maxPayloadBytes,
+      call,
     );
   }
 }
