@@ -3,6 +3,7 @@ export { AtomicEngine, MAX_ENTITY_ID_BYTES } from './core';
 export type {
   ActiveEntity,
   AtomicQueuesEvents,
+  AtomicQueuesLogger,
   AtomicQueuesOptions,
   BackoffOptions,
   BulkJob,

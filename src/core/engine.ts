@@ -8,6 +8,7 @@ import { systemClock } from './clock';
 import { EntityCatalog } from './entities/entity-catalog';
 import type { EntityJobHandler } from './entities/job-context';
 import type { AtomicQueuesEvents } from './events';
+import { logEngineEvents } from './logger';
 import type { AtomicQueuesOptions, EntityTypeOptions } from './options/atomic-queues-options';
 import type { ResolvedEntityType, ResolvedOptions } from './options/resolved-options';
 import { resolveOptions } from './options/resolve-options';
@@ -48,7 +49,8 @@ export interface EngineStats {
  * docs/DESIGN.md maps them.
  *
  * Events (typed, see AtomicQueuesEvents): `error` (err, context), `entity:claimed`,
- * `entity:released`, `lease:lost`, `job:completed`, `job:failed`.
+ * `entity:released`, `lease:lost`, `job:completed`, `job:failed`. The `logger` option logs the
+ * errors.
  */
 export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
   readonly podId: string;
@@ -71,8 +73,8 @@ export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
       this.podId,
       (ref) => this.#pod?.runners.has(ref) ?? false,
     );
-    // Background loops report through 'error'; without a listener EventEmitter would throw.
-    this.on('error', () => undefined);
+    // Also the 'error' listener, without which EventEmitter would throw.
+    logEngineEvents(this, this.#options.logger);
   }
 
   /** Declares an entity type (or changes its settings before start). */

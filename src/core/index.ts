@@ -25,3 +25,4 @@ export type {
   JobFinishedEvent,
   ReleaseReason,
 } from './events';
+export type { AtomicQueuesLogger } from './logger';

@@ -1,5 +1,6 @@
 import type { KeepJobs } from 'bullmq';
 import type { RedisConnection } from '../../redis/connections';
+import type { AtomicQueuesLogger } from '../logger';
 
 export type { RedisConnection };
 
@@ -104,4 +105,11 @@ export interface AtomicQueuesOptions {
   maxPayloadBytes?: number;
   /** Identifies this pod in Redis and introspection. @defaultValue host name, pid and random */
   podId?: string;
+  /**
+   * Where the engine logs the errors of its background loops: any object with `log`, `warn` and
+   * `error` (Nest's `LoggerService` shape), or `false` for nothing. The Nest module passes Nest's
+   * `Logger` unless you set one.
+   * @defaultValue the console, prefixed `[atomic-queues]`
+   */
+  logger?: AtomicQueuesLogger | false;
 }

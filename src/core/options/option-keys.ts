@@ -23,6 +23,7 @@ export const OPTION_KEYS = keysOf<AtomicQueuesOptions>({
   enqueueTimeoutMs: true,
   maxPayloadBytes: true,
   podId: true,
+  logger: true,
 });
 
 /** `workerDefaults` and `workerConfig`, with the 1.x keys `stalledInterval` and `lockDuration`. */

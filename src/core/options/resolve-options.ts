@@ -1,5 +1,6 @@
 import { InvalidOptionsError } from '../../errors';
 import { maskRedisUrl } from '../../redis/redis-target';
+import { consoleLogger } from '../logger';
 import type { AtomicQueuesOptions, EntityTypeOptions } from './atomic-queues-options';
 import {
   OPTION_KEYS,
@@ -40,6 +41,11 @@ const isInt = (v: unknown, min: number): boolean =>
 const isNum = (v: unknown, min: number): boolean =>
   typeof v === 'number' && Number.isFinite(v) && v >= min;
 const isOptFn = (v: unknown): boolean => v === undefined || typeof v === 'function';
+const isLogger = (v: unknown): boolean =>
+  typeof v === 'object' &&
+  v !== null &&
+  ['log', 'warn', 'error'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function') &&
+  isOptFn((v as Record<string, unknown>).debug);
 
 function checkRedis(redis: unknown): void {
   if (typeof redis === 'string') {
@@ -222,6 +228,13 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     'a boolean',
     options.enableCronManager,
   );
+  const logger = options.logger ?? consoleLogger;
+  check(
+    logger === false || isLogger(logger),
+    'logger',
+    'false or an object with log, warn and error functions (a Nest LoggerService)',
+    options.logger,
+  );
   check(
     options.podId === undefined ||
       (typeof options.podId === 'string' && POD_ID.test(options.podId)),
@@ -269,6 +282,7 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     enqueueTimeoutMs,
     maxPayloadBytes,
     podId: options.podId,
+    logger,
     entityDefaults,
     entities,
   });
