@@ -22,6 +22,8 @@ export type {
   JobFailedEvent,
   JobFinishedEvent,
   RedisConnection,
+  RedisLostEvent,
+  RedisRestoredEvent,
   ReleaseReason,
   ResolvedEntityType,
   SpawnRequest,
@@ -39,9 +41,10 @@ export {
   JobTimeoutError,
   LeaseLostError,
   NoHandlerError,
+  RedisConnectionError,
   UnknownEntityTypeError,
 } from './errors';
-export type { AtomicQueuesErrorCode, LeaseLostReason } from './errors';
+export type { AtomicQueuesErrorCode, LeaseLostReason, RedisConnectionReason } from './errors';
 export { LIBRARY_VERSION } from './version';
 
 // NestJS module ─────────────────────────────────────────────────────────────────────────────

@@ -49,8 +49,8 @@ export interface EngineStats {
  * docs/DESIGN.md maps them.
  *
  * Events (typed, see AtomicQueuesEvents): `error` (err, context), `entity:claimed`,
- * `entity:released`, `lease:lost`, `job:completed`, `job:failed`. The `logger` option logs the
- * errors.
+ * `entity:released`, `lease:lost`, `job:completed`, `job:failed`, `redis:lost`,
+ * `redis:restored`. The `logger` option logs errors and outages.
  */
 export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
   readonly podId: string;
@@ -97,14 +97,21 @@ export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
     return this.#catalog.entityType(type);
   }
 
-  /** Connects to Redis and starts taking work (on a processing pod). */
+  /**
+   * Connects to Redis and starts taking work (on a processing pod). Rejects with
+   * RedisConnectionError when Redis can't be reached within `startTimeoutMs` (at once for wrong
+   * credentials or TLS), having closed what it opened; start() may then be called again.
+   */
   start(): Promise<void> {
     if (this.#state !== 'new')
       return Promise.reject(
         new EngineStateError(`start() was already called (state: ${this.#state})`),
       );
     this.#state = 'starting';
-    this.#starting = this.#open();
+    this.#starting = this.#open().catch((err: unknown) => {
+      if (this.#state === 'starting') this.#state = 'new';
+      throw err;
+    });
     return this.#starting;
   }
 

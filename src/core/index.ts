@@ -23,6 +23,8 @@ export type {
   JobCompletedEvent,
   JobFailedEvent,
   JobFinishedEvent,
+  RedisLostEvent,
+  RedisRestoredEvent,
   ReleaseReason,
 } from './events';
 export type { AtomicQueuesLogger } from './logger';

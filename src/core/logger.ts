@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { AtomicQueuesEvents } from './events';
 
 /**
- * Where the engine writes its few lines (errors of its background loops): the shape of Nest's
+ * Where the engine writes its few lines (background errors, Redis outages): the shape of Nest's
  * `LoggerService`, so Nest's `Logger` fits as it is.
  */
 export interface AtomicQueuesLogger {
@@ -22,18 +22,29 @@ export const consoleLogger: AtomicQueuesLogger = Object.freeze({
     console.error(`${PREFIX} ${message}`, ...optionalParams),
 });
 
+/** `850 ms`, `12.3 s`. */
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
 /**
- * Logs an engine's `error` events, with their stack. With `false`, only keeps an `error`
- * listener (an unheard 'error' event would throw).
+ * Logs an engine's `error` events (with their stack) and its Redis outages: one warning when
+ * Redis is lost, one line when it is back, with how long it was down. With `false`, only keeps
+ * an `error` listener (an unheard 'error' event would throw).
  */
 export function logEngineEvents(
   engine: EventEmitter<AtomicQueuesEvents>,
   logger: AtomicQueuesLogger | false,
 ): void {
-  engine.on(
-    'error',
-    logger === false
-      ? () => undefined
-      : (error, context) => logger.error(`${context}: ${error.message}`, error.stack),
+  if (logger === false) {
+    engine.on('error', () => undefined);
+    return;
+  }
+  engine.on('error', (error, context) => logger.error(`${context}: ${error.message}`, error.stack));
+  engine.on('redis:lost', ({ target, message }) =>
+    logger.warn(`Redis connection lost (${target}): ${message}; reconnecting`),
+  );
+  engine.on('redis:restored', ({ target, downtimeMs }) =>
+    logger.log(`Redis connection restored (${target}) after ${formatDuration(downtimeMs)} down`),
   );
 }

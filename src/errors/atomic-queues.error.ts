@@ -19,6 +19,7 @@ export type AtomicQueuesErrorCode =
   | 'NOT_A_PROCESSOR'
   | 'NO_HANDLER'
   | 'NO_ROUTE'
+  | 'REDIS_CONNECTION'
   | 'UNKNOWN_ENTITY_TYPE';
 
 /**

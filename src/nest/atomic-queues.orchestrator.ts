@@ -22,7 +22,9 @@ import { JobRouter } from './routing/job.router';
  *   gracefully, so each entity's running job finishes, leases are released and connections
  *   close. It starts at `onModuleDestroy`, before the `beforeApplicationShutdown` /
  *   `onApplicationShutdown` hooks in which libraries usually close the resources jobs use.
- * The engine logs its background errors itself, through Nest's Logger (see atomicEngineProvider).
+ * When Redis can't be reached, bootstrap (`app.init()`, `app.listen()`) fails with the engine's
+ * RedisConnectionError within `startTimeoutMs`. The engine logs its background errors and Redis
+ * outages itself, through Nest's Logger (see atomicEngineProvider).
  */
 @Injectable()
 export class AtomicQueuesOrchestrator

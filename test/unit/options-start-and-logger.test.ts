@@ -1,7 +1,7 @@
 /**
- * `logger` (default: the console; `false`: none; else any object shaped like Nest's
- * LoggerService) is checked like the other options; the engine logs its background errors
- * through the logger given.
+ * `startTimeoutMs` (default 10 s) and `logger` (default: the console; `false`: none; else any
+ * object shaped like Nest's LoggerService) are checked like the other options; the engine logs
+ * its background errors through the logger given.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -14,8 +14,9 @@ import { RecordingLogger } from '../integration/nest-testing';
 const REDIS = 'redis://127.0.0.1:1';
 
 describe('startTimeoutMs and logger', () => {
-  it('default to the console', () => {
+  it('default to 10 s and the console', () => {
     const resolved = resolveOptions({ redis: REDIS });
+    assert.equal(resolved.startTimeoutMs, 10_000);
     assert.equal(resolved.logger, consoleLogger);
   });
 
@@ -29,6 +30,8 @@ describe('startTimeoutMs and logger', () => {
 
   it('refuse what they cannot work with', () => {
     for (const [option, value] of [
+      ['startTimeoutMs', 0],
+      ['startTimeoutMs', 1.5],
       ['logger', true],
       ['logger', { log() {}, warn() {} }],
     ] as [string, unknown][]) {

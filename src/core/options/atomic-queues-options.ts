@@ -106,9 +106,15 @@ export interface AtomicQueuesOptions {
   /** Identifies this pod in Redis and introspection. @defaultValue host name, pid and random */
   podId?: string;
   /**
-   * Where the engine logs the errors of its background loops: any object with `log`, `warn` and
-   * `error` (Nest's `LoggerService` shape), or `false` for nothing. The Nest module passes Nest's
-   * `Logger` unless you set one.
+   * Milliseconds `start()` (in Nest: the application's bootstrap) waits for Redis before it
+   * fails with RedisConnectionError naming the host and the cause. Wrong credentials and TLS
+   * failures fail at once. @defaultValue 10000
+   */
+  startTimeoutMs?: number;
+  /**
+   * Where the engine logs background errors and Redis outages (one warning when Redis is lost,
+   * one line when it is back): any object with `log`, `warn` and `error` (Nest's `LoggerService`
+   * shape), or `false` for nothing. The Nest module passes Nest's `Logger` unless you set one.
    * @defaultValue the console, prefixed `[atomic-queues]`
    */
   logger?: AtomicQueuesLogger | false;

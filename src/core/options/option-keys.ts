@@ -23,6 +23,7 @@ export const OPTION_KEYS = keysOf<AtomicQueuesOptions>({
   enqueueTimeoutMs: true,
   maxPayloadBytes: true,
   podId: true,
+  startTimeoutMs: true,
   logger: true,
 });
 

@@ -27,6 +27,7 @@ export const DEFAULTS = Object.freeze({
   removeOnFail: false,
   enqueueTimeoutMs: 5000,
   maxPayloadBytes: 512 * 1024,
+  startTimeoutMs: 10_000,
 });
 
 const NAME = /^[A-Za-z0-9_.]+$/;
@@ -228,6 +229,13 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     'a boolean',
     options.enableCronManager,
   );
+  const startTimeoutMs = options.startTimeoutMs ?? DEFAULTS.startTimeoutMs;
+  check(
+    isInt(startTimeoutMs, 1),
+    'startTimeoutMs',
+    'an integer number of ms ≥ 1',
+    options.startTimeoutMs,
+  );
   const logger = options.logger ?? consoleLogger;
   check(
     logger === false || isLogger(logger),
@@ -282,6 +290,7 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     enqueueTimeoutMs,
     maxPayloadBytes,
     podId: options.podId,
+    startTimeoutMs,
     logger,
     entityDefaults,
     entities,

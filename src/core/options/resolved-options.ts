@@ -32,6 +32,7 @@ export interface ResolvedOptions {
   readonly enqueueTimeoutMs: number;
   readonly maxPayloadBytes: number;
   readonly podId?: string;
+  readonly startTimeoutMs: number;
   readonly logger: AtomicQueuesLogger | false;
   readonly entityDefaults: Omit<ResolvedEntityType, 'type'>;
   readonly entities: ReadonlyMap<string, ResolvedEntityType>;
