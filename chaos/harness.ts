@@ -114,6 +114,8 @@ export class ScenarioEnv {
         enqueueTimeoutMs: 4000,
         workerDefaults: { heartbeatTTL: params.heartbeatTTL },
         entities: options.entities,
+        // The driver measures; its lines would break into the progress table on stdout.
+        logger: false,
       });
       producer.on('error', () => undefined);
       await producer.start();

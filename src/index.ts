@@ -3,6 +3,7 @@ export { AtomicEngine, MAX_ENTITY_ID_BYTES } from './core';
 export type {
   ActiveEntity,
   AtomicQueuesEvents,
+  AtomicQueuesLogger,
   AtomicQueuesOptions,
   BackoffOptions,
   BulkJob,
@@ -22,6 +23,8 @@ export type {
   JobRetryingEvent,
   JobFinishedEvent,
   RedisConnection,
+  RedisLostEvent,
+  RedisRestoredEvent,
   ReleaseReason,
   ResolvedEntityType,
   SpawnRequest,
@@ -41,12 +44,14 @@ export {
   JobTimeoutError,
   LeaseLostError,
   NoHandlerError,
+  RedisConnectionError,
   RedisRefusedError,
   UnknownEntityTypeError,
 } from './errors';
 export type {
   AtomicQueuesErrorCode,
   LeaseLostReason,
+  RedisConnectionReason,
   RedisRefusalReason,
   SerializedError,
 } from './errors';

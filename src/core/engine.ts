@@ -8,6 +8,7 @@ import { systemClock } from './clock';
 import { EntityCatalog } from './entities/entity-catalog';
 import type { EntityJobHandler } from './entities/job-context';
 import type { AtomicQueuesEvents } from './events';
+import { logEngineEvents } from './logger';
 import type { AtomicQueuesOptions, EntityTypeOptions } from './options/atomic-queues-options';
 import type { ResolvedEntityType, ResolvedOptions } from './options/resolved-options';
 import { resolveOptions } from './options/resolve-options';
@@ -48,7 +49,8 @@ export interface EngineStats {
  * docs/DESIGN.md maps them.
  *
  * Events (typed, see AtomicQueuesEvents): `error` (err, context), `entity:claimed`,
- * `entity:released`, `lease:lost`, `job:completed`, `job:failed`.
+ * `entity:released`, `lease:lost`, `job:completed`, `job:failed`, `redis:lost`,
+ * `redis:restored`. The `logger` option logs errors and outages.
  */
 export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
   readonly podId: string;
@@ -72,8 +74,8 @@ export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
       (ref) => this.#pod?.runners.has(ref) ?? false,
       () => this.#pod?.runners.size ?? 0,
     );
-    // Background loops report through 'error'; without a listener EventEmitter would throw.
-    this.on('error', () => undefined);
+    // Also the 'error' listener, without which EventEmitter would throw.
+    logEngineEvents(this, this.#options.logger);
   }
 
   /** Declares an entity type (or changes its settings before start). */
@@ -96,14 +98,21 @@ export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
     return this.#catalog.entityType(type);
   }
 
-  /** Connects to Redis and starts taking work (on a processing pod). */
+  /**
+   * Connects to Redis and starts taking work (on a processing pod). Rejects with
+   * RedisConnectionError when Redis can't be reached within `startTimeoutMs` (at once for wrong
+   * credentials or TLS), having closed what it opened; start() may then be called again.
+   */
   start(): Promise<void> {
     if (this.#state !== 'new')
       return Promise.reject(
         new EngineStateError(`start() was already called (state: ${this.#state})`),
       );
     this.#state = 'starting';
-    this.#starting = this.#open();
+    this.#starting = this.#open().catch((err: unknown) => {
+      if (this.#state === 'starting') this.#state = 'new';
+      throw err;
+    });
     return this.#starting;
   }
 

@@ -1,4 +1,4 @@
-import type { LeaseLostError } from '../errors';
+import type { LeaseLostError, RedisConnectionReason } from '../errors';
 
 /** An entity was claimed by this pod (`entity:claimed`). */
 export interface EntityClaimedEvent {
@@ -48,6 +48,26 @@ export interface JobRetryingEvent extends EntityClaimedEvent {
   delayMs: number;
 }
 
+/**
+ * This pod lost Redis (`redis:lost`): once per outage, when the first of its connections drops.
+ * ioredis reconnects by itself; commands wait meanwhile (enqueues up to `enqueueTimeoutMs`).
+ */
+export interface RedisLostEvent {
+  /** Where Redis is: `host:port`, a socket path, Sentinels or Cluster nodes; never credentials. */
+  target: string;
+  /** Why, as far as the connection tells: `closed` when Redis went away, `refused`, ... */
+  reason: RedisConnectionReason;
+  /** The same in words, e.g. `the server closed the connection`. */
+  message: string;
+}
+
+/** Every connection of this pod is ready again (`redis:restored`): once per `redis:lost`. */
+export interface RedisRestoredEvent {
+  target: string;
+  /** Milliseconds since the `redis:lost` it ends. */
+  downtimeMs: number;
+}
+
 /** Every event of an engine (this pod) and its listener's arguments. */
 export interface AtomicQueuesEvents {
   'entity:claimed': [EntityClaimedEvent];
@@ -56,7 +76,12 @@ export interface AtomicQueuesEvents {
   'job:completed': [JobCompletedEvent];
   'job:failed': [JobFailedEvent];
   'job:retrying': [JobRetryingEvent];
-  /** A background loop hit an error; `context` says what it was doing. */
+  'redis:lost': [RedisLostEvent];
+  'redis:restored': [RedisRestoredEvent];
+  /**
+   * A background loop hit an error; `context` says what it was doing. Connection errors come as
+   * `redis:lost` instead, once per outage.
+   */
   error: [error: Error, context: string];
 }
 

@@ -15,6 +15,7 @@ export type {
   WorkerConfig,
 } from './options/atomic-queues-options';
 export type { ResolvedEntityType } from './options/resolved-options';
+export { checkEntityTypeKeys } from './options/option-keys';
 export type {
   AtomicQueuesEvents,
   EntityClaimedEvent,
@@ -23,5 +24,8 @@ export type {
   JobFailedEvent,
   JobRetryingEvent,
   JobFinishedEvent,
+  RedisLostEvent,
+  RedisRestoredEvent,
   ReleaseReason,
 } from './events';
+export type { AtomicQueuesLogger } from './logger';

@@ -77,6 +77,7 @@ export class Pod {
       events,
       replies,
       restDelayMs: retryWatchMs,
+      reroute: (entity) => this.claims.route(entity, 'claim-if-work'),
       handlerFor: (type) => catalog.handlerFor(type),
       renewLease: (runner) => this.heartbeat.renewOne(runner),
       report,
@@ -158,23 +159,39 @@ export class Pod {
     }
   }
 
-  /** Connects to Redis and builds the parts; the loops start with {@link startLoops}. */
+  /**
+   * Connects to Redis and builds the parts; the loops start with {@link startLoops}. Bounded by
+   * `startTimeoutMs` (RedisConnectionError); on failure, closes everything it opened.
+   */
   static async open(setup: PodSetup): Promise<Pod> {
-    const o = setup.options;
-    const connections = new Connections(o.redis, `${o.keyPrefix}:aq:${setup.podId}`, (e, c) =>
-      setup.report(e, c),
+    const { options: o, events } = setup;
+    const connections = new Connections(
+      o.redis,
+      `${o.keyPrefix}:aq:${setup.podId}`,
+      {
+        lost: ({ reason, description }, target) =>
+          events.emit('redis:lost', { target, reason, message: description }),
+        restored: (downtimeMs, target) => events.emit('redis:restored', { target, downtimeMs }),
+        error: (error, context) => setup.report(error, context),
+      },
+      () => setup.clock.now(),
     );
+    let root: RedisQueueBackend | undefined;
     try {
-      return await Pod.connect(setup, connections);
+      const backend = (root = Pod.backend(setup, connections.command));
+      await connections.start(o.startTimeoutMs, () => backend.waitUntilReady());
+      setup.catalog.attach(backend);
+      return new Pod(setup, connections);
     } catch (err) {
+      await root?.close().catch(() => undefined);
       await connections.close();
       throw err;
     }
   }
 
-  private static async connect(setup: PodSetup, connections: Connections): Promise<Pod> {
+  /** The BullMQ backend the entities' queues share, on the command connection. */
+  private static backend(setup: PodSetup, command: Connections['command']): RedisQueueBackend {
     const o = setup.options;
-    const command = connections.command;
     defineScripts(command);
     const rootOpts: QueueBaseOptions & KeyPrefixOptions & { lockDuration: number } = {
       connection: command,
@@ -183,13 +200,11 @@ export class Pod {
       // Job locks live as long as leases: the heartbeat renews both together.
       lockDuration: o.heartbeatTtlMs,
     };
-    const root: RedisQueueBackend = createRedisBackend('__aq', rootOpts);
-    // BullMQ re-emits connection errors (Redis down, restarting) on the backend: report them and
-    // keep going (ioredis reconnects by itself); an unheard 'error' event would kill the process.
-    root.on('error', (err: unknown) => setup.report(err, 'Redis connection'));
-    await root.waitUntilReady();
-    setup.catalog.attach(root);
-    return new Pod(setup, connections);
+    const root = createRedisBackend('__aq', rootOpts);
+    // BullMQ re-emits the command connection's errors here; Connections hears them already (once
+    // per outage). An unheard 'error' event would kill the process.
+    root.on('error', () => undefined);
+    return root;
   }
 
   /** Starts the heartbeat, and on a processing pod the dispatcher and the cron manager. */

@@ -21,6 +21,7 @@ export type AtomicQueuesErrorCode =
   | 'NO_ROUTE'
   | 'REDIS_REFUSED'
   | 'JOB_NOT_FOUND'
+  | 'REDIS_CONNECTION'
   | 'UNKNOWN_ENTITY_TYPE';
 
 /**

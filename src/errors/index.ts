@@ -5,6 +5,7 @@ export { InvalidEntityIdError } from './invalid-entity-id.error';
 export { InvalidOptionsError } from './invalid-options.error';
 export { InvalidPayloadError } from './invalid-payload.error';
 export { LeaseLostError, type LeaseLostReason } from './lease-lost.error';
+export { RedisConnectionError, type RedisConnectionReason } from './redis-connection.error';
 export { UnknownEntityTypeError } from './unknown-entity-type.error';
 export { CqrsUnavailableError } from './cqrs-unavailable.error';
 export { DuplicateEntityIdError } from './duplicate-entity-id.error';

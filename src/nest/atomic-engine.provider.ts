@@ -1,15 +1,22 @@
-import type { FactoryProvider } from '@nestjs/common';
+import { Logger, type FactoryProvider } from '@nestjs/common';
 import { AtomicEngine } from '../core';
+import { LOGGER_CONTEXT } from './atomic-queues.constants';
 import { ATOMIC_QUEUES_OPTIONS } from './atomic-queues.module-definition';
 import type { AtomicQueuesModuleOptions } from './interfaces/atomic-queues-module-options.interface';
 
 /**
  * The engine, injectable as `AtomicEngine`. Constructing it validates the options, so a bad
  * option stops the application while it is being created, with the InvalidOptionsError message
- * (option, expected value, received value). It connects to Redis only at bootstrap.
+ * (option, expected value, received value). It connects to Redis only at bootstrap. It logs
+ * through Nest's `Logger` (context `AtomicQueues`) unless the options name another `logger`.
  */
 export const atomicEngineProvider: FactoryProvider<AtomicEngine> = {
   provide: AtomicEngine,
-  useFactory: (options: AtomicQueuesModuleOptions) => new AtomicEngine(options),
+  useFactory: (options: AtomicQueuesModuleOptions) =>
+    new AtomicEngine(
+      typeof options === 'object' && options !== null && options.logger === undefined
+        ? { ...options, logger: new Logger(LOGGER_CONTEXT) }
+        : options,
+    ),
   inject: [ATOMIC_QUEUES_OPTIONS],
 };

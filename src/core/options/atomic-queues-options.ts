@@ -1,5 +1,6 @@
 import type { KeepJobs } from 'bullmq';
 import type { RedisConnection } from '../../redis/connections';
+import type { AtomicQueuesLogger } from '../logger';
 
 export type { RedisConnection };
 
@@ -105,7 +106,10 @@ export interface EntityTypeOptions {
 /** Options of the engine (and of `AtomicQueuesModule.forRoot`). Only `redis` is required. */
 export interface AtomicQueuesOptions {
   redis: RedisConnection;
-  /** Namespace of every Redis key. @defaultValue 'aq' */
+  /**
+   * Namespace of every Redis key: letters, digits, `_`, `.`, `-` and `:` (what key names, Cluster
+   * hash tags and SCAN patterns take as they are). @defaultValue 'aq'
+   */
   keyPrefix?: string;
   /**
    * Runs the safety sweep that takes over entities whose pod died. Turning it off removes the
@@ -124,4 +128,17 @@ export interface AtomicQueuesOptions {
   maxPayloadBytes?: number;
   /** Identifies this pod in Redis and introspection. @defaultValue host name, pid and random */
   podId?: string;
+  /**
+   * Milliseconds `start()` (in Nest: the application's bootstrap) waits for Redis before it
+   * fails with RedisConnectionError naming the host and the cause. Wrong credentials and TLS
+   * failures fail at once. @defaultValue 10000
+   */
+  startTimeoutMs?: number;
+  /**
+   * Where the engine logs background errors and Redis outages (one warning when Redis is lost,
+   * one line when it is back): any object with `log`, `warn` and `error` (Nest's `LoggerService`
+   * shape), or `false` for nothing. The Nest module passes Nest's `Logger` unless you set one.
+   * @defaultValue the console, prefixed `[atomic-queues]`
+   */
+  logger?: AtomicQueuesLogger | false;
 }

@@ -1,5 +1,14 @@
 import { InvalidOptionsError } from '../../errors';
+import { maskRedisUrl } from '../../redis/redis-target';
+import { consoleLogger } from '../logger';
 import type { AtomicQueuesOptions, EntityTypeOptions } from './atomic-queues-options';
+import {
+  OPTION_KEYS,
+  WORKER_CONFIG_KEYS,
+  checkEntityTypeKeys,
+  checkKeys,
+  checkOptionObject,
+} from './option-keys';
 import type { ResolvedEntityType, ResolvedOptions } from './resolved-options';
 
 export const DEFAULTS = Object.freeze({
@@ -21,6 +30,7 @@ export const DEFAULTS = Object.freeze({
   removeOnFail: Object.freeze({ age: 7 * 24 * 3600, count: 1000 }),
   enqueueTimeoutMs: 5000,
   maxPayloadBytes: 512 * 1024,
+  startTimeoutMs: 10_000,
 });
 
 const NAME = /^[A-Za-z0-9_.]+$/;
@@ -35,6 +45,11 @@ const isInt = (v: unknown, min: number): boolean =>
 const isNum = (v: unknown, min: number): boolean =>
   typeof v === 'number' && Number.isFinite(v) && v >= min;
 const isOptFn = (v: unknown): boolean => v === undefined || typeof v === 'function';
+const isLogger = (v: unknown): boolean =>
+  typeof v === 'object' &&
+  v !== null &&
+  ['log', 'warn', 'error'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function') &&
+  isOptFn((v as Record<string, unknown>).debug);
 
 function checkRedis(redis: unknown): void {
   if (typeof redis === 'string') {
@@ -42,8 +57,7 @@ function checkRedis(redis: unknown): void {
       /^rediss?:\/\//.test(redis),
       'redis',
       'a redis:// or rediss:// URL, connection options or an ioredis client',
-      // Never echo credentials: mask anything between `//` and `@`.
-      redis.replace(/\/\/[^@/]*@/, '//***@'),
+      maskRedisUrl(redis), // never echo credentials
     );
     return;
   }
@@ -87,7 +101,8 @@ function resolveEntityType(
   defaults: Omit<ResolvedEntityType, 'type'>,
 ): ResolvedEntityType {
   const at = `entities.${type}`;
-  check(typeof raw === 'object' && raw !== null, at, 'an object', raw);
+  check(typeof raw === 'object' && raw !== null && !Array.isArray(raw), at, 'an object', raw);
+  checkEntityTypeKeys(raw, at);
   check(isOptFn(raw.queueName), `${at}.queueName`, 'a function (id) => string', raw.queueName);
   check(isOptFn(raw.workerName), `${at}.workerName`, 'a function (id) => string', raw.workerName);
   const w = raw.workerConfig ?? {};
@@ -172,6 +187,7 @@ function resolveEntityType(
 /** Merges user options with {@link DEFAULTS} and validates them; throws InvalidOptionsError. */
 export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
   check(typeof options === 'object' && options !== null, 'options', 'an object', options);
+  checkKeys(options, OPTION_KEYS);
   check(
     options.redis !== undefined && options.redis !== null,
     'redis',
@@ -187,6 +203,7 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     options.keyPrefix,
   );
   const w = options.workerDefaults ?? {};
+  checkOptionObject(w, WORKER_CONFIG_KEYS, 'workerDefaults');
   const heartbeatTTL = w.heartbeatTTL ?? DEFAULTS.heartbeatTTL;
   check(
     isNum(heartbeatTTL, 0.3),
@@ -224,6 +241,20 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     'a boolean',
     options.enableCronManager,
   );
+  const startTimeoutMs = options.startTimeoutMs ?? DEFAULTS.startTimeoutMs;
+  check(
+    isInt(startTimeoutMs, 1),
+    'startTimeoutMs',
+    'an integer number of ms ≥ 1',
+    options.startTimeoutMs,
+  );
+  const logger = options.logger ?? consoleLogger;
+  check(
+    logger === false || isLogger(logger),
+    'logger',
+    'false or an object with log, warn and error functions (a Nest LoggerService)',
+    options.logger,
+  );
   check(
     options.podId === undefined ||
       (typeof options.podId === 'string' && POD_ID.test(options.podId)),
@@ -250,7 +281,14 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     },
   );
   const entities = new Map<string, ResolvedEntityType>();
-  for (const [type, raw] of Object.entries(options.entities ?? {})) {
+  const declared = options.entities ?? {};
+  check(
+    typeof declared === 'object' && declared !== null && !Array.isArray(declared),
+    'entities',
+    'an object of entity types',
+    declared,
+  );
+  for (const [type, raw] of Object.entries(declared)) {
     check(NAME.test(type), `entities.${type}`, 'a type name of letters, digits, `_` or `.`', type);
     entities.set(type, resolveEntityType(type, raw, entityDefaults));
   }
@@ -266,6 +304,8 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     enqueueTimeoutMs,
     maxPayloadBytes,
     podId: options.podId,
+    startTimeoutMs,
+    logger,
     entityDefaults,
     entities,
   });

@@ -1,5 +1,6 @@
 import type { KeepJobs } from 'bullmq';
 import type { RedisConnection } from '../../redis/connections';
+import type { AtomicQueuesLogger } from '../logger';
 import type { BackoffOptions } from './atomic-queues-options';
 
 /** An entity type's settings once merged with the defaults and checked. */
@@ -33,6 +34,8 @@ export interface ResolvedOptions {
   readonly enqueueTimeoutMs: number;
   readonly maxPayloadBytes: number;
   readonly podId?: string;
+  readonly startTimeoutMs: number;
+  readonly logger: AtomicQueuesLogger | false;
   readonly entityDefaults: Omit<ResolvedEntityType, 'type'>;
   readonly entities: ReadonlyMap<string, ResolvedEntityType>;
 }

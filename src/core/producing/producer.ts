@@ -9,7 +9,12 @@ import type { PendingJob } from './add-batcher';
 import type { AddTransport } from './add-transport';
 import { enqueueError } from './enqueue-errors';
 import { JobIds } from './job-ids';
-import { checkJob, type EnqueueAndWaitOptions, type EnqueueOptions } from './job-request';
+import {
+  checkJob,
+  type EnqueueAndWaitOptions,
+  type EnqueueCall,
+  type EnqueueOptions,
+} from './job-request';
 
 /** Jobs of one entity sent per pipeline by `enqueueBulk`. */
 const BULK_CHUNK = 500;
@@ -58,7 +63,7 @@ export class Producer {
     data: unknown,
     opts: EnqueueOptions = {},
   ): Promise<string> {
-    const job = this.check(type, entityId, name, data, opts);
+    const job = this.check(type, entityId, name, data, opts, 'enqueue');
     const [id] = await this.ctx.transport.add(job.entity, [job]);
     return id;
   }
@@ -75,7 +80,7 @@ export class Producer {
     data: unknown,
     opts: EnqueueAndWaitOptions = {},
   ): Promise<unknown> {
-    const job = this.check(type, entityId, name, data, opts);
+    const job = this.check(type, entityId, name, data, opts, 'enqueueAndWait');
     const waiters = this.ctx.waiters;
     // Awaited only until the first subscription is up: a burst of calls (the benchmarks' waves
     // make 50,000 at once) should not pay a promise and a turn each for it.
@@ -123,7 +128,9 @@ export class Producer {
 
   /** Enqueues many jobs; resolves with their ids in order. Jobs of one entity keep their order. */
   async enqueueBulk(items: ReadonlyArray<BulkJob>): Promise<string[]> {
-    const prepared = items.map((i) => this.check(i.type, i.entityId, i.name, i.data, i.opts ?? {}));
+    const prepared = items.map((i) =>
+      this.check(i.type, i.entityId, i.name, i.data, i.opts ?? {}, 'enqueueBulk'),
+    );
     // One entity's jobs go in order, in pipelines of up to BULK_CHUNK; entities in parallel.
     const byEntity = new Map<string, { entity: EntityHandle; slots: number[] }>();
     prepared.forEach(({ entity }, i) => {
@@ -158,6 +165,7 @@ export class Producer {
     name: string,
     data: unknown,
     opts: EnqueueOptions,
+    call: EnqueueCall,
   ): PendingJob {
     this.started();
     return checkJob(
@@ -167,6 +175,7 @@ export class Producer {
       opts,
       this.makeId,
       this.ctx.maxPayloadBytes,
+      call,
     );
   }
 }

@@ -27,6 +27,11 @@ export interface RunnersContext {
   readonly replies: ReplySender;
   /** How soon a released entity is first looked at in the rest set, ms. */
   readonly restDelayMs: number;
+  /**
+   * Makes sure someone runs an entity whose runner here lost its lease: claim it if it is free
+   * with work (Redis lost the lease, or it expired unclaimed), else wake its new owner.
+   */
+  reroute(entity: EntityHandle): Promise<void>;
   handlerFor(type: string): EntityJobHandler;
   renewLease(runner: EntityRunner): Promise<boolean>;
   report(error: unknown, context: string): void;
@@ -233,6 +238,9 @@ export class RunnerRegistry implements RunnerHost {
       this.stats.leasesLost += 1;
       const lost = runner.lostError;
       this.ctx.events.emit('lease:lost', lost ? { ...info, error: lost } : info);
+      // Jobs handed to this runner in memory (an enqueue from this pod) must not wait for a
+      // sweep: whoever holds the entity now, or this pod if nobody does, runs them.
+      this.track(this.ctx.reroute(entity), 'handing over an entity whose lease was lost');
       return;
     }
     if (reason === 'error') this.ctx.report(error, `running ${entity.type} ${entity.id}`);
