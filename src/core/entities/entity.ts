@@ -6,6 +6,9 @@ import type { TakenJob } from '../../redis/scripts/step';
 import type { ResolvedEntityType } from '../options/resolved-options';
 import { entityRef } from './entity-ref';
 
+/** Events kept per entity stream, as BullMQ's default maxLenEvents. */
+const EVENTS_MAX_LEN = 10_000;
+
 /** Everything needed to address one entity in Redis; built once per entity and cached. */
 export class EntityHandle {
   /** Stable identity, also the member stored in spawn, wake and index sets. */
@@ -33,6 +36,11 @@ export class EntityHandle {
 
   get type(): string {
     return this.config.type;
+  }
+
+  /** Length of the entity's events stream (BullMQ's maxLenEvents); 0 when events are off. */
+  get eventsMaxLen(): number {
+    return this.config.events ? EVENTS_MAX_LEN : 0;
   }
 
   /**

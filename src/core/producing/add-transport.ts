@@ -89,6 +89,7 @@ export class AddTransport {
           data: job.json,
           opts: entity.storedOpts(job.jobId),
           awaitingPod,
+          eventsMaxLen: entity.eventsMaxLen,
         }),
       );
       return { job, add };

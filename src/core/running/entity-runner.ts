@@ -366,7 +366,7 @@ export class EntityRunner implements ExecutionSeat {
       guard: this.guard,
       keepCompleted: entity.keepCompleted,
       keepFailed: entity.keepFailed,
-      eventsMaxLen: entity.config.events ? 10_000 : 0,
+      eventsMaxLen: entity.eventsMaxLen,
       finished,
       giveBack: unrun.map((j) => j.id!),
       pause,

@@ -22,6 +22,7 @@
   ARGV[3] data (JSON)
   ARGV[4] options (JSON, as BullMQ stores them)
   ARGV[5] pod awaiting the result (enqueueAndWait), or ""
+  ARGV[6] events stream length (BullMQ's maxLenEvents); "0": no events
 
   Returns {0} added. A job id already present is not added again (a 'duplicated' event is
   written, as BullMQ does), and the awaiting pod, if any, is added to its waiters:
@@ -35,14 +36,13 @@ local eventsKey = KEYS[5]
 local jobKey = KEYS[8]
 local jobId = ARGV[1]
 local name = ARGV[2]
-local maxEvents = rcall("HGET", KEYS[2], "opts.maxLenEvents")
-if not maxEvents then
-  maxEvents = 10000
-  rcall("HSET", KEYS[2], "opts.maxLenEvents", maxEvents)
-end
+local maxEvents = tonumber(ARGV[6])
+local events = maxEvents > 0
 
 if rcall("EXISTS", jobKey) == 1 then
-  rcall("XADD", eventsKey, "MAXLEN", "~", maxEvents, "*", "event", "duplicated", "jobId", jobId)
+  if events then
+    rcall("XADD", eventsKey, "MAXLEN", "~", maxEvents, "*", "event", "duplicated", "jobId", jobId)
+  end
   return awaitJob(jobKey, KEYS[3], KEYS[7], jobId, ARGV[5])
 end
 
@@ -53,7 +53,9 @@ if ARGV[5] ~= "" then
   fields[#fields + 1] = ARGV[5]
 end
 rcall("HSET", jobKey, unpack(fields))
-rcall("XADD", eventsKey, "*", "event", "added", "jobId", jobId, "name", name)
+if events then
+  rcall("XADD", eventsKey, "*", "event", "added", "jobId", jobId, "name", name)
+end
 
 -- As BullMQ's isQueuePausedOrMaxed: no marker while paused or at the queue's concurrency.
 local meta = rcall("HMGET", KEYS[2], "paused", "concurrency")
@@ -65,5 +67,7 @@ rcall("LPUSH", KEYS[1], jobId)
 if not pausedOrMaxed then
   rcall("ZADD", KEYS[6], 0, "0")
 end
-rcall("XADD", eventsKey, "MAXLEN", "~", maxEvents, "*", "event", "waiting", "jobId", jobId)
+if events then
+  rcall("XADD", eventsKey, "MAXLEN", "~", maxEvents, "*", "event", "waiting", "jobId", jobId)
+end
 return {0}

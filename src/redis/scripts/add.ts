@@ -12,6 +12,8 @@ export interface AddJobArgs {
   opts: string;
   /** The pod awaiting the result (enqueueAndWait), if any. */
   awaitingPod?: string;
+  /** Events stream length (BullMQ's maxLenEvents); 0: no events. */
+  eventsMaxLen: number;
 }
 
 /**
@@ -44,7 +46,7 @@ export function sendAdd(target: ScriptTarget, keys: EntityKeys, job: AddJobArgs)
       keys.failed,
       jobKey(keys, job.jobId),
     ],
-    [job.jobId, job.name, job.data, job.opts, job.awaitingPod ?? ''],
+    [job.jobId, job.name, job.data, job.opts, job.awaitingPod ?? '', job.eventsMaxLen],
   );
 }
 
