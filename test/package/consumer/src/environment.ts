@@ -1,0 +1,38 @@
+// What pack-and-consume.test.ts hands each script, and how a script answers it.
+import type Redis from 'ioredis';
+
+/** The Redis to use and a key prefix of this run's own, from the environment. */
+export function environment(): { redisUrl: string; keyPrefix: string } {
+  const redisUrl = process.env.REDIS_URL;
+  const keyPrefix = process.env.AQ_KEY_PREFIX;
+  if (!redisUrl || !keyPrefix) throw new Error('Set REDIS_URL and AQ_KEY_PREFIX');
+  return { redisUrl, keyPrefix };
+}
+
+/** The name every connection of the app's client (and of its duplicates) carries. */
+export function appConnectionName(keyPrefix: string): string {
+  return `${keyPrefix}-app`;
+}
+
+/** Names of the server's connections that belong to this run (start with `keyPrefix`). */
+export async function connectionNames(redis: Redis, keyPrefix: string): Promise<string[]> {
+  const list = (await redis.client('LIST')) as string;
+  return list
+    .split('\n')
+    .map((line) => /(?:^| )name=(\S*)/.exec(line)?.[1] ?? '')
+    .filter((name) => name.startsWith(keyPrefix))
+    .sort();
+}
+
+/** Prints the script's outcome as the last line of its output, for the test to check. */
+export function report(outcome: object): void {
+  console.log(`RESULT ${JSON.stringify(outcome)}`);
+}
+
+/** Runs `main`; an error fails the process with a non-zero exit code. */
+export function run(main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}
