@@ -50,6 +50,8 @@ interface Variant {
    * dependencies are where it could differ; the others would only cost time.
    */
   withOurTypeScript?: boolean;
+  /** Installs @nestjs/cqrs (an optional peer) and runs consumer/optional/cqrs-app.ts. */
+  cqrs?: string;
 }
 
 const common = {
@@ -61,19 +63,20 @@ const common = {
   '@types/redis-errors': '^1.2.0',
 };
 const nest = (range: string) => ({ '@nestjs/common': range, '@nestjs/core': range });
-const latest = (ioredis: number, nestjs: number): Variant => ({
-  name: `ioredis ${ioredis}, NestJS ${nestjs}`,
+const latest = (ioredis: number, nestjs: number, cqrs = false): Variant => ({
+  name: `ioredis ${ioredis}, NestJS ${nestjs}${cqrs ? ' with CQRS' : ''}`,
   dependencies: { ...common, ioredis: `^${ioredis}`, ...nest(`^${nestjs}`) },
+  cqrs: cqrs ? `^${nestjs}` : undefined,
 });
 const VARIANTS: Variant[] = [
-  latest(5, 11),
+  latest(5, 11, true),
   latest(5, 12),
   latest(6, 11),
-  { ...latest(6, 12), withOurTypeScript: true },
+  { ...latest(6, 12, true), withOurTypeScript: true },
   {
     // The oldest versions package.json says we support. rxjs stays at its latest 7: before
     // 7.2 its package has no types under `nodenext` resolution, which NestJS itself needs.
-    name: 'lowest supported: ioredis, NestJS, BullMQ, reflect-metadata',
+    name: 'lowest supported: ioredis, NestJS, @nestjs/cqrs, BullMQ, reflect-metadata',
     dependencies: {
       ...common,
       bullmq: floor(pkg.dependencies.bullmq),
@@ -81,9 +84,21 @@ const VARIANTS: Variant[] = [
       ...nest(floor(pkg.peerDependencies['@nestjs/core'])),
       'reflect-metadata': floor(pkg.peerDependencies['reflect-metadata']),
     },
+    cqrs: floor(pkg.peerDependencies['@nestjs/cqrs']),
     withOurTypeScript: true,
   },
 ];
+
+/** The scripts a variant's app runs, with what each must report besides its connections. */
+function scripts(variant: Variant): [string, Record<string, unknown>][] {
+  return [
+    ['nest-app', { results: [2, 5] }],
+    ['engine-script', { result: { product: 'sku-42', reserved: 2 } }],
+    ...(variant.cqrs
+      ? [['cqrs-app', { results: [2, 5] }] as [string, Record<string, unknown>]]
+      : []),
+  ];
+}
 
 interface Outcome {
   code: number | null;
@@ -207,13 +222,21 @@ describe('the packed package in a fresh app', () => {
   async function setUp(variant: Variant, index: number): Promise<Installed> {
     const dir = path.join(work, `app-${index}`);
     fs.cpSync(fixture, dir, { recursive: true });
+    const dependencies: Record<string, string> = { ...variant.dependencies };
+    if (variant.cqrs) {
+      dependencies['@nestjs/cqrs'] = variant.cqrs;
+      fs.copyFileSync(
+        path.join(fixture, 'optional', 'cqrs-app.ts'),
+        path.join(dir, 'src', 'cqrs-app.ts'),
+      );
+    }
     fs.writeFileSync(
       path.join(dir, 'package.json'),
       `${JSON.stringify(
         {
           name: `consumer-${index}`,
           private: true,
-          dependencies: { [pkg.name]: `file:${tarball}`, ...variant.dependencies },
+          dependencies: { [pkg.name]: `file:${tarball}`, ...dependencies },
         },
         null,
         2,
@@ -232,14 +255,16 @@ describe('the packed package in a fresh app', () => {
     );
     await npmInstall(dir);
     const versions = Object.fromEntries(
-      ['ioredis', '@nestjs/core', 'bullmq', 'reflect-metadata'].map((name) => [
-        name,
-        (
-          JSON.parse(
-            fs.readFileSync(path.join(dir, 'node_modules', name, 'package.json'), 'utf8'),
-          ) as { version: string }
-        ).version,
-      ]),
+      ['ioredis', '@nestjs/core', '@nestjs/cqrs', 'bullmq', 'reflect-metadata']
+        .filter((name) => fs.existsSync(path.join(dir, 'node_modules', name)))
+        .map((name) => [
+          name,
+          (
+            JSON.parse(
+              fs.readFileSync(path.join(dir, 'node_modules', name, 'package.json'), 'utf8'),
+            ) as { version: string }
+          ).version,
+        ]),
     );
     const check = ['-p', 'tsconfig.compile-fail.json', '--pretty', 'false'];
     const [latest, ours, emitted] = await Promise.all([
@@ -374,6 +399,8 @@ describe('the packed package in a fresh app', () => {
           });
           assert.equal(resolved, path.join(dir, 'node_modules', 'ioredis', 'built', 'index.js'));
         }
+        // npm installs no optional peer by itself: these apps run without @nestjs/cqrs.
+        if (!variant.cqrs) assert.equal(versions['@nestjs/cqrs'], undefined);
       });
 
       const compilers = variant.withOurTypeScript ? 'latest and ours' : 'latest';
@@ -409,10 +436,7 @@ describe('the packed package in a fresh app', () => {
         }
       });
 
-      for (const [script, expected] of [
-        ['nest-app', { results: [2, 5] }],
-        ['engine-script', { result: { product: 'sku-42', reserved: 2 } }],
-      ] as const) {
+      for (const [script, expected] of scripts(variant)) {
         check(`runs ${script} on the app’s own ioredis client and its duplicates`, async () => {
           const keyPrefix = uniquePrefix(`pkg-${script}`);
           const out = await exec(process.execPath, [`out/${script}.js`], {

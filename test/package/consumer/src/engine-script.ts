@@ -1,13 +1,9 @@
 // The engine without NestJS, given the app's own ioredis client.
 import { AtomicEngine } from 'atomic-queues';
-import Redis from 'ioredis';
-import { appConnectionName, connectionNames, environment, report, run } from './environment';
+import { appRedis, connectionNames, environment, report, run } from './environment';
 
 const { redisUrl, keyPrefix } = environment();
-const redis = new Redis(redisUrl, {
-  connectionName: appConnectionName(keyPrefix),
-  maxRetriesPerRequest: null,
-});
+const redis = appRedis(redisUrl, keyPrefix);
 
 run(async () => {
   const engine = new AtomicEngine({ redis, keyPrefix });

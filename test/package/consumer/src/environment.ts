@@ -1,5 +1,5 @@
 // What pack-and-consume.test.ts hands each script, and how a script answers it.
-import type Redis from 'ioredis';
+import Redis from 'ioredis';
 
 /** The Redis to use and a key prefix of this run's own, from the environment. */
 export function environment(): { redisUrl: string; keyPrefix: string } {
@@ -9,9 +9,9 @@ export function environment(): { redisUrl: string; keyPrefix: string } {
   return { redisUrl, keyPrefix };
 }
 
-/** The name every connection of the app's client (and of its duplicates) carries. */
-export function appConnectionName(keyPrefix: string): string {
-  return `${keyPrefix}-app`;
+/** The app's own ioredis client; it and its duplicates are named `<keyPrefix>-app`. */
+export function appRedis(redisUrl: string, keyPrefix: string): Redis {
+  return new Redis(redisUrl, { connectionName: `${keyPrefix}-app`, maxRetriesPerRequest: null });
 }
 
 /** Names of the server's connections that belong to this run (start with `keyPrefix`). */

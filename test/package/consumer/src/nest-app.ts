@@ -5,7 +5,6 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Job } from 'bullmq';
-import Redis from 'ioredis';
 import {
   AtomicQueuesModule,
   JobCommand,
@@ -15,13 +14,10 @@ import {
   QueueEntityId,
   WorkerProcessor,
 } from 'atomic-queues';
-import { appConnectionName, connectionNames, environment, report, run } from './environment';
+import { appRedis, connectionNames, environment, report, run } from './environment';
 
 const { redisUrl, keyPrefix } = environment();
-const redis = new Redis(redisUrl, {
-  connectionName: appConnectionName(keyPrefix),
-  maxRetriesPerRequest: null,
-});
+const redis = appRedis(redisUrl, keyPrefix);
 
 @QueueEntity('counter')
 @JobCommand('counter.add')
