@@ -3,10 +3,9 @@
 // @nestjs/cqrs; the others show the package works without it.
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { CommandHandler, CqrsModule, type ICommandHandler } from '@nestjs/cqrs';
-import { AtomicQueuesModule, QueueBus, QueueEntity, QueueEntityId } from 'atomic-queues';
-import { appRedis, connectionNames, environment, report, run } from './environment';
+import { AtomicQueuesModule, QueueEntity, QueueEntityId } from 'atomic-queues';
+import { appRedis, environment, roundTrip } from './environment';
 
 const { redisUrl, keyPrefix } = environment();
 const redis = appRedis(redisUrl, keyPrefix);
@@ -36,15 +35,4 @@ export class DepositHandler implements ICommandHandler<DepositCommand> {
 })
 export class AppModule {}
 
-run(async () => {
-  const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error', 'warn'] });
-  const bus = app.get(QueueBus);
-  const results = [
-    await bus.enqueueAndWait(new DepositCommand('a1', 2), { timeoutMs: 10_000 }),
-    await bus.enqueueAndWait(new DepositCommand('a1', 3), { timeoutMs: 10_000 }),
-  ];
-  const connections = await connectionNames(redis, keyPrefix);
-  await app.close();
-  await redis.quit();
-  report({ results, connections });
-});
+roundTrip(AppModule, redis, [new DepositCommand('a1', 2), new DepositCommand('a1', 3)]);

@@ -1,4 +1,7 @@
 // What pack-and-consume.test.ts hands each script, and how a script answers it.
+import type { Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { QueueBus } from 'atomic-queues';
 import Redis from 'ioredis';
 
 /** The Redis to use and a key prefix of this run's own, from the environment. */
@@ -34,5 +37,26 @@ export function run(main: () => Promise<void>): void {
   main().catch((err: unknown) => {
     console.error(err);
     process.exitCode = 1;
+  });
+}
+
+/**
+ * Boots a Nest app, sends `commands` one after the other with `enqueueAndWait`, reports their
+ * results and the run's connections, and shuts down: the app, then the app's own client.
+ */
+export function roundTrip(appModule: Type, redis: Redis, commands: object[]): void {
+  const { keyPrefix } = environment();
+  run(async () => {
+    const app = await NestFactory.createApplicationContext(appModule, {
+      logger: ['error', 'warn'],
+    });
+    const bus = app.get(QueueBus);
+    const results: unknown[] = [];
+    for (const command of commands)
+      results.push(await bus.enqueueAndWait(command, { timeoutMs: 10_000 }));
+    const connections = await connectionNames(redis, keyPrefix);
+    await app.close();
+    await redis.quit();
+    report({ results, connections });
   });
 }

@@ -3,18 +3,16 @@
 // it is an optional peer dependency.
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import type { Job } from 'bullmq';
 import {
   AtomicQueuesModule,
   JobCommand,
   JobHandler,
-  QueueBus,
   QueueEntity,
   QueueEntityId,
   WorkerProcessor,
 } from 'atomic-queues';
-import { appRedis, connectionNames, environment, report, run } from './environment';
+import { appRedis, environment, roundTrip } from './environment';
 
 const { redisUrl, keyPrefix } = environment();
 const redis = appRedis(redisUrl, keyPrefix);
@@ -46,15 +44,4 @@ export class CounterProcessor {
 })
 export class AppModule {}
 
-run(async () => {
-  const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error', 'warn'] });
-  const bus = app.get(QueueBus);
-  const results = [
-    await bus.enqueueAndWait(new AddCommand('c1', 2), { timeoutMs: 10_000 }),
-    await bus.enqueueAndWait(new AddCommand('c1', 3), { timeoutMs: 10_000 }),
-  ];
-  const connections = await connectionNames(redis, keyPrefix);
-  await app.close();
-  await redis.quit();
-  report({ results, connections });
-});
+roundTrip(AppModule, redis, [new AddCommand('c1', 2), new AddCommand('c1', 3)]);
