@@ -16,7 +16,9 @@ import { keysOutsidePrefix, type RunParams } from './harness';
 import { ChildHandle, forgetTempDir, registerTempDir } from './procs';
 import { failedResult, type Scenario, type ScenarioResult } from './scenarios';
 import type { Check } from './harness';
-import { now, seededRandom, sleep } from './util';
+import { mapLimit, sleep } from '../support/async';
+import { seededRandom } from '../support/random';
+import { now } from './util';
 
 const BANKING_MAIN = path.join(__dirname, '..', 'examples', 'banking', 'main.js');
 const KEY_PREFIX = 'chaosbank';
@@ -311,24 +313,6 @@ function sendOnce(agent: http.Agent | false, port: number, req: Req): Promise<An
     r.on('error', (err) => done({ status: null, body: '', error: err.message }));
     r.end(req.body);
   });
-}
-
-async function mapLimit<T, R>(
-  items: readonly T[],
-  parallel: number,
-  f: (t: T, i: number) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(parallel, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await f(items[i], i);
-      }
-    }),
-  );
-  return out;
 }
 
 async function runBadInput(this: Scenario, params: RunParams): Promise<ScenarioResult> {

@@ -15,7 +15,9 @@ import { computeMetrics, type Metrics } from './checks';
 import { DriverOracle, type OracleDump } from './oracle';
 import { ChildHandle, driverIncidents, forgetTempDir, registerTempDir } from './procs';
 import type { ChaosPodConfig, OrderJob, PodMessage } from './protocol';
-import { errorText, now, seededRandom, sleep } from './util';
+import { sleep, until } from '../support/async';
+import { seededRandom } from '../support/random';
+import { errorText, now } from './util';
 
 export interface RunParams {
   quick: boolean;
@@ -238,13 +240,10 @@ export class ScenarioEnv {
 
   /** Waits until some pod is mid-job (bounded), then picks it. */
   async waitForBusyPod(timeoutMs = 3000): Promise<{ pod: ChildHandle; midJob: boolean }> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const pick = this.pickBusyPod();
-      if (pick && (pick.midJob || Date.now() > until)) return pick;
-      if (!pick && Date.now() > until) throw new Error('no live pod to inject a fault into');
-      await sleep(25);
-    }
+    let pick: { pod: ChildHandle; midJob: boolean } | undefined;
+    await until(() => (pick = this.pickBusyPod())?.midJob === true, { timeoutMs, intervalMs: 25 });
+    if (!pick) throw new Error('no live pod to inject a fault into');
+    return pick;
   }
 
   // ── workload ──────────────────────────────────────────────────────────────

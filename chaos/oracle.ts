@@ -16,7 +16,8 @@
  */
 import Database from 'better-sqlite3';
 import type { Database as DB } from 'better-sqlite3';
-import { now, sleep } from './util';
+import { sleep } from '../support/async';
+import { now } from './util';
 
 export type Outcome = 'running' | 'committed' | 'fenced' | 'rerun' | 'threw';
 

@@ -10,7 +10,8 @@ import type { Job } from 'bullmq';
 import { AtomicEngine, type JobContext } from '../src';
 import { StockStore, openOracle } from './oracle';
 import type { ChaosPodConfig, OrderJob, PodMessage } from './protocol';
-import { errorText, now, sleep } from './util';
+import { sleep } from '../support/async';
+import { errorText, now } from './util';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ChaosPodConfig;
 const db = openOracle(config.db);

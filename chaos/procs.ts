@@ -4,7 +4,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { errorText, sleep } from './util';
+import { sleep } from '../support/async';
+import { errorText } from './util';
 
 const live = new Map<number, ChildProcess>();
 

@@ -4,7 +4,8 @@
  */
 import { ScenarioEnv, PREFIX, type RunParams } from './harness';
 import { failedResult, type Scenario, type ScenarioResult } from './scenarios';
-import { now, sleep } from './util';
+import { sleep, until } from '../support/async';
+import { now } from './util';
 
 /**
  * A pod paused (SIGSTOP) while it holds an entity idle, with a wake-up for it already delivered
@@ -27,24 +28,21 @@ async function staleFetch(this: Scenario, params: RunParams): Promise<ScenarioRe
         .prepare<[string], { n: number }>('SELECT count(*) AS n FROM applied WHERE job_id = ?')
         .get(job)?.n ?? 0) > 0;
     const started = (job: string): boolean => e.oracle.executionsOf(job).length > 0;
-    const until = async (ok: () => boolean, ms: number, what: string): Promise<void> => {
-      const end = Date.now() + ms;
-      while (!ok()) {
-        if (Date.now() > end) throw new Error(`repro: timed out waiting for ${what}`);
-        await sleep(50);
-      }
+    const waitFor = async (ok: () => boolean, ms: number, what: string): Promise<void> => {
+      if (!(await until(ok, { timeoutMs: ms, intervalMs: 50 })))
+        throw new Error(`repro: timed out waiting for ${what}`);
     };
     const a = await e.startPod(0);
     await e.enqueue('stock', 'e', { ms: 10 }); // o.e.0, run by A, which then holds e idle
-    await until(() => applied('o.e.0'), 20_000, 'o.e.0 on pod A');
+    await waitFor(() => applied('o.e.0'), 20_000, 'o.e.0 on pod A');
     await sleep(300); // A acknowledges the job and marks e idle
     a.signal('SIGSTOP');
     await e.oracle.fault('stop', a.name, a.pid, now());
     await e.enqueue('stock', 'e', { ms: 10 }); // o.e.1: e is held idle by A -> wake-up for A
     await e.startPod(1); // B takes e over once A's lease expires, and runs o.e.1
-    await until(() => applied('o.e.1'), 30_000, 'o.e.1 on pod B');
+    await waitFor(() => applied('o.e.1'), 30_000, 'o.e.1 on pod B');
     await e.enqueue('stock', 'e', { ms: 4000 }); // o.e.2: B runs it for 4 s
-    await until(() => started('o.e.2'), 10_000, 'o.e.2 to start');
+    await waitFor(() => started('o.e.2'), 10_000, 'o.e.2 to start');
     await e.enqueue('stock', 'e', { ms: 10 }); // o.e.3 waits behind it
     await e.oracle.flush();
     a.signal('SIGCONT');

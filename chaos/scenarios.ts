@@ -3,7 +3,8 @@
  * fault, waits for the backlog to drain (bounded), then checks the oracle: the required numbers
  * (lost, overlaps, order, drift) and the scenario's own checks.
  */
-import { now, sleep } from './util';
+import { sleep, until } from '../support/async';
+import { now } from './util';
 import type { Metrics } from './checks';
 import { ScenarioEnv, type Check, type EnvOptions, type RunParams, PREFIX } from './harness';
 import type { OracleDump } from './oracle';
@@ -363,14 +364,7 @@ async function pauseIdleHolder(env: ScenarioEnv, pauseMs: number): Promise<boole
     (env.oracle.db
       .prepare<[string], { n: number }>('SELECT count(*) AS n FROM applied WHERE job_id = ?')
       .get(job)?.n ?? 0) > 0;
-  const wait = async (ok: () => boolean, ms: number): Promise<boolean> => {
-    const until = Date.now() + ms;
-    while (!ok()) {
-      if (Date.now() > until || env.expired()) return false;
-      await sleep(25);
-    }
-    return true;
-  };
+  const wait = (ok: () => boolean, ms: number): Promise<boolean> => waitUntil(env, ok, ms, 25);
   const first = `o.w0.${env.peekSeq('w0')}`;
   if (!(await env.enqueue(HELD, 'w0', { ms: 10 })) || !(await wait(() => applied(first), 15_000)))
     return false;
@@ -422,8 +416,7 @@ const blockedLoop = stockScenario(
           const entity = products[Math.floor(env.random() * products.length)];
           if (await env.enqueue(STOCK, entity, { block: blockMs, ms: 20 })) sent += 1;
           // Wait for it to start blocking, then for the block to end.
-          const until = Date.now() + 15_000;
-          while (blockFaults() < sent && Date.now() < until) await sleep(50);
+          await until(() => blockFaults() >= sent, { timeoutMs: 15_000, intervalMs: 50 });
           await sleep(blockMs + 500);
         }
       },
@@ -587,17 +580,14 @@ async function jobInfo(
   }
 }
 
-async function waitUntil(
+/** Polls `ok` every `intervalMs`: true once it holds, false after `timeoutMs` or at the run's end. */
+function waitUntil(
   env: ScenarioEnv,
   ok: () => Promise<boolean> | boolean,
   timeoutMs: number,
+  intervalMs = 200,
 ): Promise<boolean> {
-  const until = Date.now() + Math.min(timeoutMs, Math.max(0, env.remaining()));
-  for (;;) {
-    if (await ok()) return true;
-    if (Date.now() > until) return false;
-    await sleep(200);
-  }
+  return until(ok, { timeoutMs: Math.min(timeoutMs, Math.max(0, env.remaining())), intervalMs });
 }
 
 const poison = stockScenario(

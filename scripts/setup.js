@@ -94,7 +94,9 @@ function ensureBuild() {
   const stamp = path.join(root, 'build', '.build-stamp');
   const built = mtime(stamp);
   const sources = Math.max(
-    ...['src', 'test', 'bench', 'examples', 'chaos'].map((d) => newestMtime(path.join(root, d))),
+    ...['src', 'test', 'bench', 'examples', 'chaos', 'support'].map((d) =>
+      newestMtime(path.join(root, d)),
+    ),
     newestMtime(path.join(root, 'scripts'), (name) => name.endsWith('.ts')),
     ...['tsconfig.json', 'tsconfig.build.json'].map((f) => mtime(path.join(root, f))),
   );

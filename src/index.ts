@@ -19,11 +19,13 @@ export type {
   JobCompletedEvent,
   JobContext,
   JobFailedEvent,
+  JobRetryingEvent,
   JobFinishedEvent,
   RedisConnection,
   ReleaseReason,
   ResolvedEntityType,
   SpawnRequest,
+  WaitForJobOptions,
   WorkerConfig,
 } from './core';
 export {
@@ -35,12 +37,19 @@ export {
   InvalidOptionsError,
   InvalidPayloadError,
   JobFailedError,
+  JobNotFoundError,
   JobTimeoutError,
   LeaseLostError,
   NoHandlerError,
+  RedisRefusedError,
   UnknownEntityTypeError,
 } from './errors';
-export type { AtomicQueuesErrorCode, LeaseLostReason } from './errors';
+export type {
+  AtomicQueuesErrorCode,
+  LeaseLostReason,
+  RedisRefusalReason,
+  SerializedError,
+} from './errors';
 export { LIBRARY_VERSION } from './version';
 
 // NestJS module ─────────────────────────────────────────────────────────────────────────────

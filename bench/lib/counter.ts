@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { sleep } from './timing';
+import { sleep } from '../../support/async';
 
 /**
  * The "store" of the comparison workloads: one counter per entity in Redis, under

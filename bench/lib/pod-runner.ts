@@ -2,7 +2,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { CPU_PROFILE_ENV } from './cpu-profiler';
 import type { ParentMessage, PodMessage, PodProgress } from './pod-protocol';
-import { epochNow, sleep, type Deadline } from './timing';
+import { sleep, until } from '../../support/async';
+import { epochNow, type Deadline } from './timing';
 
 const READY_TIMEOUT_MS = 20_000;
 /** BENCH_TRACE=1: one line a second while pods work (jobs done, entities held per pod). */
@@ -93,6 +94,20 @@ export class PodProcess {
     const reply = this.next('report', timeoutMs);
     this.send({ type: 'report' });
     return (await reply).progress;
+  }
+
+  /**
+   * The final `details` of the `label` driver pod. It counts its last completion a moment
+   * before it sums up its results, so this asks (every 100 ms, for up to 5 s) until `isDone`.
+   */
+  async finalDetails<D>(label: string, isDone: (details: D) => boolean): Promise<D> {
+    let details!: D;
+    const done = await until(async () => isDone((details = (await this.report()).details as D)), {
+      timeoutMs: 5_000,
+      intervalMs: 100,
+    });
+    if (!done) throw new Error(`The ${label} driver did not finish its report`);
+    return details;
   }
 
   /** Graceful stop; SIGKILL (by PID) if the pod has not exited within `timeoutMs`. */

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { until } from '../../support/async';
 
 /**
  * Epoch milliseconds with sub-millisecond resolution. Every process on the machine shares the
@@ -6,10 +7,6 @@ import { performance } from 'node:perf_hooks';
  */
 export function epochNow(): number {
   return performance.timeOrigin + performance.now();
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
 /** Thrown when a benchmark passes its overall time budget. */
@@ -63,14 +60,11 @@ export async function waitUntil(
   predicate: () => boolean | Promise<boolean>,
   opts: { timeoutMs: number; intervalMs?: number; message: string; deadline?: Deadline },
 ): Promise<void> {
-  const until = Date.now() + opts.timeoutMs;
-  for (;;) {
-    if (await predicate()) return;
-    opts.deadline?.check();
-    if (Date.now() >= until)
-      throw new Error(`Timed out after ${opts.timeoutMs} ms waiting for ${opts.message}`);
-    await sleep(opts.intervalMs ?? 50);
-  }
+  // Stops at the run's deadline too, where check() throws its DeadlineError.
+  const timeoutMs = Math.min(opts.timeoutMs, opts.deadline?.remainingMs() ?? Infinity);
+  if (await until(predicate, { timeoutMs, intervalMs: opts.intervalMs ?? 50 })) return;
+  opts.deadline?.check();
+  throw new Error(`Timed out after ${opts.timeoutMs} ms waiting for ${opts.message}`);
 }
 
 /** Rounds to `digits` decimals (JSON and tables stay readable). */

@@ -12,7 +12,8 @@ import { performance } from 'node:perf_hooks';
 import { QueueBus, WorkerManagerService } from '../../src';
 import { summarize, type LatencySummary } from '../lib/percentiles';
 import { reportError, runPod } from '../lib/pod-child';
-import { sleep } from '../lib/timing';
+import { until } from '../../support/async';
+import { seededRandom } from '../../support/random';
 import { DeductStockCommand } from './stock-app/deduct-stock.command';
 import { StockAppModule } from './stock-app/stock-app.module';
 import type { StockAppOptions } from './stock-app/stock-options';
@@ -45,21 +46,9 @@ export interface StockDriverDetails {
   deductionsByProduct: Record<string, number>;
 }
 
-/** mulberry32: a small deterministic PRNG in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 runPod<StockDriverConfig>((config, counter, errors) => {
   let app: INestApplicationContext | undefined;
-  const random = prng(config.seed);
+  const random = seededRandom(config.seed);
   const details: StockDriverDetails = {
     phase: 'starting',
     done: false,
@@ -117,13 +106,15 @@ runPod<StockDriverConfig>((config, counter, errors) => {
   /** Until no entity has a holder (the sweep index may still list released ones, unheld). */
   const waitIdle = async (workers: WorkerManagerService, timeoutMs: number) => {
     const start = performance.now();
-    for (;;) {
-      const held = (await workers.getClusterEntities()).filter((e) => e.pod !== null);
-      if (held.length === 0) break;
-      if (performance.now() - start > timeoutMs)
-        throw new Error(`${held.length} entities still held after ${timeoutMs} ms`);
-      await sleep(100);
-    }
+    let held = 0;
+    const idle = await until(
+      async () => {
+        held = (await workers.getClusterEntities()).filter((e) => e.pod !== null).length;
+        return held === 0;
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
+    if (!idle) throw new Error(`${held} entities still held after ${timeoutMs} ms`);
     const seconds = (performance.now() - start) / 1000;
     return { orders: 0, deductions: 0, seconds, failedOrders: 0 };
   };

@@ -11,7 +11,8 @@ import type { PodProcess } from '../lib/pod-runner';
 import { runUntilCompleted } from '../lib/pod-runner';
 import type { TableRow } from '../lib/report';
 import type { BenchContext, Scenario, ScenarioResult } from '../lib/scenario';
-import { round, sleep } from '../lib/timing';
+import { sleep } from '../../support/async';
+import { round } from '../lib/timing';
 import type { AqCounterPodConfig } from '../pods/aq-counter-pod';
 import type { LatencyDriverConfig, LatencyDriverDetails } from '../pods/latency-driver-pod';
 
@@ -111,12 +112,10 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
         return Promise.resolve();
       },
     });
-    let details = (await driver.report()).details as LatencyDriverDetails;
-    for (let i = 0; details.phase !== 'done' && i < 50; i++) {
-      await sleep(100);
-      details = (await driver.report()).details as LatencyDriverDetails;
-    }
-    if (details.phase !== 'done') throw new Error('The latency driver did not finish its report');
+    const details = await driver.finalDetails<LatencyDriverDetails>(
+      'latency',
+      (d) => d.phase === 'done',
+    );
     const check = await checkCounters(ctx, p);
     const podJobs = (await Promise.all(pods.map((w) => w.report()))).map((r) => r.completed);
     ctx.log(`jobs per pod ${podJobs.join('/')}, counters ${check.ok ? 'right' : 'WRONG'}`);

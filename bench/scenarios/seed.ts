@@ -16,7 +16,8 @@ import type { PodProcess } from '../lib/pod-runner';
 import { runUntilCompleted } from '../lib/pod-runner';
 import type { TableRow } from '../lib/report';
 import type { BenchContext, Scenario, ScenarioResult } from '../lib/scenario';
-import { round, sleep } from '../lib/timing';
+import { sleep } from '../../support/async';
+import { round } from '../lib/timing';
 import type { StockAppOptions } from '../pods/stock-app/stock-options';
 import { stockKey } from '../pods/stock-app/stock-options';
 import type {
@@ -133,12 +134,7 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
       },
     });
     await sampler.sample();
-    let details = (await driver.report()).details as StockDriverDetails;
-    for (let i = 0; !details.done && i < 50; i++) {
-      await sleep(100);
-      details = (await driver.report()).details as StockDriverDetails;
-    }
-    if (!details.done) throw new Error('The driver did not finish its report');
+    const details = await driver.finalDetails<StockDriverDetails>('seed', (d) => d.done);
     const podReports = await Promise.all(pods.map((w) => w.report()));
     const stocks = await readStocks(ctx, p, productIds);
     return report(

@@ -14,9 +14,12 @@ export interface Clock {
   clearTimeout(timer: ClockTimer | undefined): void;
 }
 
-/** Wall-clock time and Node timers. */
+/**
+ * This process's time and Node timers. `now()` is the wall clock at start plus a monotonic
+ * count since: durations measured with it hold when the system clock is stepped.
+ */
 export const systemClock: Clock = {
-  now: () => Date.now(),
+  now: () => performance.timeOrigin + performance.now(),
   setTimeout: (callback, ms) => setTimeout(callback, ms) as unknown as ClockTimer,
   clearTimeout: (timer) => clearTimeout(timer as unknown as NodeJS.Timeout | undefined),
 };

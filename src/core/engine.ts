@@ -12,7 +12,7 @@ import type { AtomicQueuesOptions, EntityTypeOptions } from './options/atomic-qu
 import type { ResolvedEntityType, ResolvedOptions } from './options/resolved-options';
 import { resolveOptions } from './options/resolve-options';
 import { Pod } from './pod';
-import type { BulkJob } from './producing/producer';
+import type { BulkJob, WaitForJobOptions } from './producing/producer';
 import type { EnqueueAndWaitOptions, EnqueueOptions } from './producing/job-request';
 
 /** Where an engine is in its life: `start()` takes it to `started`, `stop()` to `stopped`. */
@@ -70,6 +70,7 @@ export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
       new KeyBuilder(this.#options.keyPrefix),
       this.podId,
       (ref) => this.#pod?.runners.has(ref) ?? false,
+      () => this.#pod?.runners.size ?? 0,
     );
     // Background loops report through 'error'; without a listener EventEmitter would throw.
     this.on('error', () => undefined);
@@ -170,6 +171,21 @@ export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
     opts?: EnqueueAndWaitOptions,
   ): Promise<unknown> {
     return this.#started().producer.enqueueAndWait(type, entityId, name, data, opts);
+  }
+
+  /**
+   * Waits for the result of a job enqueued earlier (by any pod), addressed by its entity and id:
+   * resolves with its result or rejects with its error (`JobFailedError`), at once when it has
+   * finished; `JobNotFoundError` when no such job is stored (never enqueued, or removed by
+   * retention); `JobTimeoutError` after `timeoutMs`.
+   */
+  waitForJob(
+    type: string,
+    entityId: unknown,
+    jobId: string,
+    opts?: WaitForJobOptions,
+  ): Promise<unknown> {
+    return this.#started().producer.waitForJob(type, entityId, jobId, opts);
   }
 
   /** Enqueues many jobs; resolves with their ids in order. Jobs of one entity keep their order. */

@@ -21,6 +21,10 @@ export interface EntityReleasedEvent extends EntityClaimedEvent {
 export interface JobFinishedEvent extends EntityClaimedEvent {
   jobId: string;
   name: string;
+  /** From the start of its first attempt to the end of its last (this pod's clock). */
+  durationMs: number;
+  /** From its enqueue to the start of its first run (Redis's clock); NaN when unknown. */
+  waitMs: number;
 }
 
 export interface JobCompletedEvent extends JobFinishedEvent {
@@ -29,6 +33,19 @@ export interface JobCompletedEvent extends JobFinishedEvent {
 
 export interface JobFailedEvent extends JobFinishedEvent {
   error: unknown;
+  /** Attempts made, the last included. */
+  attempts: number;
+}
+
+/** A job's attempt failed and it will be run again, in place (`job:retrying`). */
+export interface JobRetryingEvent extends EntityClaimedEvent {
+  jobId: string;
+  name: string;
+  /** The attempt that failed (1 for the first run). */
+  attempt: number;
+  error: unknown;
+  /** Milliseconds until the next attempt (the backoff). */
+  delayMs: number;
 }
 
 /** Every event of an engine (this pod) and its listener's arguments. */
@@ -38,6 +55,7 @@ export interface AtomicQueuesEvents {
   'lease:lost': [EntityReleasedEvent];
   'job:completed': [JobCompletedEvent];
   'job:failed': [JobFailedEvent];
+  'job:retrying': [JobRetryingEvent];
   /** A background loop hit an error; `context` says what it was doing. */
   error: [error: Error, context: string];
 }

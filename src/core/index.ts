@@ -3,7 +3,7 @@
 export { AtomicEngine } from './engine';
 export type { ActiveEntity, EngineState, EngineStats } from './engine';
 export type { ClusterEntity, EntityBacklog, SpawnRequest } from './admin/entity-admin';
-export type { BulkJob } from './producing/producer';
+export type { BulkJob, WaitForJobOptions } from './producing/producer';
 export type { EnqueueAndWaitOptions, EnqueueOptions } from './producing/job-request';
 export type { EntityJobHandler, JobContext } from './entities/job-context';
 export { MAX_ENTITY_ID_BYTES, normalizeEntityId } from './entities/entity-id';
@@ -21,6 +21,7 @@ export type {
   EntityReleasedEvent,
   JobCompletedEvent,
   JobFailedEvent,
+  JobRetryingEvent,
   JobFinishedEvent,
   ReleaseReason,
 } from './events';

@@ -61,7 +61,10 @@ export class Pod {
       this.registry.beat(redis, this.runners.size, o.processing);
 
     this.waiters = new ReplyWaiters(connections, keys.replyChannel(podId), report, clock);
-    const replies = new ReplySender(redis, keys, this.waiters, report);
+    const replies = new ReplySender(redis, keys, podId, this.waiters, report);
+    // An entity at rest keeping failed jobs is looked at this often: a job put back by a
+    // BullMQ tool runs within about a lease TTL and a sweep.
+    const retryWatchMs = leaseTtlMs + o.cronIntervalMs;
     this.runners = new RunnerRegistry({
       podId,
       redis,
@@ -73,6 +76,7 @@ export class Pod {
       },
       events,
       replies,
+      restDelayMs: retryWatchMs,
       handlerFor: (type) => catalog.handlerFor(type),
       renewLease: (runner) => this.heartbeat.renewOne(runner),
       report,
@@ -99,6 +103,7 @@ export class Pod {
     });
     const claims = this.claims;
     const transport = new AddTransport({
+      podId,
       redis,
       keys,
       clock,
@@ -109,6 +114,7 @@ export class Pod {
     });
     this.producer = new Producer({
       podId,
+      redis,
       maxPayloadBytes: o.maxPayloadBytes,
       catalog,
       transport,
@@ -118,6 +124,7 @@ export class Pod {
     this.admin = new EntityAdmin({ redis, keys, catalog, runners, claims });
     this.heartbeat = new Heartbeat(
       {
+        podId,
         redis,
         clock,
         leaseTtlMs,
@@ -144,7 +151,7 @@ export class Pod {
       });
       if (o.enableCronManager) {
         this.cron = new CronManager(
-          { redis, keys, clock, leaseTtlMs, claims, runners, entityFromRef, report },
+          { redis, keys, clock, leaseTtlMs, retryWatchMs, claims, runners, entityFromRef, report },
           o.cronIntervalMs,
         );
       }

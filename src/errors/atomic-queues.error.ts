@@ -19,6 +19,8 @@ export type AtomicQueuesErrorCode =
   | 'NOT_A_PROCESSOR'
   | 'NO_HANDLER'
   | 'NO_ROUTE'
+  | 'REDIS_REFUSED'
+  | 'JOB_NOT_FOUND'
   | 'UNKNOWN_ENTITY_TYPE';
 
 /**

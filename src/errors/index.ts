@@ -19,3 +19,6 @@ export { NoHandlerError } from './no-handler.error';
 export { JobFailedError } from './job-failed.error';
 export { JobTimeoutError } from './job-timeout.error';
 export { EnqueueFailedError } from './enqueue-failed.error';
+export { RedisRefusedError, type RedisRefusalReason } from './redis-refused.error';
+export { JobNotFoundError } from './job-not-found.error';
+export { serializeError, reviveError, type SerializedError } from './serialized-error';

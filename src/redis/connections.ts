@@ -55,6 +55,11 @@ export class Connections {
    * and Redis may have run the first copy (AOF) before it died.
    */
   commandEpoch = 0;
+  /**
+   * Counts the blocking connection's closes: a blocking pop whose reply was lost with the
+   * connection took its member (a wake-up, a spawn request) with it.
+   */
+  blockingEpoch = 0;
   private readonly owned: RedisClient[] = [];
   private blockingClient?: RedisClient;
   private subscriberClient?: RedisClient;
@@ -80,7 +85,10 @@ export class Connections {
 
   /** The dedicated blocking connection; created on first use. */
   get blocking(): RedisClient {
-    this.blockingClient ??= this.open('blk');
+    if (!this.blockingClient) {
+      this.blockingClient = this.open('blk');
+      this.blockingClient.on('close', () => (this.blockingEpoch += 1));
+    }
     return this.blockingClient;
   }
 

@@ -3,13 +3,35 @@ import { Job, raw2NextJobData } from 'bullmq';
 import type { IQueueBackend, JobsOptions, KeepJobs, KeysMap, RedisQueueBackend } from 'bullmq';
 import type { EntityKeys } from './keys';
 import type { ScriptTarget } from './script-loader';
-import { isScriptCode, refusal } from './script-codes';
 
 /** A BullMQ script command as defined on an ioredis client or pipeline. */
 type Send = (args: unknown[]) => unknown;
 
 /** BullMQ's reply of a job fetch (`moveToActive`), or of a move that fetched the next job. */
 export type NextJobData = unknown[] | undefined | void;
+
+/**
+ * What the engine keeps in a job's hash beside BullMQ's fields, as read when it was fetched:
+ * whether pods awaited its result (`aqw`), and the trace context of its enqueue (`aqt`).
+ */
+export interface JobExtras {
+  awaited: boolean;
+  traceparent?: string;
+}
+
+const NONE: JobExtras = Object.freeze({ awaited: false });
+/** Extras of fetched jobs, and of fetched job records not yet made into jobs. */
+const extrasOf = new WeakMap<object, JobExtras>();
+
+/** The engine's fields of a fetched job (see {@link JobExtras}). */
+export function jobExtras(job: Job): JobExtras {
+  return extrasOf.get(job) ?? NONE;
+}
+
+/** True when pods awaited the job's result as it was fetched. */
+export function isAwaited(job: Job): boolean {
+  return jobExtras(job).awaited;
+}
 
 /**
  * One entity's BullMQ queue over the pod's shared connection: the small queue object BullMQ's
@@ -66,14 +88,26 @@ export class EntityQueue extends EventEmitter {
   /** A job of this queue from BullMQ's fetch reply, locked with `token`; undefined for none. */
   toJob(raw: NextJobData, token: string): Job | undefined {
     if (!raw || !Array.isArray(raw) || !raw[0]) return undefined;
-    const job = Job.fromJSON(this, raw[0] as never, raw[1] as string);
+    const record = raw[0];
+    const job = Job.fromJSON(this, record as never, raw[1] as string);
     job.token = token;
+    const extras = extrasOf.get(record);
+    if (extras) extrasOf.set(job, extras);
     return job;
   }
 
-  /** BullMQ's fetch reply from the raw array `complete-11.lua` returns. */
+  /** BullMQ's fetch reply from a script's raw `{job hash (flat), job id}` reply. */
   static nextFromRaw(raw: unknown[]): NextJobData {
-    return raw2NextJobData(raw) as NextJobData;
+    const next = raw2NextJobData(raw) as unknown[];
+    // BullMQ's decoding keeps only its own fields: note the engine's before they go.
+    const flat = (raw[0] ?? []) as unknown[];
+    let extras: JobExtras | undefined;
+    for (let i = 0; i < flat.length; i += 2) {
+      if (flat[i] === 'aqw') (extras ??= { awaited: false }).awaited = true;
+      else if (flat[i] === 'aqt') (extras ??= { awaited: false }).traceparent = String(flat[i + 1]);
+    }
+    if (extras && next[0]) extrasOf.set(next[0], extras);
+    return next;
   }
 
   /** Pauses (or resumes) the queue as BullMQ does: paused, its jobs wait for `resume`. */
@@ -84,33 +118,6 @@ export class EntityQueue extends EventEmitter {
   /** Takes the queue's next job with BullMQ's `moveToActive`, locked with `token`. */
   moveToActive(token: string): Promise<NextJobData> {
     return this.backend.moveToActive(token) as Promise<NextJobData>;
-  }
-
-  /**
-   * Fails an active job with BullMQ's `moveToFinished`; with `fetchNext`, resolves with the next
-   * job. Rejects with LeaseLostError when BullMQ refuses (the lock is not `token`'s).
-   */
-  async moveToFailed(
-    job: Job,
-    reason: string,
-    removeOnFail: boolean | number | KeepJobs,
-    token: string,
-    fetchNext: boolean,
-  ): Promise<NextJobData> {
-    try {
-      const { result } = await this.backend.moveToFailed(
-        job,
-        reason,
-        removeOnFail,
-        token,
-        fetchNext,
-      );
-      return result as NextJobData;
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (isScriptCode(code)) throw refusal(code, `fail job ${job.id} of ${this.name}`);
-      throw err;
-    }
   }
 
   /**

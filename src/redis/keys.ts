@@ -94,6 +94,14 @@ export class KeyBuilder {
     return `${this.prefix}:{__aq}:index`;
   }
 
+  /**
+   * Sorted set of entities at rest (no holder, no work) that still keep something: finished
+   * jobs under retention; score: when the cron manager looks at them next (Redis's clock).
+   */
+  restKey(): string {
+    return `${this.prefix}:{__aq}:rest`;
+  }
+
   /** Pub/sub channel on which a pod receives results of jobs it enqueued and waits for. */
   replyChannel(podId: string): string {
     return `${this.prefix}:{__aq}:reply:${podId}`;

@@ -6,18 +6,25 @@ import type { RedisClient } from './connections';
 
 /** The Lua scripts of the engine (files in ./lua, named `<name>-<numKeys>.lua` when fixed). */
 export const SCRIPT_FILES = {
+  add: 'add-8.lua',
+  await: 'await-3.lua',
+  beat: 'beat-2.lua',
   claim: 'claim-10.lua',
-  idle: 'idle-6.lua',
-  release: 'release-6.lua',
+  due: 'due-1.lua',
   extendLeases: 'extendLeases.lua',
-  inspect: 'inspect-6.lua',
-  unindex: 'unindex-1.lua',
-  recordAttempt: 'recordAttempt-2.lua',
-  relinquish: 'relinquish-6.lua',
+  finish: 'finish-13.lua',
   giveBack: 'giveBack-3.lua',
-  reclaimOwn: 'reclaimOwn-3.lua',
-  complete: 'complete-11.lua',
-  add: 'add-6.lua',
+  idle: 'idle-7.lua',
+  inspect: 'inspect-6.lua',
+  reclaimOwn: 'reclaimOwn-4.lua',
+  recordAttempt: 'recordAttempt-4.lua',
+  release: 'release-7.lua',
+  relinquish: 'relinquish-7.lua',
+  rest: 'rest-14.lua',
+  signal: 'signal-1.lua',
+  take: 'take-9.lua',
+  touchIndex: 'touchIndex-1.lua',
+  unindex: 'unindex-1.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPT_FILES;

@@ -25,7 +25,7 @@ import {
 import { now } from '../fixtures/ledger-writer';
 import { PodFleet } from '../fixtures/pods';
 import { queueKey } from '../fixtures/queue-state';
-import { waitFor } from '../helpers/wait-for';
+import { waitFor } from '../../support/async';
 
 const TYPE = 'account';
 const ENTITIES = 12;

@@ -10,7 +10,7 @@ import { BankingModule } from '../../examples/banking/banking.module';
 import { DepositCommand } from '../../examples/banking/commands/deposit.command';
 import type { BankStore } from '../../examples/banking/store/bank-store';
 import { cleanPrefix, newRedis, redisUrl, uniquePrefix } from '../helpers/redis';
-import { waitFor } from '../helpers/wait-for';
+import { waitFor } from '../../support/async';
 import { post, tempStore } from './banking-fixture';
 
 describe('banking example over HTTP (one app, real Redis)', () => {

@@ -5,7 +5,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { PodFleet } from '../../examples/banking/demo/pod-fleet';
 import { cleanPrefix, newRedis, redisUrl, uniquePrefix } from '../helpers/redis';
-import { waitFor } from '../helpers/wait-for';
+import { waitFor } from '../../support/async';
 import { post, tempStore } from './banking-fixture';
 
 describe('transfer survives a pod killed between debit and credit', () => {

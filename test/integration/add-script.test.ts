@@ -5,32 +5,25 @@
  * a plain BullMQ worker then takes the script's jobs.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { KeyBuilder } from '../../src/redis/keys';
 import { defineScripts } from '../../src/redis/script-loader';
-import { sendAdd } from '../../src/redis/scripts/add';
-import { cleanPrefix, newRedis, uniquePrefix } from '../helpers/redis';
+import { decodeJobReply, sendAdd, type JobReply } from '../../src/redis/scripts/add';
+import { newRedis } from '../helpers/redis';
+import { integrationSuite } from '../fixtures/integration-suite';
 
 const KEEP = { removeOnComplete: { count: 1000 }, removeOnFail: false } as const;
 
 describe('the add script, read back with BullMQ', () => {
-  const prefix = uniquePrefix('addScript');
-  let redis: Redis;
+  const { prefix, redis } = integrationSuite('addScript');
+  defineScripts(redis);
   let connection: Redis;
   let viaBull: Queue;
   let viaScript: Queue;
   let n = 0;
 
-  before(() => {
-    redis = newRedis();
-    defineScripts(redis);
-  });
-  after(async () => {
-    await cleanPrefix(redis, prefix);
-    await redis.quit();
-  });
   beforeEach(async () => {
     n += 1;
     connection = newRedis({ maxRetriesPerRequest: null });
@@ -44,18 +37,24 @@ describe('the add script, read back with BullMQ', () => {
     await connection.quit(); // shared with BullMQ, which leaves a connection it was given open
   });
 
-  /** Adds as the engine does (see AddTransport); returns the script's reply. */
-  const add = (name: string, data: unknown, jobId?: string): Promise<unknown> => {
+  /** Adds as the engine does (see AddTransport: every job has an id); returns the reply. */
+  const add = async (
+    name: string,
+    data: unknown,
+    jobId: string,
+    awaitingPod?: string,
+  ): Promise<JobReply> => {
     const keys = new KeyBuilder(prefix).entityKeys(viaScript.name);
-    const opts: Record<string, unknown> = { attempts: 0, ...KEEP };
-    if (jobId !== undefined) opts.jobId = jobId;
-    return sendAdd(redis, keys, {
-      jobId,
-      name,
-      timestamp: Date.now(),
-      data: JSON.stringify(data),
-      opts: JSON.stringify(opts),
-    });
+    const opts = { attempts: 0, ...KEEP, jobId };
+    return decodeJobReply(
+      await sendAdd(redis, keys, {
+        jobId,
+        name,
+        data: JSON.stringify(data),
+        opts: JSON.stringify(opts),
+        awaitingPod,
+      }),
+    );
   };
 
   it("builds an entity's BullMQ keys as BullMQ does", () => {
@@ -94,12 +93,12 @@ describe('the add script, read back with BullMQ', () => {
 
   it('stores a job as BullMQ does: hash, wait list, marker, events, counts', async () => {
     const data = { amount: 5, note: 'é' };
-    await viaBull.add('deposit', data, KEEP);
+    await viaBull.add('deposit', data, { ...KEEP, jobId: 'a1b2.1' });
     await viaBull.add('deposit', data, { ...KEEP, jobId: 'tx-7' });
-    assert.equal(await add('deposit', data), '1');
-    assert.equal(await add('deposit', data, 'tx-7'), 'tx-7');
+    assert.deepEqual(await add('deposit', data, 'a1b2.1'), { kind: 'added' });
+    assert.deepEqual(await add('deposit', data, 'tx-7'), { kind: 'added' });
 
-    for (const id of ['1', 'tx-7'])
+    for (const id of ['a1b2.1', 'tx-7'])
       assert.deepEqual(await stored(viaScript, id), await stored(viaBull, id), `job ${id}`);
     assert.deepEqual(
       await redis.lrange(viaScript.keys.wait, 0, -1),
@@ -111,7 +110,7 @@ describe('the add script, read back with BullMQ', () => {
     );
     assert.deepEqual(await events(viaScript), await events(viaBull));
     assert.deepEqual(await viaScript.getJobCounts(), await viaBull.getJobCounts());
-    assert.equal(await redis.get(viaScript.keys.id), await redis.get(viaBull.keys.id));
+    assert.equal(await redis.exists(viaScript.keys.id), 0, 'ids are the engine’s: no counter');
     assert.equal(
       await redis.hget(viaScript.keys.meta, 'opts.maxLenEvents'),
       await redis.hget(viaBull.keys.meta, 'opts.maxLenEvents'),
@@ -120,20 +119,42 @@ describe('the add script, read back with BullMQ', () => {
     const job = await Job.fromId(viaScript, 'tx-7');
     assert.deepEqual(job!.data, data);
     assert.equal(job!.name, 'deposit');
-    assert.deepEqual(job!.opts.removeOnComplete, { count: 1000 });
+    assert.deepEqual(job!.opts.removeOnComplete, KEEP.removeOnComplete);
     assert.equal(await job!.getState(), 'waiting');
   });
 
   it('adds a custom id once: the duplicate changes nothing and is reported as BullMQ does', async () => {
     await viaBull.add('op', { v: 1 }, { ...KEEP, jobId: 'once' });
     await viaBull.add('op', { v: 2 }, { ...KEEP, jobId: 'once' });
-    assert.equal(await add('op', { v: 1 }, 'once'), 'once');
-    assert.equal(await add('op', { v: 2 }, 'once'), 'once');
+    assert.deepEqual(await add('op', { v: 1 }, 'once'), { kind: 'added' });
+    assert.deepEqual(await add('op', { v: 2 }, 'once', 'podB'), { kind: 'pending' });
 
     assert.deepEqual(await redis.lrange(viaScript.keys.wait, 0, -1), ['once']);
     assert.deepEqual((await Job.fromId(viaScript, 'once'))!.data, { v: 1 });
     assert.deepEqual(await events(viaScript), await events(viaBull));
     assert.ok((await events(viaScript)).includes('duplicated:once'));
+    assert.equal(
+      await redis.hget(`${viaScript.keys['']}once`, 'aqw'),
+      'podB',
+      'the caller awaiting the duplicate joins the waiters',
+    );
+  });
+
+  it('answers a duplicate with the stored result once the first job finished', async () => {
+    await add('op', { v: 1 }, 'done', 'podA');
+    const worker = new Worker(viaScript.name, null, { connection, prefix, autorun: false });
+    try {
+      const job = await worker.getNextJob('token', { block: false });
+      assert.ok(job);
+      await job.moveToCompleted({ balance: 42 }, 'token', false);
+    } finally {
+      await worker.close();
+    }
+    assert.deepEqual(await add('op', { v: 2 }, 'done', 'podB'), {
+      kind: 'completed',
+      value: '{"balance":42}',
+    });
+    assert.equal(await redis.hget(`${viaScript.keys['']}done`, 'aqw'), 'podA', 'no new waiter');
   });
 
   it('sets no marker while the queue is paused, as BullMQ does', async () => {
@@ -141,14 +162,14 @@ describe('the add script, read back with BullMQ', () => {
     await viaScript.pause();
     await redis.del(viaBull.keys.marker, viaScript.keys.marker);
     await viaBull.add('op', {}, KEEP);
-    await add('op', {});
+    await add('op', {}, 'p1');
     assert.equal(await redis.exists(viaScript.keys.marker), 0);
     assert.equal(await redis.exists(viaBull.keys.marker), 0);
     assert.deepEqual(await viaScript.getJobCounts(), await viaBull.getJobCounts());
   });
 
   it('hands its jobs to a plain BullMQ worker, in the order added', async () => {
-    for (let i = 0; i < 5; i++) await add('op', { i });
+    for (let i = 0; i < 5; i++) await add('op', { i }, `t.${i}`);
     const worker = new Worker(viaScript.name, null, { connection, prefix, autorun: false });
     try {
       const seen: unknown[] = [];

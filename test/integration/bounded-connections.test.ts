@@ -5,29 +5,17 @@
  * all), and every job completes.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
-import { cleanPrefix, clientCount, newRedis } from '../helpers/redis';
-import { waitFor } from '../helpers/wait-for';
-import { EngineSet, enginePrefix } from '../fixtures/engines';
-import { mapLimit, sleep } from '../fixtures/util';
+import { describe, it } from 'node:test';
+import { clientCount } from '../helpers/redis';
+import { mapLimit, sleep, waitFor } from '../../support/async';
+import { integrationSuite } from '../fixtures/integration-suite';
 
 const TYPE = 'account';
 const ENTITIES = 10_000;
 const MAX_CONNECTIONS = 10;
 
 describe('bounded connections', () => {
-  const prefix = enginePrefix('boundedConnections');
-  const engines = new EngineSet(prefix);
-  let redis: Redis;
-  before(() => {
-    redis = newRedis();
-  });
-  after(async () => {
-    await engines.stopAll();
-    await cleanPrefix(redis, prefix);
-    await redis.quit();
-  });
+  const { prefix, engines, redis } = integrationSuite('boundedConnections');
 
   it(
     `one pod, ${ENTITIES} entities: at most ${MAX_CONNECTIONS} connections, every job done`,

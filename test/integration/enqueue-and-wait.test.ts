@@ -4,12 +4,10 @@
  * enqueuing pod itself — and rejects with JobTimeoutError when no result comes in time.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
+import { before, describe, it } from 'node:test';
 import type { Job } from 'bullmq';
 import { JobFailedError, JobTimeoutError, type AtomicEngine, type JobContext } from '../../src';
-import { cleanPrefix, newRedis } from '../helpers/redis';
-import { EngineSet, enginePrefix } from '../fixtures/engines';
+import { integrationSuite } from '../fixtures/integration-suite';
 
 const TYPE = 'account';
 
@@ -21,14 +19,11 @@ class InsufficientFundsError extends Error {
 }
 
 describe('enqueueAndWait', () => {
-  const prefix = enginePrefix('enqueueAndWait');
-  const engines = new EngineSet(prefix);
-  let redis: Redis;
+  const { engines } = integrationSuite('enqueueAndWait');
   let worker: AtomicEngine;
   let producer: AtomicEngine;
 
   before(async () => {
-    redis = newRedis();
     worker = engines.create({ podId: 'worker', entities: { [TYPE]: {} } });
     worker.registerHandler(TYPE, async (job: Job, ctx: JobContext) => {
       const data = job.data as { a: number; b: number; balance: number; amount: number };
@@ -41,11 +36,6 @@ describe('enqueueAndWait', () => {
     });
     producer = engines.create({ podId: 'producer', processing: false, entities: { [TYPE]: {} } });
     await Promise.all([worker.start(), producer.start()]);
-  });
-  after(async () => {
-    await engines.stopAll();
-    await cleanPrefix(redis, prefix);
-    await redis.quit();
   });
 
   for (const from of ['producer', 'worker'] as const) {

@@ -3,29 +3,17 @@
  * set, inspectable, and the entity goes on with its next job.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
+import { describe, it } from 'node:test';
 import type { Job } from 'bullmq';
 import type { JobContext } from '../../src';
-import { cleanPrefix, newRedis } from '../helpers/redis';
-import { waitFor } from '../helpers/wait-for';
-import { EngineSet, enginePrefix } from '../fixtures/engines';
+import { waitFor } from '../../support/async';
+import { integrationSuite } from '../fixtures/integration-suite';
 import { queueCounts, queueKey } from '../fixtures/queue-state';
 
 const TYPE = 'account';
 
 describe('a job failing its last attempt, onFailure continue', () => {
-  const prefix = enginePrefix('failedJobContinues');
-  const engines = new EngineSet(prefix);
-  let redis: Redis;
-  before(() => {
-    redis = newRedis();
-  });
-  after(async () => {
-    await engines.stopAll();
-    await cleanPrefix(redis, prefix);
-    await redis.quit();
-  });
+  const { prefix, engines, redis } = integrationSuite('failedJobContinues');
 
   it(
     'is in the failed set with its reason, and the next job runs',

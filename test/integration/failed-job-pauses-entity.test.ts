@@ -4,31 +4,18 @@
  * entity is resumed; then they run in order.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
+import { describe, it } from 'node:test';
 import type { Job } from 'bullmq';
 import type { JobContext } from '../../src';
-import { cleanPrefix, newRedis } from '../helpers/redis';
-import { waitFor } from '../helpers/wait-for';
-import { EngineSet, enginePrefix } from '../fixtures/engines';
-import { leaseKey, queueKey } from '../fixtures/queue-state';
-import { sleep } from '../fixtures/util';
+import { waitFor } from '../../support/async';
+import { integrationSuite } from '../fixtures/integration-suite';
+import { heartbeats, leaseKey, queueKey } from '../fixtures/queue-state';
 
 const TYPE = 'account';
 const ENTITY = 'acct1';
 
 describe('a job failing its last attempt, onFailure pause', () => {
-  const prefix = enginePrefix('failedJobPauses');
-  const engines = new EngineSet(prefix);
-  let redis: Redis;
-  before(() => {
-    redis = newRedis();
-  });
-  after(async () => {
-    await engines.stopAll();
-    await cleanPrefix(redis, prefix);
-    await redis.quit();
-  });
+  const { prefix, engines, redis } = integrationSuite('failedJobPauses');
 
   it(
     'pauses the entity: later jobs stay queued until it is resumed',
@@ -74,7 +61,10 @@ describe('a job failing its last attempt, onFailure pause', () => {
       await waitFor(async () => (await redis.exists(leaseKey(prefix, TYPE, ENTITY))) === 0, {
         message: 'lease released after the idle timeout',
       });
-      await sleep(1000); // several sweep intervals and heartbeats: nothing may run B meanwhile
+      // Five heartbeats (200 ms apart) and meanwhile about ten safety sweeps (every 100 ms, on
+      // the same event loop; a sweep with nothing due leaves no trace in Redis to wait for):
+      // nothing may run B or claim the entity again meanwhile.
+      await heartbeats(redis, prefix, 'pod1', 5);
       assert.deepEqual(log, ['A#1'], 'no job after the failed one ran');
       assert.equal(claims, 1, 'the paused entity was not claimed again');
       assert.notEqual(await redis.zscore(queueKey(prefix, TYPE, ENTITY, 'failed'), a), null);

@@ -3,13 +3,11 @@
  * claims it again with a higher fencing token — on the same pod or on another one.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
+import { describe, it } from 'node:test';
 import type { Job } from 'bullmq';
 import type { AtomicEngine, JobContext } from '../../src';
-import { cleanPrefix, newRedis } from '../helpers/redis';
-import { waitFor } from '../helpers/wait-for';
-import { EngineSet, enginePrefix } from '../fixtures/engines';
+import { waitFor } from '../../support/async';
+import { integrationSuite } from '../fixtures/integration-suite';
 import { leaseKey } from '../fixtures/queue-state';
 
 const TYPE = 'account';
@@ -21,17 +19,7 @@ interface Seen {
 }
 
 describe('idle release and re-claim', () => {
-  const prefix = enginePrefix('idleReleaseReclaim');
-  const engines = new EngineSet(prefix);
-  let redis: Redis;
-  before(() => {
-    redis = newRedis();
-  });
-  after(async () => {
-    await engines.stopAll();
-    await cleanPrefix(redis, prefix);
-    await redis.quit();
-  });
+  const { prefix, engines, redis } = integrationSuite('idleReleaseReclaim');
 
   function pod(podId: string, claims: Seen[], releases: Seen[]): AtomicEngine {
     const engine = engines.create({ podId, entities: { [TYPE]: { idleTimeoutSeconds: 0.2 } } });

@@ -6,13 +6,11 @@
  * moveToCompleted is then the first thing to meet the new owner's lock.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
+import { describe, it } from 'node:test';
 import type { Job } from 'bullmq';
 import type { AtomicEngine, JobContext } from '../../src';
-import { cleanPrefix, newRedis } from '../helpers/redis';
-import { waitFor } from '../helpers/wait-for';
-import { EngineSet, enginePrefix } from '../fixtures/engines';
+import { waitFor } from '../../support/async';
+import { integrationSuite } from '../fixtures/integration-suite';
 import { leaseKey, queueKey } from '../fixtures/queue-state';
 
 const TYPE = 'account';
@@ -30,17 +28,7 @@ function gate(): Gate {
 }
 
 describe('lease taken over while the handler runs', () => {
-  const prefix = enginePrefix('leaseLostBeforeAck');
-  const engines = new EngineSet(prefix);
-  let redis: Redis;
-  before(() => {
-    redis = newRedis();
-  });
-  after(async () => {
-    await engines.stopAll();
-    await cleanPrefix(redis, prefix);
-    await redis.quit();
-  });
+  const { prefix, engines, redis } = integrationSuite('leaseLostBeforeAck');
 
   it(
     'the old owner does not complete the job and emits lease:lost; the new owner completes it',
@@ -87,16 +75,21 @@ describe('lease taken over while the handler runs', () => {
       const a = pod('podA');
       await a.start();
       const j = await a.enqueue(TYPE, ENTITY, 'op', { label: 'J' });
-      await waitFor(() => started.includes('podA:J#1'), { message: 'podA runs J' });
+      const tokenOf = (run: string): number | undefined => {
+        const entry = started.find((e) => e.startsWith(`${run}#`));
+        return entry === undefined ? undefined : Number(entry.split('#')[1]);
+      };
+      await waitFor(() => tokenOf('podA:J') !== undefined, { message: 'podA runs J' });
 
       // The lease runs out while podA is cut off; podB gets the next job and takes the entity over.
       assert.equal(await redis.del(leaseKey(prefix, TYPE, ENTITY)), 1);
       const b = pod('podB');
       await b.start();
       const k = await b.enqueue(TYPE, ENTITY, 'op', { label: 'K' });
-      await waitFor(() => started.includes('podB:J#2'), {
+      await waitFor(() => tokenOf('podB:J') !== undefined, {
         message: 'podB took over and runs J again',
       });
+      assert.ok(tokenOf('podB:J')! > tokenOf('podA:J')!, 'with a larger fencing token');
 
       // podA's handler returns now, long before its next heartbeat.
       open('podA:J');

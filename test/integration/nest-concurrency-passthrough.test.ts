@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AtomicEngine, JobHandler, QueueBus, WorkerProcessor } from '../../src';
-import { waitFor } from '../helpers/wait-for';
+import { waitFor } from '../../support/async';
 import { gate, startApp, type TestApp } from './nest-testing';
 
 const release = gate();

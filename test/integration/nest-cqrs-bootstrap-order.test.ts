@@ -9,7 +9,7 @@ import { Injectable, Module, type OnApplicationBootstrap } from '@nestjs/common'
 import { CommandHandler, CqrsModule, type ICommandHandler } from '@nestjs/cqrs';
 import { AtomicEngine, QueueEntity, QueueEntityId } from '../../src';
 import { redisUrl } from '../helpers/redis';
-import { waitFor } from '../helpers/wait-for';
+import { waitFor } from '../../support/async';
 import { nestPrefix, startApp } from './nest-testing';
 
 @QueueEntity('early')

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { ConflictException, Injectable } from '@nestjs/common';
 import { CommandHandler, CqrsModule, type ICommandHandler } from '@nestjs/cqrs';
 import {
   JobFailedError,
@@ -13,7 +14,7 @@ import {
   QueueEntityId,
   QueueEventsManagerService,
 } from '../../src';
-import { waitFor } from '../helpers/wait-for';
+import { waitFor } from '../../support/async';
 import { gate, startApp, type TestApp } from './nest-testing';
 
 class InsufficientFundsError extends Error {
@@ -29,18 +30,28 @@ class SpendCommand {
     @QueueEntityId() public readonly walletId: string,
     public readonly amount: number,
     public readonly hold = false,
+    public readonly http = false,
   ) {}
 }
 
-const balances = new Map<string, number>();
-const spent: { walletId: string; amount: number }[] = [];
-let held = gate();
+/** The wallets (100 each to start with), in the app; each test spends from wallets of its own. */
+@Injectable()
+class Wallets {
+  readonly balances = new Map<string, number>();
+  readonly spent: { walletId: string; amount: number }[] = [];
+  /** What a SpendCommand with `hold` waits for. */
+  readonly held = gate();
+}
 
 @CommandHandler(SpendCommand)
 class SpendHandler implements ICommandHandler<SpendCommand> {
-  async execute({ walletId, amount, hold }: SpendCommand) {
+  constructor(private readonly wallets: Wallets) {}
+
+  async execute({ walletId, amount, hold, http }: SpendCommand) {
+    const { balances, spent, held } = this.wallets;
     if (hold) await held.promise;
     const balance = balances.get(walletId) ?? 100;
+    if (balance < amount && http) throw new ConflictException(`Wallet ${walletId} is short`);
     if (balance < amount) throw new InsufficientFundsError(walletId, balance);
     balances.set(walletId, balance - amount);
     spent.push({ walletId, amount });
@@ -51,49 +62,72 @@ class SpendHandler implements ICommandHandler<SpendCommand> {
 describe('QueueBus results', () => {
   let t: TestApp;
   let bus: QueueBus;
+  let wallets: Wallets;
 
   before(async () => {
     t = await startApp('enqueue-and-wait', {
       imports: [CqrsModule.forRoot()],
-      providers: [SpendHandler],
+      providers: [Wallets, SpendHandler],
     });
     bus = t.get(QueueBus);
+    wallets = t.get(Wallets);
   });
-  after(() => t.close());
+  after(async () => {
+    wallets.held.open(); // lets a held job finish if its test failed
+    await t.close();
+  });
+
+  it("an HttpException's status and response reach the caller, so it can answer with them", async () => {
+    const err = await bus
+      .enqueueAndWait(new SpendCommand('w-http', 500, false, true), { timeoutMs: 5000 })
+      .then(
+        () => assert.fail('expected a JobFailedError'),
+        (e: unknown) => e as JobFailedError & { status?: number; response?: unknown },
+      );
+    assert.ok(err instanceof JobFailedError);
+    assert.equal(err.name, 'ConflictException');
+    assert.equal(err.status, 409);
+    assert.deepEqual(err.response, {
+      statusCode: 409,
+      message: 'Wallet w-http is short',
+      error: 'Conflict',
+    });
+  });
 
   it('enqueueAndWait resolves with the handler result', async () => {
-    assert.deepEqual(await bus.enqueueAndWait(new SpendCommand('w1', 30), { timeoutMs: 5000 }), {
-      walletId: 'w1',
-      balance: 70,
-    });
+    assert.deepEqual(
+      await bus.enqueueAndWait(new SpendCommand('w-wait', 30), { timeoutMs: 5000 }),
+      { walletId: 'w-wait', balance: 70 },
+    );
   });
 
   it('execute is the same call', async () => {
-    assert.deepEqual(await bus.execute(new SpendCommand('w1', 20), { timeoutMs: 5000 }), {
-      walletId: 'w1',
+    await bus.execute(new SpendCommand('w-execute', 30), { timeoutMs: 5000 });
+    assert.deepEqual(await bus.execute(new SpendCommand('w-execute', 20), { timeoutMs: 5000 }), {
+      walletId: 'w-execute',
       balance: 50,
     });
   });
 
   it("rejects with the handler error's name and message", async () => {
+    await bus.enqueueAndWait(new SpendCommand('w-poor', 50), { timeoutMs: 5000 });
     await assert.rejects(
-      bus.enqueueAndWait(new SpendCommand('w1', 500), { timeoutMs: 5000 }),
+      bus.enqueueAndWait(new SpendCommand('w-poor', 500), { timeoutMs: 5000 }),
       (err: unknown) =>
         err instanceof JobFailedError &&
         err.name === 'InsufficientFundsError' &&
         err.handlerErrorName === 'InsufficientFundsError' &&
-        err.message === 'Account w1 has only 50',
+        err.message === 'Account w-poor has only 50',
     );
   });
 
   it('rejects with JobTimeoutError when no result comes in time', async () => {
-    held = gate();
     await assert.rejects(
-      bus.enqueueAndWait(new SpendCommand('w2', 1, true), { timeoutMs: 200 }),
+      bus.enqueueAndWait(new SpendCommand('w-held', 1, true), { timeoutMs: 200 }),
       JobTimeoutError,
     );
-    held.open();
-    await waitFor(() => spent.some((s) => s.walletId === 'w2'), {
+    wallets.held.open();
+    await waitFor(() => wallets.spent.some((s) => s.walletId === 'w-held'), {
       message: 'the held job still runs after the caller stopped waiting',
     });
   });
@@ -102,25 +136,26 @@ describe('QueueBus results', () => {
     const events = t.get(QueueEventsManagerService);
     const completed: string[] = [];
     const off = events.on('job:completed', (e) => completed.push(e.jobId));
-    const jobId = await bus.enqueue(new SpendCommand('w3', 1), { jobId: 'spend-w3-1' });
-    assert.equal(jobId, 'spend-w3-1');
+    const jobId = await bus.enqueue(new SpendCommand('w-enqueue', 1), { jobId: 'spend-1' });
+    assert.equal(jobId, 'spend-1');
     await waitFor(() => completed.includes(jobId), { message: 'the job completed' });
     off();
   });
 
   it('enqueueBulk returns ids in order and keeps each entity in order', async () => {
-    const commands = [1, 2, 3, 4, 5, 6].map((n) => new SpendCommand(n % 2 ? 'b1' : 'b2', n));
+    const commands = [1, 2, 3, 4, 5, 6].map((n) => new SpendCommand(n % 2 ? 'w-b1' : 'w-b2', n));
     const ids = await bus.enqueueBulk([
       ...commands.slice(0, 5),
       { command: commands[5], opts: { jobId: 'bulk-last' } },
     ]);
     assert.equal(ids.length, 6);
     assert.equal(ids[5], 'bulk-last');
-    await waitFor(() => spent.filter((s) => s.walletId.startsWith('b')).length === 6, {
+    const order = (id: string) =>
+      wallets.spent.filter((s) => s.walletId === id).map((s) => s.amount);
+    await waitFor(() => order('w-b1').length + order('w-b2').length === 6, {
       message: 'all bulk jobs ran',
     });
-    const order = (id: string) => spent.filter((s) => s.walletId === id).map((s) => s.amount);
-    assert.deepEqual(order('b1'), [1, 3, 5]);
-    assert.deepEqual(order('b2'), [2, 4, 6]);
+    assert.deepEqual(order('w-b1'), [1, 3, 5]);
+    assert.deepEqual(order('w-b2'), [2, 4, 6]);
   });
 });

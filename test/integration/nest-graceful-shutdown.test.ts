@@ -8,7 +8,7 @@ import type { Job } from 'bullmq';
 import { AtomicEngine, JobHandler, QueueBus, WorkerProcessor } from '../../src';
 import { KeyBuilder } from '../../src/redis/keys';
 import { newRedis, redisUrl } from '../helpers/redis';
-import { waitFor } from '../helpers/wait-for';
+import { waitFor } from '../../support/async';
 import { engineOf, gate, startApp } from './nest-testing';
 
 const started = gate();

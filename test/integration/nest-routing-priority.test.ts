@@ -24,7 +24,7 @@ import {
   WorkerManagerService,
   WorkerProcessor,
 } from '../../src';
-import { waitFor } from '../helpers/wait-for';
+import { waitFor } from '../../support/async';
 import { startApp, type TestApp } from './nest-testing';
 
 @QueueEntity('order')

@@ -14,7 +14,7 @@ import {
   WorkerManagerService,
   WorkerProcessor,
 } from '../../src';
-import { waitFor } from '../helpers/wait-for';
+import { waitFor } from '../../support/async';
 import { gate, nestPrefix, startApp, type TestApp } from './nest-testing';
 
 let hold = gate();

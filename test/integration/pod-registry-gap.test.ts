@@ -6,85 +6,112 @@
  * share counting the pods that went stale recently, leaving the rest to the spawn set.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
+import { describe, it } from 'node:test';
 import { PodRegistry } from '../../src/core/placement/pod-registry';
-import { cleanPrefix, newRedis, uniquePrefix } from '../helpers/redis';
+import { waitFor } from '../../support/async';
+import { defineScripts } from '../../src/redis/script-loader';
+import { integrationSuite } from '../fixtures/integration-suite';
 
 const STALE_MS = 400;
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Beats this far apart are on time: well within the stale limit. */
+const ON_TIME_MS = STALE_MS * 0.3;
 
 describe('pod registry after a gap in its heartbeats', () => {
-  const prefix = uniquePrefix('podRegistryGap');
-  const podsKey = `${prefix}:pods`;
-  const spawnKey = `${prefix}:spawn`;
-  let redis: Redis;
+  const { prefix, redis } = integrationSuite('podRegistryGap');
+  defineScripts(redis);
 
-  before(() => {
-    redis = newRedis();
-  });
-  after(async () => {
-    await cleanPrefix(redis, prefix);
-    await redis.quit();
-  });
+  /**
+   * The processing pods `ids` of one test, on a registry (and spawn set) of that test alone.
+   * `beat` notes when each beat was answered: a registry measures a gap in its beats from there.
+   */
+  function registry(test: string, ids: string[]) {
+    const podsKey = `${prefix}:${test}:pods`;
+    const spawnKey = `${prefix}:${test}:spawn`;
+    const pods = ids.map((id) => new PodRegistry(podsKey, spawnKey, id, STALE_MS));
+    let lastAnswerAt = 0;
+    const beat = async (pod: PodRegistry, owned = 0): Promise<void> => {
+      await pod.beat(redis, owned, true);
+      lastAnswerAt = Date.now();
+    };
+    return {
+      pods,
+      spawnKey,
+      beat,
+      /** Beats `beating` on time until `done` holds. */
+      beatUntil: (beating: PodRegistry[], done: () => boolean, message: string) =>
+        waitFor(
+          async () => {
+            for (const pod of beating) await beat(pod, 0);
+            return done();
+          },
+          { intervalMs: ON_TIME_MS, timeoutMs: 25 * STALE_MS, message },
+        ),
+      /**
+       * A gap in the beats (Redis was down): nobody beats until the stale limit has passed since
+       * the last beat was answered. Every entry, written before that answer, is then stale too.
+       */
+      gap: () =>
+        waitFor(() => Date.now() - lastAnswerAt > STALE_MS, {
+          timeoutMs: 25 * STALE_MS,
+          message: 'the stale limit passed since the last beat',
+        }),
+    };
+  }
 
   it('warms up again instead of claiming everything as the only live pod', async () => {
-    const a = new PodRegistry(podsKey, spawnKey, 'a', STALE_MS);
-    const b = new PodRegistry(podsKey, spawnKey, 'b', STALE_MS);
-    await a.beat(redis, 0, true);
-    await b.beat(redis, 0, true);
-    await a.beat(redis, 0, true);
+    const { pods, beat, beatUntil, gap } = registry('alone', ['a', 'b']);
+    const [a, b] = pods;
+    await beat(a);
+    await beat(b);
+    await beat(a);
     assert.ok(a.claimBudget(0) > 0 && a.claimBudget(0) < 10, 'two pods: a share, not all');
 
     // Past the start-up warm-up, beating on time while b is gone: a is alone and may claim all.
-    for (let t = 0; t < 4; t++) {
-      await sleep(STALE_MS * 0.3);
-      await a.beat(redis, 0, true);
-    }
+    await beatUntil(
+      [a],
+      () => !a.warmingUp() && !a.processingPods().includes('b'),
+      "a past its start-up warm-up, b's entry stale",
+    );
     assert.equal(a.warmingUp(), false);
     assert.equal(a.claimBudget(0), Number.MAX_SAFE_INTEGER, 'b stopped beating: a is alone');
 
     // Neither could beat for longer than the stale limit (Redis was down). b's entry is stale
     // when a beats first, which proves nothing: a claims one at a time until b could show up.
-    await sleep(STALE_MS * 1.5);
-    await a.beat(redis, 0, true);
+    await gap();
+    await beat(a);
     assert.equal(a.warmingUp(), true);
     assert.equal(a.claimBudget(0), 1, 'alone after a gap: one entity at a time');
     assert.equal(a.claimBudget(1), 0);
 
-    await b.beat(redis, 0, true);
-    await a.beat(redis, 1, true);
+    await beat(b);
+    await beat(a, 1);
     assert.deepEqual(a.processingPods().sort(), ['a', 'b']);
     assert.ok(a.claimBudget(1) < 10, 'b is back: a share again');
   });
 
   it('leaves their share to the pods that are slower to come back', async () => {
-    const pods = ['x', 'y', 'z'].map((id) => new PodRegistry(podsKey, spawnKey, id, STALE_MS));
+    const { pods, spawnKey, beat, beatUntil, gap } = registry('slower', ['x', 'y', 'z']);
     const [x, y, z] = pods;
     // Past the start-up warm-up, beating on time.
-    for (let t = 0; t < 5; t++) {
-      for (const p of pods) await p.beat(redis, 3, true);
-      await sleep(STALE_MS * 0.3);
-    }
+    await beatUntil(pods, () => pods.every((p) => !p.warmingUp()), 'every pod past its warm-up');
     assert.equal(x.warmingUp(), false);
 
     // Redis was down: nobody could beat. x and y come back, z is slower; 9 entities wait.
-    await sleep(STALE_MS * 1.5);
+    await gap();
     await redis.zadd(spawnKey, ...Array.from({ length: 9 }, (_, i) => [i, `e${i}`]).flat());
-    await x.beat(redis, 0, true);
-    await y.beat(redis, 0, true);
-    await x.beat(redis, 0, true);
+    await beat(x);
+    await beat(y);
+    await beat(x);
     assert.equal(x.warmingUp(), true);
     assert.deepEqual(x.processingPods().sort(), ['x', 'y']);
     const xTakes = (await redis.zpopmin(spawnKey, x.claimBudget(0))).length / 2;
-    await x.beat(redis, xTakes, true);
-    await y.beat(redis, 0, true);
+    await beat(x, xTakes);
+    await beat(y);
     const yTakes = (await redis.zpopmin(spawnKey, y.claimBudget(0))).length / 2;
     assert.ok(xTakes > 0 && yTakes > 0, `x ${xTakes}, y ${yTakes}`);
     assert.ok(xTakes + yTakes < 9, `x ${xTakes} + y ${yTakes} leave nothing for z`);
 
-    await z.beat(redis, 0, true);
+    await beat(z);
     assert.ok(z.claimBudget(0) > 0, 'z, back last, may still claim');
   });
 });

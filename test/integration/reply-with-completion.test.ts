@@ -11,10 +11,10 @@ import type { Job } from 'bullmq';
 import { LeaseLostError, type AtomicEngine } from '../../src';
 import { KeyBuilder } from '../../src/redis/keys';
 import { defineScripts } from '../../src/redis/script-loader';
-import { complete as completeJob, type CompleteReply } from '../../src/redis/scripts/complete';
+import { finish, type FinishReply } from '../../src/redis/scripts/finish';
 import { cleanPrefix, newRedis } from '../helpers/redis';
-import { waitFor } from '../helpers/wait-for';
-import { EngineSet, enginePrefix } from '../fixtures/engines';
+import { waitFor } from '../../support/async';
+import { integrationSuite } from '../fixtures/integration-suite';
 
 const KEPT = 'account';
 const REMOVED = 'ephemeral';
@@ -26,19 +26,14 @@ interface Published {
 }
 
 describe('a result published with its complete', () => {
-  const prefix = enginePrefix('replyWithCompletion');
-  const engines = new EngineSet(prefix);
-  let redis: Redis;
-  let monitorSource: Redis;
+  const { prefix, engines, redis, connect } = integrationSuite('replyWithCompletion');
+  defineScripts(redis);
   let monitor: Redis;
   const published: Published[] = [];
   let producer: AtomicEngine;
 
   before(async () => {
-    redis = newRedis();
-    defineScripts(redis);
-    monitorSource = newRedis();
-    monitor = await monitorSource.monitor(); // a connection of its own
+    monitor = await connect().monitor(); // a connection of its own
     monitor.on('monitor', (_time: string, args: string[], source: string) => {
       if (args[0]?.toLowerCase() === 'publish' && args[1]?.startsWith(prefix))
         published.push({ source, channel: args[1], message: args[2] });
@@ -60,13 +55,7 @@ describe('a result published with its complete', () => {
     });
     await Promise.all([worker.start(), producer.start()]);
   });
-  after(async () => {
-    await engines.stopAll();
-    monitor.disconnect();
-    monitorSource.disconnect();
-    await cleanPrefix(redis, prefix);
-    await redis.quit();
-  });
+  after(() => monitor.disconnect());
 
   const publicationsOf = (jobMarker: string): Published[] =>
     published.filter((p) => p.message.includes(jobMarker));
@@ -77,7 +66,7 @@ describe('a result published with its complete', () => {
     await waitFor(() => publicationsOf('"sum":5').length > 0, { message: 'publish seen' });
     const seen = publicationsOf('"sum":5');
     assert.equal(seen.length, 1, `one publication: ${JSON.stringify(seen)}`);
-    assert.equal(seen[0].source, 'lua', 'published by the script behind the complete');
+    assert.equal(seen[0].source, 'lua', 'published by the finishing script');
     assert.equal(engines.errors.length, 0, engines.describeErrors());
   });
 
@@ -87,34 +76,40 @@ describe('a result published with its complete', () => {
     await waitFor(() => publicationsOf('"sum":23').length > 0, { message: 'publish seen' });
     const seen = publicationsOf('"sum":23');
     assert.equal(seen.length, 1, `one publication: ${JSON.stringify(seen)}`);
-    assert.equal(seen[0].source, 'lua', 'published by the complete script');
+    assert.equal(seen[0].source, 'lua', 'published by the finishing script');
     assert.equal(engines.errors.length, 0, engines.describeErrors());
   });
 
   it('a refused complete publishes nothing and changes nothing', async () => {
     const entityKeys = new KeyBuilder(prefix).entityKeys('{script-test}');
     const key = (name: string): string => `${entityKeys.jobPrefix}${name}`;
-    const channel = `${prefix}:{__aq}:reply:test`;
+    const channelPrefix = `${prefix}:{__aq}:reply:`;
+    const channel = `${channelPrefix}test`;
     const received: string[] = [];
     const subscriber = newRedis();
     try {
       subscriber.on('message', (_channel: string, message: string) => received.push(message));
       await subscriber.subscribe(channel);
-      const complete = (token: string, message: string): Promise<CompleteReply> =>
-        completeJob(redis, entityKeys, {
-          jobId: 'job1',
-          now: Date.now(),
-          returnValue: '{"x":1}',
-          token,
-          keep: [-1, '', 1000],
-          fetchNext: false,
-          lockMs: 30000,
-          reply: { channel, message },
-        });
+      const complete = (token: string, message: string): Promise<FinishReply> =>
+        finish(
+          redis,
+          entityKeys,
+          { leaseKey: entityKeys.lease, token, fence: '', podId: 'worker', ttlMs: 30000 },
+          {
+            status: 'completed',
+            jobId: 'job1',
+            returnValue: '{"x":1}',
+            keep: [-1, '', 1000],
+            fetchNext: false,
+            reply: { channelPrefix, message },
+          },
+        );
       const refused = (reason: string) => (err: unknown) =>
         err instanceof LeaseLostError && err.reason === reason;
 
+      // Awaited by pod `test` (and by the finishing pod itself, which settles it in memory).
       await redis.hset(key('job1'), 'name', 'op', 'data', '{}', 'processedOn', Date.now());
+      await redis.hset(key('job1'), 'aqw', 'test,worker');
       await redis.lpush(key('active'), 'job1');
       await assert.rejects(complete('mine', 'no lock'), refused('lock-missing'));
       await redis.set(key('job1:lock'), 'theirs');
@@ -122,7 +117,10 @@ describe('a result published with its complete', () => {
       assert.equal(await redis.hget(key('job1'), 'finishedOn'), null);
       assert.deepEqual(await redis.lrange(key('active'), 0, -1), ['job1']);
       await redis.set(key('job1:lock'), 'mine');
-      assert.deepEqual(await complete('mine', 'committed'), { next: 'none' });
+      assert.deepEqual(await complete('mine', 'committed'), {
+        next: 'none',
+        waiters: ['test', 'worker'],
+      });
       assert.equal(await redis.hget(key('job1'), 'returnvalue'), '{"x":1}');
       assert.deepEqual(await redis.lrange(key('active'), 0, -1), []);
       assert.equal(await redis.exists(key('job1:lock')), 0);

@@ -3,29 +3,17 @@
  * job of the same entity — even one enqueued while the retry is waiting out its backoff.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
+import { describe, it } from 'node:test';
 import type { Job } from 'bullmq';
 import type { JobContext } from '../../src';
-import { cleanPrefix, newRedis } from '../helpers/redis';
-import { waitFor } from '../helpers/wait-for';
-import { EngineSet, enginePrefix } from '../fixtures/engines';
+import { waitFor } from '../../support/async';
+import { integrationSuite } from '../fixtures/integration-suite';
 import { queueKey } from '../fixtures/queue-state';
 
 const TYPE = 'account';
 
 describe('retries keep order', () => {
-  const prefix = enginePrefix('retriesKeepOrder');
-  const engines = new EngineSet(prefix);
-  let redis: Redis;
-  before(() => {
-    redis = newRedis();
-  });
-  after(async () => {
-    await engines.stopAll();
-    await cleanPrefix(redis, prefix);
-    await redis.quit();
-  });
+  const { prefix, engines, redis } = integrationSuite('retriesKeepOrder');
 
   it(
     'a job failing twice then succeeding runs all its attempts before the next job',

@@ -8,33 +8,21 @@
  * while the holder runs the job before it.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
+import { describe, it } from 'node:test';
 import type { Job } from 'bullmq';
 import { KeyBuilder } from '../../src/redis/keys';
 import { defineScripts } from '../../src/redis/script-loader';
 import { reclaimOwn } from '../../src/redis/scripts/reclaim-own';
-import { cleanPrefix, newRedis } from '../helpers/redis';
-import { waitFor } from '../helpers/wait-for';
-import { EngineSet, enginePrefix } from '../fixtures/engines';
+import { waitFor } from '../../support/async';
+import { integrationSuite } from '../fixtures/integration-suite';
 import { leaseKey, queueKey } from '../fixtures/queue-state';
 
 const TYPE = 'account';
 const ENTITY = 'acct1';
 
 describe('a job stranded in active under a live lease', () => {
-  const prefix = enginePrefix('strandedActive');
-  const engines = new EngineSet(prefix);
-  let redis: Redis;
-  before(() => {
-    redis = newRedis();
-    defineScripts(redis);
-  });
-  after(async () => {
-    await engines.stopAll();
-    await cleanPrefix(redis, prefix);
-    await redis.quit();
-  });
+  const { prefix, engines, redis } = integrationSuite('strandedActive');
+  defineScripts(redis);
 
   it('is put back and run by its holder once the holder has nothing else to do', async () => {
     const ran: string[] = [];
@@ -87,7 +75,14 @@ describe('a job stranded in active under a live lease', () => {
     await redis.set(`${jobPrefix}x1:lock`, 'OTHER');
 
     // j2 is being run by another lane of the holder: it stays.
-    const back = await reclaimOwn(redis, keys, lease, 'T1', ['j2']);
+    const guard = (token: string) => ({
+      leaseKey: lease,
+      token,
+      fence: '',
+      podId: 'podA',
+      ttlMs: 30_000,
+    });
+    const back = await reclaimOwn(redis, keys, guard('T1'), ['j2']);
     assert.equal(back, 2);
     assert.deepEqual(await redis.lrange(active, 0, -1), ['j2', 'x1']);
     // Taken from the right: j1 first, then j3, then the jobs that were already waiting.
@@ -95,7 +90,7 @@ describe('a job stranded in active under a live lease', () => {
     assert.equal(await redis.exists(`${jobPrefix}j1:lock`, `${jobPrefix}j3:lock`), 0);
     assert.equal(await redis.get(`${jobPrefix}x1:lock`), 'OTHER');
 
-    assert.equal(await reclaimOwn(redis, keys, lease, 'T0', []), 'lost');
+    assert.equal(await reclaimOwn(redis, keys, guard('T0'), []), 'lost');
     assert.deepEqual(
       await redis.lrange(active, 0, -1),
       ['j2', 'x1'],

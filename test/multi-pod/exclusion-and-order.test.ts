@@ -23,7 +23,8 @@ import {
 } from '../fixtures/ledger';
 import { PodFleet } from '../fixtures/pods';
 import { allQueueCounts, readCounters } from '../fixtures/queue-state';
-import { mapLimit, seededRandom, sleep, testSeed } from '../fixtures/util';
+import { mapLimit, sleep } from '../../support/async';
+import { seededRandom, testSeed } from '../../support/random';
 
 const TYPE = 'account';
 

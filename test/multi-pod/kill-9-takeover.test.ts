@@ -7,8 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
-import { waitFor } from '../helpers/wait-for';
+import { waitFor } from '../../support/async';
 import { multiPodSuite } from '../fixtures/multi-pod-suite';
 import {
   analyze,
@@ -31,8 +30,7 @@ const CRON_INTERVAL_MS = 500;
 const TAKEOVER_BOUND_MS = HEARTBEAT_TTL_S * 1000 + CRON_INTERVAL_MS + 1000;
 
 describe('kill -9 of a pod', () => {
-  const { prefix, fleet, engines, connect } = multiPodSuite('kill9Takeover');
-  let redis: Redis;
+  const { prefix, fleet, engines, redis } = multiPodSuite('kill9Takeover');
 
   it(
     'its entities resume elsewhere within heartbeatTTL + margin; no job lost, no overlap',
@@ -40,7 +38,6 @@ describe('kill -9 of a pod', () => {
     async (t) => {
       const ENTITIES = 24;
       const JOBS = 60;
-      redis = connect();
       const pods = await fleet.startMany(
         [1, 2, 3].map((i) => ({
           podId: `pod${i}`,

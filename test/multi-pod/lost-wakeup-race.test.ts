@@ -13,12 +13,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
 import { multiPodSuite } from '../fixtures/multi-pod-suite';
 import { executionsOf, readLedger, type Execution } from '../fixtures/ledger';
 import { now } from '../fixtures/ledger-writer';
 import { allQueueCounts } from '../fixtures/queue-state';
-import { seededRandom, sleep, testSeed } from '../fixtures/util';
+import { sleep } from '../../support/async';
+import { seededRandom, testSeed } from '../../support/random';
 
 const TYPE = 'account';
 const IDLE_MS = 50;
@@ -44,8 +44,7 @@ interface Round {
 }
 
 describe('lost wake-up race around idle releases', () => {
-  const { prefix, fleet, engines, connect } = multiPodSuite('lostWakeup');
-  let redis: Redis;
+  const { prefix, fleet, engines, redis } = multiPodSuite('lostWakeup');
 
   it(
     'every job starts within a sweep interval + margin of its enqueue; none is stranded',
@@ -54,7 +53,6 @@ describe('lost wake-up race around idle releases', () => {
       const seed = testSeed();
       t.diagnostic(`seed ${seed}`);
       const random = seededRandom(seed);
-      redis = connect();
       const pods = await fleet.startMany(
         [1, 2].map((i) => ({
           podId: `pod${i}`,

@@ -7,8 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
-import { waitFor } from '../helpers/wait-for';
+import { sleep, waitFor } from '../../support/async';
 import { multiPodSuite } from '../fixtures/multi-pod-suite';
 import {
   completions,
@@ -24,7 +23,6 @@ import {
 import { now } from '../fixtures/ledger-writer';
 import type { PodHandle } from '../fixtures/pods';
 import { allQueueCounts, queueKey, readCounters } from '../fixtures/queue-state';
-import { sleep } from '../fixtures/util';
 
 const TYPE = 'account';
 const HEARTBEAT_TTL_S = 1;
@@ -35,8 +33,7 @@ function openExecutions(records: readonly LedgerRecord[], podId: string): Execut
 }
 
 describe('SIGSTOP past the lease, then SIGCONT', () => {
-  const { prefix, fleet, engines, connect } = multiPodSuite('sigstopFencing');
-  let redis: Redis;
+  const { prefix, fleet, engines, redis } = multiPodSuite('sigstopFencing');
 
   it(
     'the paused pod does not complete its job; another pod does, with a higher fencing token',
@@ -44,7 +41,6 @@ describe('SIGSTOP past the lease, then SIGCONT', () => {
     async (t) => {
       const ENTITIES = 6;
       const JOBS = 3;
-      redis = connect();
       const pods = await fleet.startMany(
         [1, 2, 3].map((i) => ({
           podId: `pod${i}`,

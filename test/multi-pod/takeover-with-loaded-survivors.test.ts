@@ -7,23 +7,24 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { multiPodSuite } from '../fixtures/multi-pod-suite';
-import { executionsOf, heldBy, readLedger, waitForLedger } from '../fixtures/ledger';
+import {
+  executionsOf,
+  heldBy,
+  readLedger,
+  waitForLedger,
+  type LedgerRecord,
+} from '../fixtures/ledger';
 import { now } from '../fixtures/ledger-writer';
-import { sleep } from '../fixtures/util';
+import { registryCaughtUp } from '../fixtures/queue-state';
 
 const HEARTBEAT_TTL_S = 1.5;
 const CRON_INTERVAL_MS = 500;
 const TAKEOVER_BOUND_MS = HEARTBEAT_TTL_S * 1000 + CRON_INTERVAL_MS + 1000;
-/**
- * Longer than two heartbeats (TTL / 3 each: one to publish a pod's count, one for the others to
- * read it), so each pod sees the others' counts before its next claim.
- */
-const ROUND_GAP_MS = 1100;
 const BUSY_JOBS = 250;
 const JOB_MS = 100;
 
 describe('takeover while the survivors hold more than the dead pod', () => {
-  const { fleet } = multiPodSuite('takeoverLoadedSurvivors');
+  const { fleet, prefix, redis } = multiPodSuite('takeoverLoadedSurvivors');
 
   it(
     `the dead pod's entities resume within heartbeatTTL + margin (${TAKEOVER_BOUND_MS} ms)`,
@@ -47,6 +48,7 @@ describe('takeover while the survivors hold more than the dead pod', () => {
         Array.from({ length: 8 }, (_, i) => ({ entity: `p${i}`, jobs: BUSY_JOBS })),
         Array.from({ length: 8 }, (_, i) => ({ entity: `q${i}`, jobs: BUSY_JOBS })),
       ];
+      const podIds = pods.map((p) => p.podId);
       for (let round = 0; round < 8; round++) {
         await Promise.all(
           pods.map(async (pod, p) => {
@@ -60,7 +62,19 @@ describe('takeover while the survivors hold more than the dead pod', () => {
             assert.ok(reply.ok, `${pod.podId} enqueued to ${entity}: ${reply.error?.message}`);
           }),
         );
-        await sleep(ROUND_GAP_MS);
+        // Each pod sees the others' counts, this round's claims included, before its next claim.
+        const entities = plans.map((plan) => plan[round].entity);
+        const unclaimed = (r: LedgerRecord[]): string[] =>
+          entities.filter((e) => !r.some((x) => x.event === 'claimed' && x.entity === e));
+        await waitForLedger(
+          () => fleet.ledgerFiles,
+          (r) => unclaimed(r).length === 0,
+          {
+            timeoutMs: 15_000,
+            progress: (r) => `round ${round}: ${unclaimed(r).join(', ')} not claimed`,
+          },
+        );
+        await registryCaughtUp(redis, prefix, podIds, Date.now());
       }
       // pod1 lets go of its one-job entities; then every pod's view of the others catches up.
       const shortOnes = ['x0', 'x1', 'x2', 'x3', 'x4', 'x5', 'x6'];
@@ -73,7 +87,7 @@ describe('takeover while the survivors hold more than the dead pod', () => {
           ),
         { timeoutMs: 15_000, progress: () => 'one-job entities still held' },
       );
-      await sleep(ROUND_GAP_MS);
+      await registryCaughtUp(redis, prefix, podIds, Date.now());
 
       const before = readLedger(fleet.ledgerFiles);
       const held = pods.map((p) => heldBy(before, p.podId));

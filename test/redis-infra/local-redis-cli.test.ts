@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { waitFor } from '../helpers/wait-for';
+import { waitFor } from '../../support/async';
 import { gone } from './connect';
 
 const CLI = path.resolve(__dirname, '../../scripts/local-redis.js');

@@ -28,34 +28,39 @@ describe('pod registry', () => {
     assert.deepEqual(view.gone, ['dead']);
   });
 
-  it('warms up at start and again after a gap in its own beats, by its clock', async () => {
+  it('warms up at start and again after a gap in its own beats, by its clock', () => {
     const clock = new ManualClock(50_000);
-    const entries: Record<string, string> = {};
-    const client = {
-      hset: (_k: string, pod: string, value: string) => (
-        (entries[pod] = value),
-        Promise.resolve(1)
-      ),
-      hgetall: () => Promise.resolve({ ...entries }),
-      zcard: () => Promise.resolve(0),
-      hdel: () => Promise.resolve(0),
-    };
+    // Redis's clock is elsewhere (30 s ahead): only this pod's durations decide warming up.
+    const redisNow = () => clock.now() + 30_000;
     const registry = new PodRegistry('pods', 'spawn', 'me', STALE, clock);
-    const beat = () => registry.beat(client as never, 0, true);
+    const beat = () =>
+      registry.observe({ now: redisNow(), pendingSpawns: 0, entries: { me: `0|1|${redisNow()}` } });
     assert.equal(registry.warmingUp(), true, 'at start');
-    await beat();
+    beat();
     for (let i = 0; i < 3; i++) {
       clock.advance(STALE / 2);
-      await beat();
+      beat();
     }
     assert.equal(registry.warmingUp(), false, 'beating on time, past a stale limit after start');
     assert.equal(registry.claimBudget(0), Number.MAX_SAFE_INTEGER, 'alone and warm');
     clock.advance(STALE / 2);
-    await beat();
+    beat();
     assert.equal(registry.warmingUp(), false, 'beats on time');
     clock.advance(STALE + 1);
-    await beat();
+    beat();
     assert.equal(registry.warmingUp(), true, 'after a gap longer than the stale limit');
     assert.equal(registry.claimBudget(0), 1, 'alone while warming up: one at a time');
+  });
+
+  it('judges other pods by Redis’s clock alone', () => {
+    const clock = new ManualClock(0); // this pod's clock is far behind Redis's
+    const registry = new PodRegistry('pods', 'spawn', 'me', STALE, clock);
+    const now = 1_800_000_000_000;
+    registry.observe({
+      now,
+      pendingSpawns: 3,
+      entries: { me: `0|1|${now}`, peer: `4|1|${now - 10}`, old: `9|1|${now - 2 * STALE}` },
+    });
+    assert.deepEqual(registry.processingPods().sort(), ['me', 'peer']);
   });
 });

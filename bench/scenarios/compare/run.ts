@@ -9,7 +9,8 @@ import type { PodProcess } from '../../lib/pod-runner';
 import { runUntilCompleted } from '../../lib/pod-runner';
 import { commandsPerUnit, diffSnapshots } from '../../lib/redis-probe';
 import type { BenchContext } from '../../lib/scenario';
-import { round, sleep, waitUntil } from '../../lib/timing';
+import { sleep } from '../../../support/async';
+import { round, waitUntil } from '../../lib/timing';
 import type { AqCounterPodConfig } from '../../pods/aq-counter-pod';
 import type { BullmqCounterPodConfig } from '../../pods/bullmq-counter-pod';
 import type { Approach, ClientConfig } from '../../pods/clients/op-client';
@@ -213,12 +214,8 @@ export async function runApproach(
     await sampler.sample();
     const after = await ctx.probe.snapshot();
     let details = run.reports[0].details as WaveDriverDetails;
-    // The last completion is counted a moment before the driver sums up its latencies.
-    for (let i = 0; details.phase !== 'done' && i < 50; i++) {
-      await sleep(100);
-      details = (await driver.report()).details as WaveDriverDetails;
-    }
-    if (details.phase !== 'done') throw new Error(`The ${label} driver did not finish its report`);
+    if (details.phase !== 'done')
+      details = await driver.finalDetails<WaveDriverDetails>(label, (d) => d.phase === 'done');
     const podReports = await Promise.all(pods.map((w) => w.report()));
     const all = [...run.reports, ...podReports];
     const delta = diffSnapshots(before, after);

@@ -3,6 +3,9 @@
  * over HTTP at the pods (round robin) with a bounded number in flight, on Node's global fetch
  * (keep-alive connections).
  */
+import { mapLimit } from '../../../support/async';
+import { seededRandom } from '../../../support/random';
+
 export type OperationKind = 'withdraw' | 'deposit' | 'transfer';
 
 export interface PlannedOperation {
@@ -40,20 +43,8 @@ export interface TrafficPlanOptions {
   mix?: { withdraw: number; deposit: number };
 }
 
-/** mulberry32: a tiny seeded PRNG, enough for reproducible traffic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function planTraffic(o: TrafficPlanOptions): PlannedOperation[] {
-  const random = prng(o.seed);
+  const random = seededRandom(o.seed);
   const pick = (): string => o.accounts[Math.floor(random() * o.accounts.length)];
   const mix = o.mix ?? { withdraw: 0.3, deposit: 0.3 };
   const plan: PlannedOperation[] = [];
@@ -96,36 +87,25 @@ export async function driveTraffic(
   pods: readonly { name: string; url: string }[],
   o: DriveOptions,
 ): Promise<OperationResult[]> {
-  const results: OperationResult[] = new Array<OperationResult>(plan.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      const i = next++;
-      if (i >= plan.length) return;
-      const op = plan[i];
-      const pod = pods[i % pods.length];
-      if (Date.now() >= o.deadline) {
-        results[i] = { op, pod: pod.name, status: 0, error: 'not sent: demo deadline passed' };
-        continue;
-      }
-      const { path, body } = request(op);
-      try {
-        const res = await fetch(pod.url + path, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(
-            Math.max(1, Math.min(o.requestTimeoutMs, o.deadline - Date.now())),
-          ),
-        });
-        const text = await res.text();
-        const ok = res.status === 200 || res.status === 409;
-        results[i] = { op, pod: pod.name, status: res.status, ...(ok ? {} : { error: text }) };
-      } catch (err) {
-        results[i] = { op, pod: pod.name, status: 0, error: String(err) };
-      }
+  return mapLimit(plan, Math.max(1, o.concurrency), async (op, i): Promise<OperationResult> => {
+    const pod = pods[i % pods.length];
+    if (Date.now() >= o.deadline)
+      return { op, pod: pod.name, status: 0, error: 'not sent: demo deadline passed' };
+    const { path, body } = request(op);
+    try {
+      const res = await fetch(pod.url + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(
+          Math.max(1, Math.min(o.requestTimeoutMs, o.deadline - Date.now())),
+        ),
+      });
+      const text = await res.text();
+      const ok = res.status === 200 || res.status === 409;
+      return { op, pod: pod.name, status: res.status, ...(ok ? {} : { error: text }) };
+    } catch (err) {
+      return { op, pod: pod.name, status: 0, error: String(err) };
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, o.concurrency) }, worker));
-  return results;
+  });
 }

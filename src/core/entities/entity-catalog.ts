@@ -14,8 +14,11 @@ import { normalizeEntityId } from './entity-id';
 import { entityRef, parseEntityRef } from './entity-ref';
 import type { EntityJobHandler } from './job-context';
 
-/** Handles kept beyond this many are dropped, those of held entities excepted. */
-const MAX_HANDLES = 200_000;
+/**
+ * Handles kept at most, beyond those of entities this pod holds: the least recently used go,
+ * so a pod's memory follows the entities it holds and works on, not all it has seen.
+ */
+const MAX_IDLE_HANDLES = 10_000;
 
 /**
  * The entity types this pod knows, their handlers, and the handles of the entities it has
@@ -33,6 +36,8 @@ export class EntityCatalog {
     private readonly podId: string,
     /** Whether this pod holds the entity (its handle must not be evicted). */
     private readonly isHeld: (ref: string) => boolean,
+    /** How many entities this pod holds. */
+    private readonly heldCount: () => number,
   ) {
     for (const [type, config] of options.entities) this.types.set(type, config);
   }
@@ -77,7 +82,11 @@ export class EntityCatalog {
     const id = normalizeEntityId(type, entityId);
     const ref = entityRef(type, id);
     let handle = this.handles.get(ref);
-    if (!handle) {
+    if (handle) {
+      // Most recently used last: eviction takes from the front.
+      this.handles.delete(ref);
+      this.handles.set(ref, handle);
+    } else {
       if (!this.root) throw new EngineStateError('The engine is not started: call start() first');
       const queueName = config.queueName
         ? this.keys.customQueueName(String(config.queueName(id)))
@@ -90,8 +99,9 @@ export class EntityCatalog {
         this.root,
         this.options.heartbeatTtlMs,
       );
-      if (this.handles.size >= MAX_HANDLES) this.evict();
       this.handles.set(ref, handle);
+      // In batches (past the bound by a tenth): each eviction walks the map once.
+      if (this.handles.size > MAX_IDLE_HANDLES * 1.1 + this.heldCount()) this.evict();
     }
     return handle;
   }
@@ -109,8 +119,15 @@ export class EntityCatalog {
     }
   }
 
+  /** Drops least recently used handles of entities not held here, down to the bound. */
   private evict(): void {
-    for (const ref of this.handles.keys()) if (!this.isHeld(ref)) this.handles.delete(ref);
+    let excess = this.handles.size - MAX_IDLE_HANDLES - this.heldCount();
+    for (const ref of this.handles.keys()) {
+      if (excess <= 0) return;
+      if (this.isHeld(ref)) continue;
+      this.handles.delete(ref);
+      excess -= 1;
+    }
   }
 
   private optionsOf(type: string): EntityTypeOptions {

@@ -1,7 +1,7 @@
 import type { KeepJobs, RedisQueueBackend } from 'bullmq';
 import { EntityQueue } from '../../redis/entity-queue';
 import type { EntityKeys, KeyBuilder } from '../../redis/keys';
-import type { KeepArgs } from '../../redis/scripts/complete';
+import type { KeepArgs } from '../../redis/scripts/finish';
 import type { ResolvedEntityType } from '../options/resolved-options';
 import { entityRef } from './entity-ref';
 
@@ -10,27 +10,42 @@ export class EntityHandle {
   /** Stable identity, also the member stored in spawn, wake and index sets. */
   readonly ref: string;
   readonly keys: EntityKeys;
-  readonly queue: EntityQueue;
-  /** `removeOnComplete` as the complete script reads it. */
+  /** `removeOnComplete` / `removeOnFail` as the scripts read them. */
   readonly keepCompleted: KeepArgs;
+  readonly keepFailed: KeepArgs;
   private optsCache?: string;
+  private queueCache?: EntityQueue;
 
   constructor(
     readonly config: ResolvedEntityType,
     readonly id: string,
     readonly queueName: string,
     keys: KeyBuilder,
-    root: RedisQueueBackend,
-    lockDurationMs: number,
+    private readonly root: RedisQueueBackend,
+    private readonly lockDurationMs: number,
   ) {
     this.ref = entityRef(config.type, id);
     this.keys = keys.entityKeys(queueName);
-    this.queue = EntityQueue.of(root, this.keys, keys.prefix, lockDurationMs);
     this.keepCompleted = keepJobsArgs(config.removeOnComplete);
+    this.keepFailed = keepJobsArgs(config.removeOnFail);
   }
 
   get type(): string {
     return this.config.type;
+  }
+
+  /**
+   * The entity's BullMQ queue object, made on first use: enqueuing needs none, so a pod that
+   * only enqueues to many entities does not pay for one each.
+   */
+  get queue(): EntityQueue {
+    this.queueCache ??= EntityQueue.of(
+      this.root,
+      this.keys,
+      this.keys.jobPrefix.slice(0, -(this.queueName.length + 2)),
+      this.lockDurationMs,
+    );
+    return this.queueCache;
   }
 
   /**

@@ -73,9 +73,17 @@ export interface EntityTypeOptions {
    * @defaultValue 1
    */
   maxStalledCount?: number;
-  /** BullMQ `removeOnComplete` for this type's jobs. @defaultValue `{ count: 1000 }` */
+  /**
+   * How long completed jobs stay inspectable (BullMQ's `removeOnComplete`: `true` removes them at
+   * once, a number keeps the last n, `{ age, count }` keeps them `age` seconds and at most `count`
+   * per entity). Applied by Redis's clock, also to entities that get no more jobs.
+   * @defaultValue `{ age: 3600, count: 100 }`
+   */
   removeOnComplete?: boolean | number | KeepJobs;
-  /** BullMQ `removeOnFail` for this type's jobs. @defaultValue false (keep every failed job) */
+  /**
+   * How long failed jobs stay inspectable (and retryable), as `removeOnComplete`.
+   * @defaultValue `{ age: 604800, count: 1000 }` (a week, 1,000 per entity)
+   */
   removeOnFail?: boolean | number | KeepJobs;
 }
 

@@ -14,8 +14,9 @@ export const DEFAULTS = Object.freeze({
   attempts: 1,
   onFailure: 'continue' as const,
   maxStalledCount: 1,
-  removeOnComplete: Object.freeze({ count: 1000 }),
-  removeOnFail: false,
+  // Finished jobs stay inspectable for a while, then go: an idle entity costs no memory.
+  removeOnComplete: Object.freeze({ age: 3600, count: 100 }),
+  removeOnFail: Object.freeze({ age: 7 * 24 * 3600, count: 1000 }),
   enqueueTimeoutMs: 5000,
   maxPayloadBytes: 512 * 1024,
 });

@@ -1,6 +1,8 @@
 import { Cluster, type RedisClient } from '../../redis/connections';
 import { leaseSlotKey, type KeyBuilder } from '../../redis/keys';
 import { claim, type ClaimArgs, type ClaimMode, type ClaimReply } from '../../redis/scripts/claim';
+import { signal } from '../../redis/scripts/signal';
+import { touchIndex } from '../../redis/scripts/touch-index';
 import type { Clock } from '../clock';
 import type { EntityHandle } from '../entities/entity';
 import type { RunnerRegistry } from '../running/runner-registry';
@@ -58,7 +60,7 @@ export class Claims {
     const claiming = want && this.canClaimHere();
     if (claiming) this.inFlight += 1;
     const sentAt = this.ctx.clock.now();
-    return { args: this.args(entity, claiming ? mode : 'probe', sentAt), claiming, sentAt };
+    return { args: this.args(entity, claiming ? mode : 'probe'), claiming, sentAt };
   }
 
   /** The claim's reply came back (or failed): it no longer counts as in flight. */
@@ -91,7 +93,7 @@ export class Claims {
     if (this.ctx.runners.has(entity.ref) || !this.ctx.isStarted()) return false;
     const sentAt = this.ctx.clock.now();
     const pending: PendingClaim = {
-      args: this.args(entity, 'claim-if-work', sentAt),
+      args: this.args(entity, 'claim-if-work'),
       claiming: false,
       sentAt,
     };
@@ -115,8 +117,9 @@ export class Claims {
           sentAt,
         );
         this.remoteOwners.delete(entity.ref);
-        runner.indexScore = sentAt + leaseTtlMs;
-        await redis.zadd(keys.indexKey(), sentAt + leaseTtlMs, entity.ref);
+        const now = await touchIndex(redis, keys.indexKey(), '', [[leaseTtlMs, entity.ref]]);
+        // The heartbeat may have scored it since (it renews from the runner's start).
+        runner.indexScore = Math.max(runner.indexScore, now + leaseTtlMs);
         return;
       }
       case 'held': {
@@ -132,7 +135,7 @@ export class Claims {
       }
       case 'free':
         this.remoteOwners.delete(entity.ref);
-        await redis.zadd(keys.spawnKey(), 'NX', clock.now(), entity.ref);
+        await signal(redis, keys.spawnKey(), [entity.ref]);
         return;
       case 'no-work':
         return;
@@ -156,7 +159,7 @@ export class Claims {
     return this.ctx.registry.claimBudget(this.ctx.runners.size + this.inFlight);
   }
 
-  private args(entity: EntityHandle, mode: ClaimMode, now: number): ClaimArgs {
+  private args(entity: EntityHandle, mode: ClaimMode): ClaimArgs {
     this.tokenSeq += 1;
     return {
       token: `${this.ctx.podId}:${this.tokenSeq.toString(36)}`,
@@ -168,7 +171,6 @@ export class Claims {
       // Off Cluster the claim script wakes an idle holder itself (see claim-10.lua).
       wakeKeyPrefix: this.ctx.redis instanceof Cluster ? '' : this.ctx.keys.wakeKey(''),
       ref: entity.ref,
-      now,
     };
   }
 }

@@ -1,13 +1,17 @@
 import type { RedisClient } from '../../redis/connections';
 import type { KeyBuilder } from '../../redis/keys';
+import { due } from '../../redis/scripts/due';
 import { inspect } from '../../redis/scripts/inspect';
+import { rest } from '../../redis/scripts/rest';
+import { signal } from '../../redis/scripts/signal';
+import { touchIndex } from '../../redis/scripts/touch-index';
 import { unindex } from '../../redis/scripts/unindex';
 import type { Clock, ClockTimer } from '../clock';
 import type { EntityHandle } from '../entities/entity';
 import type { RunnerRegistry } from '../running/runner-registry';
 import type { Claims } from './claims';
 
-/** Due index entries inspected per sweep. */
+/** Due entries looked at per set and sweep. */
 const PAGE = 256;
 
 /** What the cron manager needs from the pod. */
@@ -16,6 +20,8 @@ export interface CronManagerContext {
   readonly keys: KeyBuilder;
   readonly clock: Clock;
   readonly leaseTtlMs: number;
+  /** How often an entity at rest that keeps failed jobs is looked at, ms. */
+  readonly retryWatchMs: number;
   readonly claims: Claims;
   readonly runners: RunnerRegistry;
   entityFromRef(ref: string): EntityHandle | undefined;
@@ -23,12 +29,18 @@ export interface CronManagerContext {
 }
 
 /**
- * The cron manager (`enableCronManager`, every `cronInterval`): the safety sweep. The index
- * holds every entity that may have work, scored with the time by which its lease should have
- * been renewed. Entries whose time has passed are inspected: a live lease pushes the entry
- * forward; no lease and work means the owner died (or a hand-over was lost), so the entity is
- * claimed here or offered to other pods; no lease and no work removes the entry, unless it
- * changed meanwhile. Cost when nothing is due: one ZRANGEBYSCORE per interval.
+ * The cron manager (`enableCronManager`, every `cronInterval`): the safety sweep and the care of
+ * entities at rest. Both work on sorted sets scored by Redis's clock, so no pod's clock decides.
+ *
+ * - The index holds every entity that may have work, scored with the time by which its lease
+ *   should have been renewed. Due entries are inspected: a live lease pushes the entry forward;
+ *   no lease and work means the owner died (or a hand-over was lost), so the entity is claimed
+ *   here or offered to other pods; no lease and no work moves it to the rest set.
+ * - The rest set holds entities with no holder that still keep finished jobs: retention applies
+ *   by Redis's clock, a live queue's keys go, and work put back by a BullMQ tool (a retried
+ *   failed job) is found within `retryWatchMs`: the entity is then claimed like any other.
+ *
+ * Cost when nothing is due: one script call per set per interval.
  */
 export class CronManager {
   private timer?: ClockTimer;
@@ -61,25 +73,20 @@ export class CronManager {
   }
 
   async sweep(): Promise<void> {
-    const { redis, keys, clock } = this.ctx;
-    const now = clock.now();
-    const due = await redis.zrangebyscore(
-      keys.indexKey(),
-      '-inf',
-      now,
-      'WITHSCORES',
-      'LIMIT',
-      0,
-      PAGE,
-    );
-    const checks: Promise<void>[] = [];
-    for (let i = 0; i < due.length; i += 2) checks.push(this.check(due[i], due[i + 1], now));
-    await Promise.all(checks);
+    const { redis, keys } = this.ctx;
+    const [live, resting] = await Promise.all([
+      due(redis, keys.indexKey(), PAGE),
+      due(redis, keys.restKey(), PAGE),
+    ]);
+    await Promise.all([
+      ...live.entries.map(({ member, score }) => this.check(member, score)),
+      ...resting.entries.map(({ member, score }) => this.tend(member, score)),
+    ]);
   }
 
   /** Acts on one due index entry (`score` as read, for the conditional removal). */
-  private async check(ref: string, score: string, now: number): Promise<void> {
-    const { redis, keys, runners, claims } = this.ctx;
+  private async check(ref: string, score: string): Promise<void> {
+    const { redis, keys, runners } = this.ctx;
     const indexKey = keys.indexKey();
     if (runners.has(ref)) return; // ours: the heartbeat keeps it fresh
     const entity = this.ctx.entityFromRef(ref);
@@ -88,14 +95,47 @@ export class CronManager {
     if (state.pttl > 0 && !state.orphan) {
       // Held. If by this pod (claimed while we looked), its heartbeat owns the entry's score.
       if (runners.has(ref)) return;
-      await redis.zadd(indexKey, 'XX', now + state.pttl, ref);
+      await touchIndex(redis, indexKey, 'XX', [[state.pttl, ref]]);
     } else if (state.work) {
       // No live holder (or a dead one's job is stranded beside live ones): take it over.
-      await redis.zadd(indexKey, 'XX', now + this.ctx.leaseTtlMs, ref);
-      if (claims.canClaimHere()) await claims.claimIfWork(entity);
-      else await redis.zadd(keys.spawnKey(), 'NX', now, ref);
-    } else {
-      await unindex(redis, indexKey, ref, score);
+      await touchIndex(redis, indexKey, 'XX', [[this.ctx.leaseTtlMs, ref]]);
+      await this.claimOrOffer(entity);
+    } else if (await unindex(redis, indexKey, ref, score)) {
+      await touchIndex(redis, keys.restKey(), 'NX', [[0, ref]]);
     }
+  }
+
+  /** Looks after one due entity of the rest set. */
+  private async tend(ref: string, score: string): Promise<void> {
+    const { redis, keys } = this.ctx;
+    const restKey = keys.restKey();
+    const entity = this.ctx.entityFromRef(ref);
+    if (!entity) return;
+    const config = entity.config;
+    const state = await rest(redis, entity.keys, config.maxWorkersPerEntity, {
+      completed: entity.keepCompleted,
+      failed: entity.keepFailed,
+    });
+    if (state.kind === 'rest') {
+      // Failed jobs may be put back by an operator's tool: look again soon while there are any.
+      let next = state.nextMs;
+      if (state.failed > 0)
+        next = next < 0 ? this.ctx.retryWatchMs : Math.min(next, this.ctx.retryWatchMs);
+      if (next >= 0) {
+        await touchIndex(redis, restKey, 'XX', [[next, ref]]);
+        return;
+      }
+    }
+    if (!(await unindex(redis, restKey, ref, score))) return; // touched meanwhile: keep it
+    if (state.kind === 'work') {
+      await touchIndex(redis, keys.indexKey(), '', [[this.ctx.leaseTtlMs, ref]]);
+      await this.claimOrOffer(entity);
+    }
+  }
+
+  private async claimOrOffer(entity: EntityHandle): Promise<void> {
+    const { claims, redis, keys } = this.ctx;
+    if (claims.canClaimHere()) await claims.claimIfWork(entity);
+    else await signal(redis, keys.spawnKey(), [entity.ref]);
   }
 }

@@ -60,10 +60,12 @@ export class Dispatcher {
         // Past its share, a pod leaves spawns to others, and looks again soon: shares move.
         const open = claims.watchesSpawns();
         const watch = open ? [wakeKey, spawnKey] : [wakeKey];
-        const popped = await connections.blocking.bzpopmin(
-          ...watch,
-          open ? BLOCK_SECONDS : FULL_BLOCK_SECONDS,
-        );
+        const epoch = connections.blockingEpoch;
+        const popped = await connections.blocking
+          .bzpopmin(...watch, open ? BLOCK_SECONDS : FULL_BLOCK_SECONDS)
+          .finally(() => {
+            if (epoch !== connections.blockingEpoch && !this.stopping) this.wakeAllIdle();
+          });
         if (this.stopping) break;
         if (!popped) continue;
         const [key, ref] = popped;
@@ -85,6 +87,15 @@ export class Dispatcher {
 
   private wake(ref: string): void {
     this.ctx.runners.get(ref)?.notify();
+  }
+
+  /**
+   * The blocking connection closed while a pop waited: a wake-up it popped may have gone with
+   * the lost reply. Every idle runner of this pod looks at its queue again (one script each),
+   * so none waits out its idle timeout with work. (A lost spawn request is the sweep's.)
+   */
+  private wakeAllIdle(): void {
+    for (const runner of this.ctx.runners.all()) if (runner.state === 'idle') runner.notify();
   }
 
   /** Takes the other pending wake-ups at once instead of one blocking round trip each. */

@@ -1,4 +1,5 @@
 import type { RedisClient } from '../../redis/connections';
+import { beat, type BeatReply } from '../../redis/scripts/beat';
 import { systemClock, type Clock } from '../clock';
 import { claimBudget, type PeerView } from './fair-share';
 
@@ -7,7 +8,7 @@ export interface RegistryView {
   peers: Map<string, PeerView>;
   /** Processing pods (other than `self`) whose entries went stale, but not long ago. */
   recentlyStale: number;
-  /** Pods whose entries went stale long ago (10 stale limits): to be dropped. */
+  /** Pods whose entries went stale long ago (10 stale limits): the beat drops them. */
   gone: string[];
 }
 
@@ -40,10 +41,11 @@ export function readRegistry(
 }
 
 /**
- * Live pods and how many entities each holds, refreshed with the heartbeat (three commands a
- * beat). Used to spread entities: a pod claims free entities itself only up to its fair share of
- * everything held or waiting in the spawn set; past it, entities go through the spawn set to
- * pods with room. A pod that missed its beats for a lease TTL counts as gone.
+ * Live pods and how many entities each holds, refreshed with the heartbeat (one script call a
+ * beat, `beat-2.lua`). Used to spread entities: a pod claims free entities itself only up to its
+ * fair share of everything held or waiting in the spawn set; past it, entities go through the
+ * spawn set to pods with room. A pod that missed its beats for a lease TTL counts as gone. Every
+ * time in the registry is Redis's: no pod's clock decides who is alive.
  */
 export class PodRegistry {
   private view: RegistryView = { peers: new Map(), recentlyStale: 0, gone: [] };
@@ -64,23 +66,26 @@ export class PodRegistry {
   }
 
   async beat(client: RedisClient, owned: number, processing: boolean): Promise<void> {
-    const now = this.clock.now();
-    const [, all, pending] = await Promise.all([
-      client.hset(this.key, this.podId, `${owned}|${processing ? 1 : 0}|${now}`),
-      client.hgetall(this.key),
-      client.zcard(this.spawnKey),
-    ]);
-    this.view = readRegistry(all, this.podId, now, this.staleAfterMs);
-    this.pendingSpawns = pending;
+    const reply = await beat(
+      client,
+      { pods: this.key, spawn: this.spawnKey },
+      { podId: this.podId, owned, processing, goneAfterMs: 10 * this.staleAfterMs },
+    );
+    this.observe(reply);
+  }
+
+  /** Takes in what a beat read back (by Redis's clock): the live pods, the waiting spawns. */
+  observe(reply: BeatReply): void {
+    this.view = readRegistry(reply.entries, this.podId, reply.now, this.staleAfterMs);
+    this.pendingSpawns = reply.pendingSpawns;
     // This pod could not beat for a while (Redis was down or restarting, or the process was
     // paused): the other pods could not either, so their stale entries prove nothing. Warm up
     // again, as at start, instead of taking every entity as the only live pod.
     // (Measured at the reply: a beat sent before an outage may be answered after it.)
+    // (This pod's own durations: its clock's rate, not its time, matters here.)
     const answeredAt = this.clock.now();
     if (answeredAt - this.lastBeatAt > this.staleAfterMs) this.warmSince = answeredAt;
     this.lastBeatAt = answeredAt;
-    // Entries of pods that died long ago are dropped; recent ones may be a slow pod, keep them.
-    if (this.view.gone.length > 0) await client.hdel(this.key, ...this.view.gone);
   }
 
   async leave(client: RedisClient): Promise<void> {

@@ -1,6 +1,7 @@
 import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from '../../redis/connections';
 import type { EntityHandle } from '../entities/entity';
+import type { Waiter } from '../replies/reply-waiters';
 
 /** One job, checked at the boundary, on its way to Redis. */
 export interface PendingJob {
@@ -9,9 +10,11 @@ export interface PendingJob {
   data: unknown;
   /** The payload as BullMQ's Job.asJSON stores it (made once, by the payload check). */
   json: string;
-  /** The caller's job id, or the one enqueueAndWait made; undefined: the queue's next number. */
-  jobId: string | undefined;
+  /** The caller's job id, or one the engine made. */
+  jobId: string;
   delay: number | undefined;
+  /** The caller awaiting the job's result on this pod (enqueueAndWait), if any. */
+  waiter?: Waiter;
 }
 
 /** One caller's jobs (one `enqueue`, or one chunk of `enqueueBulk`), settled together. */

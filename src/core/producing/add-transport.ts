@@ -1,18 +1,23 @@
-import { EnqueueFailedError, EnqueueTimeoutError } from '../../errors';
+import { EnqueueTimeoutError } from '../../errors';
 import { Cluster, type RedisClient } from '../../redis/connections';
 import type { KeyBuilder } from '../../redis/keys';
-import { decodeAdd, sendAdd } from '../../redis/scripts/add';
+import { decodeJobReply, sendAdd } from '../../redis/scripts/add';
+import { sendAwait } from '../../redis/scripts/await';
 import { decodeClaim, sendClaim } from '../../redis/scripts/claim';
+import { sendTouchIndex, touchIndex } from '../../redis/scripts/touch-index';
 import type { ScriptTarget } from '../../redis/script-loader';
 import type { Clock } from '../clock';
 import type { EntityHandle } from '../entities/entity';
 import type { Claims, PendingClaim } from '../placement/claims';
+import { storedOutcome } from '../replies/job-outcome';
 import type { EntityRunner } from '../running/entity-runner';
 import type { RunnerRegistry } from '../running/runner-registry';
-import { AddBatcher, addSink, type AddGroup, type PendingJob } from './add-batcher';
+import { AddBatcher, addSink, type AddGroup, type AddSink, type PendingJob } from './add-batcher';
+import { enqueueError } from './enqueue-errors';
 
 /** What sending enqueues needs from the pod. */
 export interface AddTransportContext {
+  readonly podId: string;
   readonly redis: RedisClient;
   readonly keys: KeyBuilder;
   readonly clock: Clock;
@@ -22,6 +27,13 @@ export interface AddTransportContext {
   readonly claims: Claims;
 }
 
+/** Where one job's replies sit in a batch: its add, and the await of a delayed awaited job. */
+interface JobSlots {
+  job: PendingJob;
+  add: number;
+  await?: number;
+}
+
 /**
  * Gets checked jobs into Redis and makes sure someone runs them.
  * - Hot: this pod runs the entity. Add the job (one round trip) and hand it over in memory.
@@ -29,6 +41,8 @@ export interface AddTransportContext {
  *   entity, the jobs are added and then the claim script runs, in that order on the entity's
  *   slot: the entity is claimed here if free, its idle owner is woken, or it is offered to the
  *   processing pods through the spawn set.
+ * A job awaited by a caller here names this pod among its waiters as it is added; a job id that
+ * was stored already answers its caller with the stored result when it has one.
  */
 export class AddTransport {
   private readonly batcher = new AddBatcher((groups) => this.sendBatch(groups));
@@ -39,7 +53,8 @@ export class AddTransport {
   async add(entity: EntityHandle, jobs: ReadonlyArray<PendingJob>): Promise<string[]> {
     const runner = this.ctx.runners.get(entity.ref);
     if (runner?.acceptsLocalWork() === true && jobs.length === 1) {
-      // Hot path: one command, no pipeline (building one copies every script definition).
+      // Hot path: straight on the connection, no pipeline (building one copies every script
+      // definition).
       return this.withTimeout(entity, this.addHot(entity, jobs[0], runner));
     }
     return this.batcher.add(entity, jobs);
@@ -50,34 +65,62 @@ export class AddTransport {
     job: PendingJob,
     runner: EntityRunner,
   ): Promise<string[]> {
-    const jobId = decodeAdd(await this.sendJob(this.ctx.redis, entity, job));
+    const sink = addSink(this.ctx.redis, 1);
+    const slots = this.queueJob(sink, entity, job);
+    const replies = await sink.exec();
+    this.settle(slots, replies);
     await this.afterLocalAdd(entity, runner);
-    return [jobId];
+    return [job.jobId];
   }
 
   /**
-   * Sends one job's add on `target` (a connection or a pipeline, synchronously). Jobs neither
-   * delayed nor prioritized go through the engine's add script (see add-6.lua), delayed ones
-   * through BullMQ's addDelayedJob; both write BullMQ's layout.
+   * Queues one job's add on `sink` (synchronously, in order). Jobs neither delayed nor
+   * prioritized go through the engine's add script (see add-8.lua), delayed ones through
+   * BullMQ's addDelayedJob, followed by an await when the caller waits for the result.
    */
-  private sendJob(target: ScriptTarget, entity: EntityHandle, job: PendingJob): Promise<unknown> {
-    if (job.delay) {
-      return entity.queue.sendDelayedAdd(
+  private queueJob(sink: AddSink, entity: EntityHandle, job: PendingJob): JobSlots {
+    const awaitingPod = job.waiter ? this.ctx.podId : undefined;
+    const add = sink.length;
+    if (!job.delay) {
+      sink.queue((target) =>
+        sendAdd(target, entity.keys, {
+          jobId: job.jobId,
+          name: job.name,
+          data: job.json,
+          opts: entity.storedOpts(job.jobId),
+          awaitingPod,
+        }),
+      );
+      return { job, add };
+    }
+    sink.queue((target) =>
+      entity.queue.sendDelayedAdd(
         target,
-        { name: job.name, data: job.data, jobId: job.jobId, delay: job.delay },
+        { name: job.name, data: job.data, jobId: job.jobId, delay: job.delay! },
         {
           removeOnComplete: entity.config.removeOnComplete,
           removeOnFail: entity.config.removeOnFail,
         },
-      );
-    }
-    return sendAdd(target, entity.keys, {
-      jobId: job.jobId,
-      name: job.name,
-      timestamp: this.ctx.clock.now(),
-      data: job.json,
-      opts: entity.storedOpts(job.jobId),
-    });
+      ),
+    );
+    if (!awaitingPod) return { job, add };
+    sink.queue((target) => sendAwait(target, entity.keys, job.jobId, awaitingPod));
+    return { job, add, await: add + 1 };
+  }
+
+  /**
+   * Reads one job's replies: throws the add's error (a refusal, typed); answers its awaiting
+   * caller at once when its id was stored and finished already.
+   */
+  private settle({ job, add, await: awaitAt }: JobSlots, replies: [Error | null, unknown][]): void {
+    const [error, raw] = replies[add];
+    if (error) throw enqueueError(error, job.entity);
+    const [awaitError, awaitRaw] = awaitAt === undefined ? [null, raw] : replies[awaitAt];
+    if (awaitError) throw enqueueError(awaitError, job.entity);
+    if (!job.waiter || (job.delay && awaitAt === undefined)) return;
+    const reply = decodeJobReply(awaitRaw);
+    if (reply.kind === 'completed' || reply.kind === 'failed')
+      job.waiter.settle(storedOutcome(job.jobId, reply));
   }
 
   private withTimeout<T>(entity: EntityHandle, work: Promise<T>): Promise<T> {
@@ -95,7 +138,7 @@ export class AddTransport {
         },
         (e: unknown) => {
           clock.clearTimeout(timer);
-          reject(e instanceof Error ? e : new Error(String(e)));
+          reject(enqueueError(e, entity));
         },
       );
     });
@@ -139,14 +182,16 @@ export class AddTransport {
       const entity = group.entity;
       const runner = runners.get(entity.ref);
       const local = runner?.acceptsLocalWork() === true;
-      const index = !local && !claims.heldElsewhere(entity.ref, sentAt);
-      const indexArgs = [keys.indexKey(), sentAt + leaseTtlMs, entity.ref] as const;
       // The index entry is written first: see the sweep's removal rule in docs/DESIGN.md.
-      if (index && !isCluster) sink.queue((target) => target.zadd(...indexArgs));
-      else if (index) sideCommands.push(redis.zadd(...indexArgs));
-      const firstAdd = sink.length;
-      for (const request of group.requests)
-        for (const job of request.jobs) sink.queue((target) => this.sendJob(target, entity, job));
+      if (!local && !claims.heldElsewhere(entity.ref, sentAt)) {
+        const entry = [[leaseTtlMs, entity.ref]] as const;
+        if (isCluster) sideCommands.push(touchIndex(redis, keys.indexKey(), '', entry));
+        else
+          sink.queue((target: ScriptTarget) => sendTouchIndex(target, keys.indexKey(), '', entry));
+      }
+      const jobs = group.requests.map((request) =>
+        request.jobs.map((job) => this.queueJob(sink, entity, job)),
+      );
       // Counted at once: the other free entities of this batch see the budget it leaves.
       let claim: PendingClaim | undefined;
       if (!local) {
@@ -154,20 +199,21 @@ export class AddTransport {
         sink.queue((target) => sendClaim(target, entity.keys, pending.args));
         claim = pending;
       }
-      return { group, runner, firstAdd, claim, claimAt: sink.length - 1 };
+      return { group, runner, jobs, claim, claimAt: sink.length - 1 };
     });
     let replies: [Error | null, unknown][];
     try {
       [, replies] = await Promise.all([Promise.all(sideCommands), sink.exec()]);
     } catch (err) {
       for (const { claim } of plans) if (claim) claims.settle(claim);
-      for (const { group } of plans) for (const r of group.requests) r.reject(err);
+      for (const { group } of plans)
+        for (const r of group.requests) r.reject(enqueueError(err, group.entity));
       return;
     }
     // The claims' runners start in the same turn (onReply starts them before its await).
     for (const { claim } of plans) if (claim) claims.settle(claim);
     await Promise.all(
-      plans.map(async ({ group, runner, firstAdd, claim, claimAt }) => {
+      plans.map(async ({ group, runner, jobs, claim, claimAt }) => {
         try {
           if (claim) {
             const [claimError, claimReply] = replies[claimAt];
@@ -177,28 +223,17 @@ export class AddTransport {
             await this.afterLocalAdd(group.entity, runner);
           }
         } catch (err) {
-          for (const r of group.requests) r.reject(err);
+          for (const r of group.requests) r.reject(enqueueError(err, group.entity));
           return;
         }
-        let at = firstAdd;
-        for (const request of group.requests) {
+        group.requests.forEach((request, i) => {
           try {
-            const ids = replies.slice(at, at + request.jobs.length).map(([err, raw]) => {
-              if (err) throw err;
-              if (typeof raw === 'number' && raw < 0)
-                throw new EnqueueFailedError(
-                  group.entity.type,
-                  group.entity.id,
-                  `BullMQ refused the job (code ${raw})`,
-                );
-              return decodeAdd(raw);
-            });
-            request.resolve(ids);
+            for (const slots of jobs[i]) this.settle(slots, replies);
+            request.resolve(request.jobs.map((job) => job.jobId));
           } catch (err) {
             request.reject(err);
           }
-          at += request.jobs.length;
-        }
+        });
       }),
     );
   }

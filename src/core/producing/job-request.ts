@@ -1,12 +1,15 @@
 import { InvalidOptionsError } from '../../errors';
 import type { EntityHandle } from '../entities/entity';
-import { isReplyId } from '../replies/reply-id';
 import type { PendingJob } from './add-batcher';
 import { checkPayload } from './payload';
 
 /** Options of one enqueue. */
 export interface EnqueueOptions {
-  /** Your own job id (idempotency key): a second enqueue with the same id is ignored by BullMQ. */
+  /**
+   * Your own job id (idempotency key): while a job with this id is stored for the entity, a
+   * second enqueue with it adds nothing (and `enqueueAndWait` gets the first one's result).
+   * Without it the engine makes an id unique across entities and pods.
+   */
   jobId?: string;
   /** Milliseconds before the job may run. Later jobs of the entity are not held back by it. */
   delay?: number;
@@ -22,14 +25,14 @@ const JOB_ID = /^[A-Za-z0-9_.~-]{1,256}$/;
 /**
  * Checks one job (name, options, payload) at the boundary, before anything is written, and
  * returns it ready to send. `jobId` is the id it will be stored under: the caller's, or one the
- * engine made for `enqueueAndWait`. The entity (its type and id) is checked last, by `entity`.
+ * engine made. The entity (its type and id) is checked last, by `entity`.
  */
 export function checkJob(
   entity: () => EntityHandle,
   name: string,
   data: unknown,
   opts: EnqueueOptions,
-  jobId: string | undefined,
+  jobId: () => string,
   maxPayloadBytes: number,
 ): PendingJob {
   if (typeof name !== 'string' || name.length === 0 || name.length > 256) {
@@ -37,14 +40,11 @@ export function checkJob(
   }
   if (
     opts.jobId !== undefined &&
-    (typeof opts.jobId !== 'string' ||
-      !JOB_ID.test(opts.jobId) ||
-      /^\d+$/.test(opts.jobId) ||
-      isReplyId(opts.jobId))
+    (typeof opts.jobId !== 'string' || !JOB_ID.test(opts.jobId) || /^\d+$/.test(opts.jobId))
   ) {
     throw new InvalidOptionsError(
       'jobId',
-      'a string of letters, digits, `_.~-`, not only digits, not starting with `aqr.`',
+      'a string of at most 256 letters, digits or `_.~-`, not only digits',
       opts.jobId,
     );
   }
@@ -52,5 +52,5 @@ export function checkJob(
     throw new InvalidOptionsError('delay', 'an integer number of ms ≥ 0', opts.delay);
   }
   const json = checkPayload(name, data, maxPayloadBytes);
-  return { entity: entity(), name, data, json, jobId, delay: opts.delay };
+  return { entity: entity(), name, data, json, jobId: opts.jobId ?? jobId(), delay: opts.delay };
 }

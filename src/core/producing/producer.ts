@@ -1,16 +1,20 @@
-import { EngineStateError, InvalidOptionsError } from '../../errors';
+import { EngineStateError, JobNotFoundError } from '../../errors';
+import type { RedisClient } from '../../redis/connections';
+import { awaitJob } from '../../redis/scripts/await';
 import type { EntityCatalog } from '../entities/entity-catalog';
 import type { EntityHandle } from '../entities/entity';
-import { makeReplyId } from '../replies/reply-id';
+import { storedOutcome } from '../replies/job-outcome';
 import type { ReplyWaiters } from '../replies/reply-waiters';
 import type { PendingJob } from './add-batcher';
 import type { AddTransport } from './add-transport';
+import { enqueueError } from './enqueue-errors';
+import { JobIds } from './job-ids';
 import { checkJob, type EnqueueAndWaitOptions, type EnqueueOptions } from './job-request';
 
 /** Jobs of one entity sent per pipeline by `enqueueBulk`. */
 const BULK_CHUNK = 500;
-/** `enqueueAndWait`'s default wait for the result. */
-const DEFAULT_WAIT_MS = 30_000;
+/** How long callers wait for a result by default. */
+export const DEFAULT_WAIT_MS = 30_000;
 
 /** One item of `enqueueBulk`. */
 export interface BulkJob {
@@ -21,9 +25,16 @@ export interface BulkJob {
   opts?: EnqueueOptions;
 }
 
+/** Options of `waitForJob`. */
+export interface WaitForJobOptions {
+  /** Milliseconds to wait for the result. @defaultValue 30000 */
+  timeoutMs?: number;
+}
+
 /** What producing needs from the pod. */
 export interface ProducerContext {
   readonly podId: string;
+  readonly redis: RedisClient;
   readonly maxPayloadBytes: number;
   readonly catalog: EntityCatalog;
   readonly transport: AddTransport;
@@ -34,7 +45,8 @@ export interface ProducerContext {
 
 /** The enqueue family: checks each job at the boundary, then hands it to the transport. */
 export class Producer {
-  private replySeq = 0;
+  private readonly ids = new JobIds();
+  private readonly makeId = (): string => this.ids.next();
 
   constructor(private readonly ctx: ProducerContext) {}
 
@@ -46,12 +58,16 @@ export class Producer {
     data: unknown,
     opts: EnqueueOptions = {},
   ): Promise<string> {
-    const job = this.check(type, entityId, name, data, opts, opts.jobId);
+    const job = this.check(type, entityId, name, data, opts);
     const [id] = await this.ctx.transport.add(job.entity, [job]);
     return id;
   }
 
-  /** Enqueues and waits for the handler's result; rejects with the handler's error. */
+  /**
+   * Enqueues and waits for the handler's result; rejects with the handler's error. With a
+   * `jobId` already stored, nothing is added: the caller gets that job's result (at once when it
+   * has finished).
+   */
   async enqueueAndWait(
     type: string,
     entityId: unknown,
@@ -59,36 +75,55 @@ export class Producer {
     data: unknown,
     opts: EnqueueAndWaitOptions = {},
   ): Promise<unknown> {
-    if (opts.jobId !== undefined)
-      throw new InvalidOptionsError(
-        'jobId',
-        'unset for enqueueAndWait (the engine picks a routable id)',
-        opts.jobId,
-      );
-    this.replySeq += 1;
-    const jobId = makeReplyId(this.ctx.podId, this.replySeq);
-    const job = this.check(type, entityId, name, data, opts, jobId);
+    const job = this.check(type, entityId, name, data, opts);
     const waiters = this.ctx.waiters;
     // Awaited only until the first subscription is up: a burst of calls (the benchmarks' waves
     // make 50,000 at once) should not pay a promise and a turn each for it.
     if (!waiters.isReady) await waiters.ready();
-    const outcome = waiters.expect(
-      jobId,
+    const waiter = waiters.expect(
+      job.jobId,
       opts.timeoutMs ?? DEFAULT_WAIT_MS,
       job.entity.type,
       job.entity.id,
     );
+    job.waiter = waiter;
     // The result may arrive (even as a failure) before the enqueue's own reply: a failed enqueue
-    // settles the outcome too (forget), so exactly one rejection reaches the caller.
-    this.ctx.transport.add(job.entity, [job]).catch((err: unknown) => waiters.forget(jobId, err));
-    return outcome;
+    // settles the waiter too, so exactly one rejection reaches the caller.
+    this.ctx.transport.add(job.entity, [job]).catch((err: unknown) => waiter.fail(err));
+    return waiter.promise;
+  }
+
+  /**
+   * Waits for the result of a job enqueued earlier (by any pod), addressed by its entity and
+   * id: resolves with its result, or rejects with its error (JobFailedError), at once when it has
+   * finished; JobNotFoundError when no such job is stored.
+   */
+  async waitForJob(
+    type: string,
+    entityId: unknown,
+    jobId: string,
+    opts: WaitForJobOptions = {},
+  ): Promise<unknown> {
+    this.started();
+    const entity = this.ctx.catalog.handle(type, entityId);
+    const waiters = this.ctx.waiters;
+    await waiters.ready();
+    const waiter = waiters.expect(jobId, opts.timeoutMs ?? DEFAULT_WAIT_MS, entity.type, entity.id);
+    awaitJob(this.ctx.redis, entity.keys, jobId, this.ctx.podId).then(
+      (reply) => {
+        if (reply.kind === 'completed' || reply.kind === 'failed')
+          waiter.settle(storedOutcome(jobId, reply));
+        else if (reply.kind === 'missing')
+          waiter.fail(new JobNotFoundError(entity.type, entity.id, jobId));
+      },
+      (err: unknown) => waiter.fail(enqueueError(err, entity)),
+    );
+    return waiter.promise;
   }
 
   /** Enqueues many jobs; resolves with their ids in order. Jobs of one entity keep their order. */
   async enqueueBulk(items: ReadonlyArray<BulkJob>): Promise<string[]> {
-    const prepared = items.map((i) =>
-      this.check(i.type, i.entityId, i.name, i.data, i.opts ?? {}, i.opts?.jobId),
-    );
+    const prepared = items.map((i) => this.check(i.type, i.entityId, i.name, i.data, i.opts ?? {}));
     // One entity's jobs go in order, in pipelines of up to BULK_CHUNK; entities in parallel.
     const byEntity = new Map<string, { entity: EntityHandle; slots: number[] }>();
     prepared.forEach(({ entity }, i) => {
@@ -112,22 +147,25 @@ export class Producer {
     return ids;
   }
 
+  private started(): void {
+    const state = this.ctx.state();
+    if (state !== 'started') throw new EngineStateError(`Cannot enqueue: the engine is ${state}`);
+  }
+
   private check(
     type: string,
     entityId: unknown,
     name: string,
     data: unknown,
     opts: EnqueueOptions,
-    jobId: string | undefined,
   ): PendingJob {
-    const state = this.ctx.state();
-    if (state !== 'started') throw new EngineStateError(`Cannot enqueue: the engine is ${state}`);
+    this.started();
     return checkJob(
       () => this.ctx.catalog.handle(type, entityId),
       name,
       data,
       opts,
-      jobId,
+      this.makeId,
       this.ctx.maxPayloadBytes,
     );
   }

@@ -1,19 +1,24 @@
-import {
-  EngineStateError,
-  EnqueueFailedError,
-  JobFailedError,
-  JobTimeoutError,
-} from '../../errors';
+import { EngineStateError, EnqueueFailedError, JobTimeoutError } from '../../errors';
 import type { Connections } from '../../redis/connections';
 import type { Clock, ClockTimer } from '../clock';
-import type { JobOutcome } from './job-outcome';
+import { settleWith, type JobOutcome } from './job-outcome';
 
-interface Waiter {
+/** One caller waiting for one job's result. */
+export interface Waiter {
+  readonly promise: Promise<unknown>;
+  /** Settles this caller with an outcome known now (a job that had finished already). */
+  settle(outcome: JobOutcome): void;
+  /** Stops waiting: this caller's promise rejects with `error` (its enqueue failed). */
+  fail(error: unknown): void;
+}
+
+interface Pending {
+  readonly jobId: string;
   resolve(value: unknown): void;
   reject(error: Error): void;
   /** Key of the deadline bucket holding this waiter. */
   bucket: number;
-  /** For the timeout's error: the entity, and the timeout. */
+  /** For the timeout's error. */
   entityType: string;
   entityId: string;
   timeoutMs: number;
@@ -23,14 +28,15 @@ interface Waiter {
 const BUCKET_MS = 50;
 
 /**
- * The callers of `enqueueAndWait` on this pod, waiting for their jobs' results. The pod listens on
- * one pub/sub channel of its own (one connection, opened on first use); results of jobs awaited
- * here and run here are settled in memory.
+ * The callers on this pod waiting for jobs' results (`enqueueAndWait`, `waitForJob`). The pod
+ * listens on one pub/sub channel of its own (one connection, opened on first use); the pods
+ * finishing the jobs answer there, and results of jobs run here are settled in memory. Several
+ * callers may wait for the same job id: each gets the result.
  */
 export class ReplyWaiters {
-  private readonly waiters = new Map<string, Waiter>();
+  private readonly waiters = new Map<string, Set<Pending>>();
   /** Waiters by deadline, rounded up to BUCKET_MS: a burst of calls shares one timer. */
-  private readonly buckets = new Map<number, { timer: ClockTimer; jobIds: Set<string> }>();
+  private readonly buckets = new Map<number, { timer: ClockTimer; waiters: Set<Pending> }>();
   private subscribed?: Promise<void>;
   /** The subscription is up: callers need not await {@link ready}. */
   isReady = false;
@@ -63,59 +69,69 @@ export class ReplyWaiters {
     this.isReady = true;
   }
 
-  expect(jobId: string, timeoutMs: number, entityType: string, entityId: string): Promise<unknown> {
-    return new Promise((resolve, reject) => {
+  /** Starts waiting for `jobId`'s result, for at most `timeoutMs`. */
+  expect(jobId: string, timeoutMs: number, entityType: string, entityId: string): Waiter {
+    let pending!: Pending;
+    const promise = new Promise<unknown>((resolve, reject) => {
       const bucket = Math.ceil((this.clock.now() + timeoutMs) / BUCKET_MS) * BUCKET_MS;
-      this.waiters.set(jobId, { resolve, reject, bucket, entityType, entityId, timeoutMs });
-      let entry = this.buckets.get(bucket);
-      if (!entry) {
-        const timer = this.clock.setTimeout(() => this.expire(bucket), bucket - this.clock.now());
-        entry = { timer, jobIds: new Set() };
-        this.buckets.set(bucket, entry);
-      }
-      entry.jobIds.add(jobId);
+      pending = { jobId, resolve, reject, bucket, entityType, entityId, timeoutMs };
     });
+    let forJob = this.waiters.get(jobId);
+    if (!forJob) {
+      forJob = new Set();
+      this.waiters.set(jobId, forJob);
+    }
+    forJob.add(pending);
+    let entry = this.buckets.get(pending.bucket);
+    if (!entry) {
+      const bucket = pending.bucket;
+      const timer = this.clock.setTimeout(() => this.expire(bucket), bucket - this.clock.now());
+      entry = { timer, waiters: new Set() };
+      this.buckets.set(bucket, entry);
+    }
+    entry.waiters.add(pending);
+    return {
+      promise,
+      settle: (outcome) => {
+        if (this.take(pending)) deliver(pending, outcome);
+      },
+      fail: (error) => {
+        if (!this.take(pending)) return;
+        pending.reject(
+          error instanceof Error
+            ? error
+            : new EnqueueFailedError(pending.entityType, pending.entityId, String(error)),
+        );
+      },
+    };
   }
 
   private expire(bucket: number): void {
     const entry = this.buckets.get(bucket);
     if (!entry) return;
     this.buckets.delete(bucket);
-    for (const jobId of entry.jobIds) {
-      const waiter = this.waiters.get(jobId);
-      if (!waiter) continue;
-      this.waiters.delete(jobId);
-      waiter.reject(
-        new JobTimeoutError(jobId, `${waiter.entityType} \`${waiter.entityId}\``, waiter.timeoutMs),
-      );
+    for (const pending of entry.waiters) {
+      if (!this.take(pending, false)) continue;
+      const entity = `${pending.entityType} \`${pending.entityId}\``;
+      pending.reject(new JobTimeoutError(pending.jobId, entity, pending.timeoutMs));
     }
   }
 
-  /** Removes a settled waiter; its bucket's timer goes when the bucket empties. */
-  private take(jobId: string): Waiter | undefined {
-    const waiter = this.waiters.get(jobId);
-    if (!waiter) return undefined;
-    this.waiters.delete(jobId);
-    const entry = this.buckets.get(waiter.bucket);
+  /** Removes a waiter; false when it was settled already. Its bucket's timer goes when empty. */
+  private take(pending: Pending, fromBucket = true): boolean {
+    const forJob = this.waiters.get(pending.jobId);
+    if (!forJob?.delete(pending)) return false;
+    if (forJob.size === 0) this.waiters.delete(pending.jobId);
+    if (!fromBucket) return true;
+    const entry = this.buckets.get(pending.bucket);
     if (entry) {
-      entry.jobIds.delete(jobId);
-      if (entry.jobIds.size === 0) {
+      entry.waiters.delete(pending);
+      if (entry.waiters.size === 0) {
         this.clock.clearTimeout(entry.timer);
-        this.buckets.delete(waiter.bucket);
+        this.buckets.delete(pending.bucket);
       }
     }
-    return waiter;
-  }
-
-  /** Stops waiting for a job whose enqueue failed: its promise rejects with that error. */
-  forget(jobId: string, error: unknown): void {
-    const waiter = this.take(jobId);
-    if (!waiter) return;
-    waiter.reject(
-      error instanceof Error
-        ? error
-        : new EnqueueFailedError(waiter.entityType, waiter.entityId, String(error)),
-    );
+    return true;
   }
 
   /** Whether a caller on this pod awaits the job (its result is then settled in memory). */
@@ -123,34 +139,42 @@ export class ReplyWaiters {
     return this.waiters.has(jobId);
   }
 
-  /** Settles a result awaited on this pod without a round trip; false when nobody here waits. */
-  settleLocal(outcome: JobOutcome): boolean {
-    if (!this.waiters.has(outcome.jobId)) return false;
-    // Through JSON as a published result would be, so callers see the same shape either way.
-    let copy: JobOutcome;
-    try {
-      copy = JSON.parse(JSON.stringify(outcome)) as JobOutcome;
-    } catch {
-      return false; // the sender turns an unserializable result into a failure
+  /**
+   * Settles every caller here waiting for `outcome.jobId` (a result published by the pod that
+   * ran it, or one run here: then through JSON, so callers see the same shape either way).
+   */
+  settle(outcome: JobOutcome, copy = false): void {
+    const forJob = this.waiters.get(outcome.jobId);
+    if (!forJob) return;
+    let settled = outcome;
+    if (copy) {
+      try {
+        settled = JSON.parse(JSON.stringify(outcome)) as JobOutcome;
+      } catch {
+        settled = {
+          jobId: outcome.jobId,
+          status: 'failed',
+          error: { name: 'TypeError', message: 'The result does not serialize to JSON' },
+        };
+      }
     }
-    this.settle(copy);
-    return true;
-  }
-
-  private settle(outcome: JobOutcome): void {
-    const waiter = this.take(outcome.jobId);
-    if (!waiter) return;
-    if (outcome.status === 'completed') waiter.resolve(outcome.value);
-    else
-      waiter.reject(new JobFailedError(outcome.jobId, outcome.error.name, outcome.error.message));
+    for (const pending of [...forJob]) if (this.take(pending)) deliver(pending, settled);
   }
 
   close(): void {
     for (const { timer } of this.buckets.values()) this.clock.clearTimeout(timer);
     this.buckets.clear();
-    for (const [jobId, waiter] of this.waiters) {
-      waiter.reject(new EngineStateError(`The engine stopped before job ${jobId} finished`));
-    }
+    for (const forJob of this.waiters.values())
+      for (const pending of forJob)
+        pending.reject(
+          new EngineStateError(`The engine stopped before job ${pending.jobId} finished`),
+        );
     this.waiters.clear();
   }
+}
+
+function deliver(pending: Pending, outcome: JobOutcome): void {
+  const result = settleWith(outcome);
+  if ('error' in result) pending.reject(result.error);
+  else pending.resolve(result.value);
 }

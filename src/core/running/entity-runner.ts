@@ -1,16 +1,21 @@
 import type { Job } from 'bullmq';
-import { LeaseLostError } from '../../errors';
+import type { LeaseLostError } from '../../errors';
+import { EntityQueue } from '../../redis/entity-queue';
+import { isTransient } from '../../redis/redis-errors';
 import { markIdle } from '../../redis/scripts/idle';
+import type { LeaseGuard } from '../../redis/scripts/lease-guard';
 import { reclaimOwn } from '../../redis/scripts/reclaim-own';
 import { release } from '../../redis/scripts/release';
+import { take } from '../../redis/scripts/take';
 import type { ClockTimer } from '../clock';
 import type { EntityHandle } from '../entities/entity';
 import type { ReleaseReason } from '../events';
+import { retryDelay } from './backoff';
 import {
   JobExecution,
   type ExecutionHost,
   type ExecutionSeat,
-  type JobStatus,
+  type FinishedJob,
 } from './job-execution';
 
 export type RunnerState = 'running' | 'idle' | 'releasing' | 'closed' | 'lost';
@@ -19,14 +24,8 @@ export type RunnerState = 'running' | 'idle' | 'releasing' | 'closed' | 'lost';
 export interface RunnerHost extends ExecutionHost {
   /** Renews this runner's lease now; false when it was lost. */
   renewLease(runner: EntityRunner): Promise<boolean>;
-  /** A job left active. `replied`: the result was already published with the complete. */
-  jobFinished(
-    runner: EntityRunner,
-    job: Job,
-    status: JobStatus,
-    value: unknown,
-    replied: boolean,
-  ): void;
+  /** A job left active. */
+  jobFinished(runner: EntityRunner, finished: FinishedJob): void;
   runnerClosed(runner: EntityRunner, reason: ReleaseReason, error?: unknown): void;
 }
 
@@ -34,9 +33,10 @@ export interface RunnerHost extends ExecutionHost {
  * Runs one entity's jobs, one at a time, while this pod holds the entity's lease; idles, and
  * releases the lease once idle for `idleTimeoutSeconds`.
  *
- * The lease token is also the BullMQ lock token of every job the runner takes, so the complete
+ * The lease token is also the BullMQ lock token of every job the runner takes, so the finishing
  * script (like BullMQ's `moveToFinished`) refuses to complete a job once another pod has taken
- * the entity over: the fence is checked inside Redis at no extra round trip.
+ * the entity over: the fence is checked inside Redis at no extra round trip. Redis refusing or
+ * unreachable for a while never ends a runner: its steps are retried while its lease holds.
  */
 export class EntityRunner implements ExecutionSeat {
   state: RunnerState = 'running';
@@ -49,6 +49,7 @@ export class EntityRunner implements ExecutionSeat {
   readonly since: number;
   /** Why Redis refused a write, when the lease was lost that way. */
   lostError?: LeaseLostError;
+  readonly guard: LeaseGuard;
 
   private readonly execution: JobExecution;
   private signalled = false;
@@ -70,6 +71,13 @@ export class EntityRunner implements ExecutionSeat {
     private readonly host: RunnerHost,
   ) {
     this.leaseValidUntil = leaseSentAt + host.leaseTtlMs;
+    this.guard = {
+      leaseKey,
+      token,
+      fence: String(fencingToken),
+      podId: host.podId,
+      ttlMs: host.leaseTtlMs,
+    };
     this.since = host.clock.now();
     this.lastActivity = this.since;
     this.execution = new JobExecution(this, host);
@@ -132,11 +140,11 @@ export class EntityRunner implements ExecutionSeat {
     this.lastActivity = this.host.clock.now();
   }
 
-  recordFinished(job: Job, status: JobStatus, value: unknown, replied: boolean): void {
+  recordFinished(finished: FinishedJob): void {
     this.jobsProcessed += 1;
-    this.activeJobs.delete(job.id!);
+    this.activeJobs.delete(finished.job.id!);
     this.lastActivity = this.host.clock.now();
-    this.host.jobFinished(this, job, status, value, replied);
+    this.host.jobFinished(this, finished);
   }
 
   /** Starts a job only while the lease is surely valid; renews it first when in doubt. */
@@ -148,7 +156,9 @@ export class EntityRunner implements ExecutionSeat {
     for (let tries = 0; tries < 3; tries++) {
       if (this.state === 'lost') return false;
       if (clock.now() + margin < this.leaseValidUntil) return true;
-      if (!(await this.host.renewLease(this))) {
+      const renewed = await this.resilient('renewing the lease', () => this.host.renewLease(this));
+      if (renewed === undefined) return false; // stopping while Redis was unreachable
+      if (!renewed) {
         this.markLost();
         return false;
       }
@@ -163,13 +173,7 @@ export class EntityRunner implements ExecutionSeat {
    * just handed back included; the runner takes them again from there.
    */
   async reconcile(): Promise<undefined> {
-    const back = await reclaimOwn(
-      this.host.redis,
-      this.entity.keys,
-      this.leaseKey,
-      this.token,
-      this.activeJobs,
-    );
+    const back = await reclaimOwn(this.host.redis, this.entity.keys, this.guard, this.activeJobs);
     if (back === 'lost') this.markLost();
     return undefined;
   }
@@ -233,26 +237,53 @@ export class EntityRunner implements ExecutionSeat {
     // After an idle wait (or a pause) the lease may be gone: don't take a job we can't run.
     if (!(await this.leaseStillValid())) return undefined;
     const epoch = this.host.connectionEpoch;
-    const raw = await this.entity.queue.moveToActive(this.token);
+    const taken = await this.resilient('taking a job', () =>
+      take(this.host.redis, this.entity.keys, this.guard),
+    );
+    if (taken === undefined) return undefined;
+    if (taken.kind === 'lost') {
+      this.markLost();
+      return undefined;
+    }
+    let raw: unknown[] | undefined | void;
+    if (taken.kind === 'job') raw = EntityQueue.nextFromRaw(taken.raw);
+    else if (taken.kind === 'fetch') raw = await this.entity.queue.moveToActive(this.token);
     if (epoch !== this.host.connectionEpoch) return this.reconcile();
     return this.execution.toJob(raw);
   }
 
+  /**
+   * Runs a Redis step of the loop until it goes through: a refusal (out of memory, a demoted
+   * node) or a lost connection is reported once and retried with a growing pause, never the end
+   * of the runner. Undefined when the runner is asked to stop meanwhile.
+   */
+  private async resilient<T>(what: string, step: () => Promise<T>): Promise<T | undefined> {
+    for (let failures = 0; ; failures++) {
+      try {
+        return await step();
+      } catch (err) {
+        if (!isTransient(err) || this.state === 'lost') throw err;
+        if (failures === 0)
+          this.host.report(err, `${what} for ${this.entity.type} ${this.entity.id}`);
+        await this.waitForSignal(retryDelay(failures));
+        if (this.stopRequested) return undefined;
+      }
+    }
+  }
+
   private async idle(): Promise<'work' | 'released' | 'lost' | 'stopped'> {
     const clock = this.host.clock;
-    const reply = await markIdle(
-      this.host.redis,
-      this.entity.keys,
-      this.leaseKey,
-      this.token,
-      clock.now(),
+    const reply = await this.resilient('marking the entity idle', () =>
+      markIdle(this.host.redis, this.entity.keys, this.guard),
     );
+    if (reply === undefined) return 'stopped';
     if (reply.kind === 'lost') {
       this.markLost();
       return 'lost';
     }
     if (reply.kind === 'work') return 'work';
-    const nextDelayed = reply.nextDelayedAt || Infinity;
+    // Delays are kept by Redis's clock; the wait is measured here (the same length on any clock).
+    const nextDelayed = reply.dueInMs > 0 ? clock.now() + reply.dueInMs : Infinity;
     this.state = 'idle';
     for (;;) {
       if (this.signalled) break;
@@ -276,7 +307,13 @@ export class EntityRunner implements ExecutionSeat {
     this.state = 'releasing';
     this.released = new Promise((resolve) => (this.markReleased = resolve));
     try {
-      const result = await release(this.host.redis, this.entity.keys, this.leaseKey, this.token);
+      const result = await this.resilient('releasing the lease', () =>
+        release(this.host.redis, this.entity.keys, this.guard),
+      );
+      if (result === undefined) {
+        this.state = 'running';
+        return 'kept';
+      }
       if (result === 'released') {
         this.state = 'closed';
         return 'released';

@@ -1,6 +1,7 @@
 import { Cluster, type RedisClient } from '../../redis/connections';
 import { lockKey } from '../../redis/keys';
 import { extendLeases, type LeaseRenewal } from '../../redis/scripts/extend-leases';
+import { touchIndex } from '../../redis/scripts/touch-index';
 import type { Clock, ClockTimer } from '../clock';
 import type { EntityRunner } from './entity-runner';
 
@@ -9,6 +10,7 @@ const BATCH = 500;
 
 /** What the heartbeat needs from the pod. */
 export interface HeartbeatHost {
+  readonly podId: string;
   readonly redis: RedisClient;
   readonly clock: Clock;
   readonly leaseTtlMs: number;
@@ -69,23 +71,29 @@ export class Heartbeat {
     const sentAt = host.clock.now();
     const ttl = host.leaseTtlMs;
     const results = await this.renew(runners);
-    const alive: (string | number)[] = [];
+    const alive: EntityRunner[] = [];
     runners.forEach((runner, i) => {
       if (results[i]) {
         runner.leaseValidUntil = sentAt + ttl;
-        runner.indexScore = sentAt + ttl;
-        alive.push(sentAt + ttl, runner.entity.ref);
+        alive.push(runner);
       } else {
         runner.markLost();
       }
     });
     // All batches are queued at once, before any later release can drop an entry, and only
-    // update entries (XX): an entity released meanwhile must not be put back.
-    const updates: Promise<unknown>[] = [];
-    for (let i = 0; i < alive.length; i += 2 * BATCH) {
-      updates.push(host.redis.zadd(host.indexKey, 'XX', ...alive.slice(i, i + 2 * BATCH)));
-    }
-    await Promise.all(updates);
+    // update entries (XX): an entity released meanwhile must not be put back. Scored by Redis's
+    // clock; each runner keeps its score, for the conditional removal at release.
+    await Promise.all(
+      chunk(alive, BATCH).map(async (batch) => {
+        const now = await touchIndex(
+          host.redis,
+          host.indexKey,
+          'XX',
+          batch.map((r) => [ttl, r.entity.ref] as const),
+        );
+        for (const runner of batch) runner.indexScore = now + ttl;
+      }),
+    );
     await host.refreshRegistry();
   }
 
@@ -105,11 +113,17 @@ export class Heartbeat {
               ? [...r.activeJobs].map((id) => lockKey(r.entity.keys, id))
               : [r.leaseKey];
           for (const lock of locks) {
-            renewals.push({ lease: r.leaseKey, lock, token: r.token });
+            renewals.push({
+              lease: r.leaseKey,
+              lock,
+              fenceKey: r.entity.keys.fence,
+              token: r.token,
+              fence: r.guard.fence,
+            });
             owners.push(r);
           }
         }
-        const renewed = await extendLeases(redis, this.host.leaseTtlMs, renewals);
+        const renewed = await extendLeases(redis, this.host.leaseTtlMs, this.host.podId, renewals);
         owners.forEach((r, i) => {
           if (!renewed[i]) lost.add(r);
         });

@@ -2,6 +2,8 @@ import type { Job } from 'bullmq';
 import type { RedisClient } from '../../redis/connections';
 import type { KeyBuilder } from '../../redis/keys';
 import { relinquish } from '../../redis/scripts/relinquish';
+import { signal } from '../../redis/scripts/signal';
+import { touchIndex } from '../../redis/scripts/touch-index';
 import { unindex } from '../../redis/scripts/unindex';
 import type { Clock } from '../clock';
 import type { EntityHandle } from '../entities/entity';
@@ -9,7 +11,7 @@ import type { EntityJobHandler } from '../entities/job-context';
 import type { EventSink, ReleaseReason } from '../events';
 import type { CompletionReply, ReplySender } from '../replies/reply-sender';
 import { EntityRunner, type RunnerHost } from './entity-runner';
-import type { JobStatus } from './job-execution';
+import type { ExecutionSeat, FinishedJob, JobStatus } from './job-execution';
 
 /** What the runners of a pod need from the pod. */
 export interface RunnersContext {
@@ -21,6 +23,8 @@ export interface RunnersContext {
   readonly connectionEpoch: number;
   readonly events: EventSink;
   readonly replies: ReplySender;
+  /** How soon a released entity is first looked at in the rest set, ms. */
+  readonly restDelayMs: number;
   handlerFor(type: string): EntityJobHandler;
   renewLease(runner: EntityRunner): Promise<boolean>;
   report(error: unknown, context: string): void;
@@ -141,31 +145,56 @@ export class RunnerRegistry implements RunnerHost {
    * the pod's one running job. Under load, results finished in one turn go out together, one
    * PUBLISH per awaiting pod, which costs Redis and the awaiting pods less than one per job.
    */
-  replyWithCompletion(job: Job, value: unknown): CompletionReply | undefined {
+  replyWithCompletion(job: Job, status: JobStatus, value: unknown): CompletionReply | undefined {
     if (this.running !== 1) return undefined;
-    return this.ctx.replies.completionReply(job.id, value);
+    return this.ctx.replies.completionReply(job.id!, status, value);
   }
 
-  jobFinished(
-    runner: EntityRunner,
+  jobRetrying(
+    seat: ExecutionSeat,
     job: Job,
-    status: JobStatus,
-    value: unknown,
-    replied: boolean,
+    attempt: number,
+    error: unknown,
+    delayMs: number,
   ): void {
+    this.ctx.events.emit('job:retrying', {
+      entityType: seat.entity.type,
+      entityId: seat.entity.id,
+      jobId: job.id!,
+      name: job.name,
+      fencingToken: seat.fencingToken,
+      attempt,
+      error,
+      delayMs,
+    });
+  }
+
+  report(error: unknown, context: string): void {
+    this.ctx.report(error, context);
+  }
+
+  jobFinished(runner: EntityRunner, finished: FinishedJob): void {
+    const { job, status, value, waiters, published, durationMs, waitMs } = finished;
     if (status === 'completed') this.stats.jobsCompleted += 1;
     else this.stats.jobsFailed += 1;
-    // The awaiting caller first: event listeners may be slow, or write to a socket themselves.
-    if (!replied) this.ctx.replies.deliver(job.id, status, value);
+    // The awaiting callers first: event listeners may be slow, or write to a socket themselves.
+    this.ctx.replies.deliver(job.id!, status, value, waiters, published);
     const event = {
       entityType: runner.entity.type,
       entityId: runner.entity.id,
       jobId: job.id!,
       name: job.name,
       fencingToken: runner.fencingToken,
+      durationMs,
+      waitMs,
     };
     if (status === 'completed') this.ctx.events.emit('job:completed', { ...event, result: value });
-    else this.ctx.events.emit('job:failed', { ...event, error: value });
+    else
+      this.ctx.events.emit('job:failed', {
+        ...event,
+        error: value,
+        attempts: job.attemptsMade + 1,
+      });
   }
 
   runnerClosed(runner: EntityRunner, reason: ReleaseReason, error?: unknown): void {
@@ -183,7 +212,10 @@ export class RunnerRegistry implements RunnerHost {
       // The queue was empty: drop the sweep-index entry now (one command) rather than leave it
       // to the sweep (about ten). Only if nobody touched it since: an enqueue keeps it.
       this.track(
-        unindex(this.ctx.redis, this.ctx.keys.indexKey(), entity.ref, String(runner.indexScore)),
+        Promise.all([
+          unindex(this.ctx.redis, this.ctx.keys.indexKey(), entity.ref, String(runner.indexScore)),
+          this.toRest(entity),
+        ]),
         'dropping a released entity from the index',
       );
       return;
@@ -210,7 +242,7 @@ export class RunnerRegistry implements RunnerHost {
 
   private async handBack(runner: EntityRunner): Promise<void> {
     const { entity } = runner;
-    const result = await relinquish(this.ctx.redis, entity.keys, runner.leaseKey, runner.token);
+    const result = await relinquish(this.ctx.redis, entity.keys, runner.guard);
     if (result === 'lost') return; // the lease had already moved on: nothing of ours to hand back
     this.ctx.events.emit('entity:released', {
       entityType: entity.type,
@@ -218,7 +250,14 @@ export class RunnerRegistry implements RunnerHost {
       fencingToken: runner.fencingToken,
       reason: 'stopped',
     });
-    if (result === 'work')
-      await this.ctx.redis.zadd(this.ctx.keys.spawnKey(), 'NX', this.ctx.clock.now(), entity.ref);
+    if (result === 'work') await signal(this.ctx.redis, this.ctx.keys.spawnKey(), [entity.ref]);
+    else await this.toRest(entity);
+  }
+
+  /** An entity with no holder and no work joins the rest set, where the cron manager tidies it. */
+  private toRest(entity: EntityHandle): Promise<number> {
+    return touchIndex(this.ctx.redis, this.ctx.keys.restKey(), 'NX', [
+      [this.ctx.restDelayMs, entity.ref],
+    ]);
   }
 }

@@ -1,11 +1,16 @@
+#!lua flags=allow-oom
 --[[
   Claims one of an entity's lease slots, or tells who holds them.
+
+  allow-oom: a takeover must go on when Redis is out of memory, so that the backlog drains (a
+  lease is a few bytes; the job moves keep memory as it is).
 
   An entity has `maxWorkersPerEntity` slots (1 by default). Slot 0's lease is KEYS[1]; slot n's
   is KEYS[1] .. ":" .. n (same hash tag, same Cluster slot). A pod holds at most one slot.
 
   KEYS[1] lease        (hash: t = owner token, p = pod id, i = 1 while the owner is idle)
-  KEYS[2] fence        (counter, incremented on every acquisition: the fencing token)
+  KEYS[2] fence        (the last fencing token: each acquisition takes a larger one, never
+                        below Redis's clock in microseconds; see includes/ownLease.lua)
   KEYS[3] wait         KEYS[4] active       KEYS[5] prioritized
   KEYS[6] delayed      KEYS[7] meta         KEYS[8] events       KEYS[9] marker
   KEYS[10] slots       (hash: slot -> token of its last holder, kept after the lease expires)
@@ -20,11 +25,13 @@
   ARGV[7] number of slots (maxWorkersPerEntity)
   ARGV[8] wake key prefix (`<prefix>:{__aq}:wake:`), or "" on Redis Cluster
   ARGV[9] entity ref (the member of wake sets)
-  ARGV[10] now, ms
 
   Returns
     {1, fence, recovered, slot}  claimed; `recovered` jobs of a dead holder went back to the
-                                 head of wait, their locks deleted so it can't ack them
+                                 head of wait, their locks deleted so it can't ack them. Also
+                                 the reply to a resent copy of a claim that went through (its
+                                 token holds the lease): the first reply was lost, the claim
+                                 stands (recovered 0)
     {0, pod, wake}               held by `pod`; wake = 1 when it was idle and the idle flag was
                                  cleared: the caller must wake that pod; wake = 2 when this
                                  script woke it (single Redis only: the wake set is in another
@@ -35,6 +42,7 @@
 ]]
 local rcall = redis.call
 --- @include "includes/hasWork"
+--- @include "includes/ownLease"
 
 local baseKey = KEYS[1]
 local podId = ARGV[2]
@@ -44,8 +52,11 @@ local firstHolder = nil
 for slot = 0, slots - 1 do
   local leaseKey = baseKey
   if slot > 0 then leaseKey = baseKey .. ":" .. slot end
-  local holder = rcall("HMGET", leaseKey, "p", "i")
+  local holder = rcall("HMGET", leaseKey, "p", "i", "t")
   if holder[1] then
+    if holder[3] == ARGV[1] then
+      return {1, tonumber(rcall("GET", KEYS[2])), 0, slot}
+    end
     if holder[1] == podId then
       return {0, podId, 0}
     end
@@ -53,7 +64,7 @@ for slot = 0, slots - 1 do
       rcall("HSET", leaseKey, "i", "0")
       if ARGV[8] ~= "" then
         -- Saves the caller a round trip before the holder hears of the job (latency).
-        rcall("ZADD", ARGV[8] .. holder[1], "NX", ARGV[10], ARGV[9])
+        rcall("ZADD", ARGV[8] .. holder[1], "NX", nowMs(), ARGV[9])
         return {0, holder[1], 2}
       end
       return {0, holder[1], 1}
@@ -82,7 +93,7 @@ local previousToken = rcall("HGET", KEYS[10], freeSlot)
 rcall("HSET", leaseKey, "t", ARGV[1], "p", podId, "i", "0")
 rcall("PEXPIRE", leaseKey, ARGV[3])
 rcall("HSET", KEYS[10], freeSlot, ARGV[1])
-local fence = rcall("INCR", KEYS[2])
+local fence = nextFence(KEYS[2])
 
 -- Recover the jobs this slot's previous holder left active (and any whose lock expired). The
 -- list's left end is the newest; pushing newest first onto the right (taking) end of wait
@@ -114,4 +125,4 @@ for _, jobId in ipairs(active) do
     end
   end
 end
-return {1, fence, recovered, freeSlot}
+return {1, tonumber(fence), recovered, freeSlot}

@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 --[[
   Puts back a job this runner took but must not run (its lease turned out to be gone): back to
   the head of wait, lock deleted, so the entity's holder runs it next, in order.

@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 --[[
   What the safety sweep needs to know about one entity.
 

@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 --[[
   Removes an entity from the sweep index only if its score is still the one the sweep saw:
   a claim or an enqueue that touched the entry since then keeps it.

@@ -1,32 +1,68 @@
 import type { EntityKeys } from '../keys';
+import { jobKey } from '../keys';
 import { runScript, type ScriptTarget } from '../script-loader';
 
-/** One job for `add-6.lua`: a standalone job, neither delayed nor prioritized. */
+/** One job for `add-8.lua`: a standalone job, neither delayed nor prioritized. */
 export interface AddJobArgs {
-  /** The caller's id, or undefined for the queue's next number. */
-  jobId: string | undefined;
+  jobId: string;
   name: string;
-  timestamp: number;
   /** The payload as JSON. */
   data: string;
   /** The job's options as BullMQ stores them (JSON). */
   opts: string;
+  /** The pod awaiting the result (enqueueAndWait), if any. */
+  awaitingPod?: string;
 }
 
 /**
- * Queues `add-6.lua` on `target` (synchronously: on a pipeline its place is fixed now). The
- * reply, once the target answers, goes through {@link decodeAdd}.
+ * What became of an add, and of a job awaited by id: `added` (new), `pending` (the id existed and
+ * has not finished; the awaiting pod, if any, now waits for it), `completed` / `failed` (the id
+ * existed and finished: its stored result or error, as JSON), `missing` (no such job).
+ */
+export type JobReply =
+  | { kind: 'added' }
+  | { kind: 'pending' }
+  | { kind: 'completed'; value: string }
+  | { kind: 'failed'; error: string }
+  | { kind: 'missing' };
+
+/**
+ * Queues `add-8.lua` on `target` (synchronously: on a pipeline its place is fixed now). The
+ * reply, once the target answers, goes through {@link decodeJobReply}.
  */
 export function sendAdd(target: ScriptTarget, keys: EntityKeys, job: AddJobArgs): Promise<unknown> {
   return runScript(
     target,
     'add',
-    [keys.wait, keys.meta, keys.id, keys.active, keys.events, keys.marker],
-    [keys.jobPrefix, job.jobId ?? '', job.name, job.timestamp, job.data, job.opts],
+    [
+      keys.wait,
+      keys.meta,
+      keys.completed,
+      keys.active,
+      keys.events,
+      keys.marker,
+      keys.failed,
+      jobKey(keys, job.jobId),
+    ],
+    [job.jobId, job.name, job.data, job.opts, job.awaitingPod ?? ''],
   );
 }
 
-/** The stored job's id (a duplicate id comes back as itself, as BullMQ does). */
-export function decodeAdd(raw: unknown): string {
-  return String(raw);
+/** Decodes the reply of `add-8.lua` or `await-3.lua`. */
+export function decodeJobReply(raw: unknown): JobReply {
+  const reply = raw as [number, string?];
+  switch (Number(reply[0])) {
+    case 0:
+      return { kind: 'added' };
+    case 1:
+      return { kind: 'pending' };
+    case 2:
+      return { kind: 'completed', value: String(reply[1]) };
+    case 3:
+      return { kind: 'failed', error: String(reply[1]) };
+    case 4:
+      return { kind: 'missing' };
+    default:
+      throw new Error(`Unexpected job reply ${JSON.stringify(raw)}`);
+  }
 }

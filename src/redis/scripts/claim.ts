@@ -18,11 +18,13 @@ export interface ClaimArgs {
   wakeKeyPrefix: string;
   /** The entity's ref, the member of wake sets. */
   ref: string;
-  now: number;
 }
 
 export type ClaimReply =
-  /** Claimed: `recovered` jobs of a dead holder went back to the head of wait. */
+  /**
+   * Claimed (or a resent copy of this claim found it went through): `recovered` jobs of a dead
+   * holder went back to the head of wait.
+   */
   | { kind: 'claimed'; fence: number; recovered: number; slot: number }
   /**
    * Held by `pod`. `wake`: 1 when it was idle and the caller must wake it; 2 when the script
@@ -65,7 +67,6 @@ export function sendClaim(
       args.slots,
       args.wakeKeyPrefix,
       args.ref,
-      args.now,
     ],
   );
 }

@@ -1,27 +1,26 @@
 import type { EntityKeys } from '../keys';
 import { runScript, type ScriptTarget } from '../script-loader';
+import type { LeaseGuard } from './lease-guard';
 
 export type IdleReply =
   | { kind: 'lost' }
   | { kind: 'work' }
-  /** Marked idle; `nextDelayedAt`: when the next delayed job is due (ms), 0 when none is. */
-  | { kind: 'idle'; nextDelayedAt: number };
+  /** Marked idle; `dueInMs`: until the next delayed job is due, by Redis's clock (0: none). */
+  | { kind: 'idle'; dueInMs: number };
 
-/** Marks the holder idle if nothing is ready (`idle-6.lua`), atomically. */
+/** Marks the holder idle if nothing is ready (`idle-7.lua`), atomically. */
 export async function markIdle(
   target: ScriptTarget,
   keys: EntityKeys,
-  leaseKey: string,
-  token: string,
-  now: number,
+  guard: LeaseGuard,
 ): Promise<IdleReply> {
   const reply = (await runScript(
     target,
     'idle',
-    [leaseKey, keys.wait, keys.prioritized, keys.delayed, keys.meta, keys.active],
-    [token, now, keys.jobPrefix],
+    [guard.leaseKey, keys.wait, keys.prioritized, keys.delayed, keys.meta, keys.active, keys.fence],
+    [guard.token, keys.jobPrefix, guard.fence, guard.podId, guard.ttlMs],
   )) as number[];
   if (reply[0] === -1) return { kind: 'lost' };
   if (reply[0] === 1) return { kind: 'work' };
-  return { kind: 'idle', nextDelayedAt: Number(reply[1]) };
+  return { kind: 'idle', dueInMs: Number(reply[1]) };
 }

@@ -16,14 +16,26 @@ export async function inspect(
   keys: EntityKeys,
   slots: number,
 ): Promise<Inspection> {
-  const [pttl, work, orphan] = (await runScript(target, 'inspect', stateKeys(keys, keys.lease), [
-    keys.jobPrefix,
-    slots,
-  ])) as number[];
+  const [pttl, work, orphan] = (await runScript(
+    target,
+    'inspect',
+    [keys.lease, keys.wait, keys.active, keys.prioritized, keys.delayed, keys.meta],
+    [keys.jobPrefix, slots],
+  )) as number[];
   return { pttl, work: work === 1, orphan: orphan === 1 };
 }
 
-/** KEYS of the state scripts (inspect, release, relinquish), in their order. */
-export function stateKeys(keys: EntityKeys, leaseKey: string): string[] {
-  return [leaseKey, keys.wait, keys.active, keys.prioritized, keys.delayed, keys.meta];
+/** KEYS of the release and relinquish scripts, in their order. */
+export function guardedStateKeys(keys: EntityKeys, leaseKey: string): string[] {
+  return [leaseKey, keys.wait, keys.active, keys.prioritized, keys.delayed, keys.meta, keys.fence];
+}
+
+/** ARGV of the release and relinquish scripts. */
+export function guardArgs(guard: {
+  token: string;
+  fence: string;
+  podId: string;
+  ttlMs: number;
+}): (string | number)[] {
+  return [guard.token, guard.fence, guard.podId, guard.ttlMs];
 }

@@ -1,17 +1,19 @@
 import type { EntityKeys } from '../keys';
 import { runScript, type ScriptTarget } from '../script-loader';
-import { stateKeys } from './inspect';
+import { guardArgs, guardedStateKeys } from './inspect';
+import type { LeaseGuard } from './lease-guard';
 
 /**
- * Gives a lease up whatever the queue holds (`relinquish-6.lua`, at shutdown or after a runner
+ * Gives a lease up whatever the queue holds (`relinquish-7.lua`, at shutdown or after a runner
  * error): 'lost' (not ours), 'empty' (released, no work) or 'work' (released, work waits).
  */
 export async function relinquish(
   target: ScriptTarget,
   keys: EntityKeys,
-  leaseKey: string,
-  token: string,
+  guard: LeaseGuard,
 ): Promise<'lost' | 'empty' | 'work'> {
-  const result = Number(await runScript(target, 'relinquish', stateKeys(keys, leaseKey), [token]));
+  const result = Number(
+    await runScript(target, 'relinquish', guardedStateKeys(keys, guard.leaseKey), guardArgs(guard)),
+  );
   return result < 0 ? 'lost' : result === 1 ? 'work' : 'empty';
 }

@@ -1,18 +1,19 @@
 /**
- * The engine completes jobs with its own script (complete.lua) instead of BullMQ's
+ * The engine finishes jobs with its own script (finish-13.lua) instead of BullMQ's
  * moveToFinished. It must leave Redis as BullMQ would: these tests drive a plain BullMQ queue
  * (BullMQ's add, BullMQ's worker fetch) through the script and read the result back with
  * BullMQ's own readers.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { LeaseLostError } from '../../src';
 import { KeyBuilder } from '../../src/redis/keys';
 import { defineScripts } from '../../src/redis/script-loader';
-import { complete as completeJob, type CompleteReply } from '../../src/redis/scripts/complete';
-import { cleanPrefix, newRedis, uniquePrefix } from '../helpers/redis';
+import { finish, type FinishReply } from '../../src/redis/scripts/finish';
+import { newRedis } from '../helpers/redis';
+import { integrationSuite } from '../fixtures/integration-suite';
 
 const TOKEN = 'lease-token';
 const LOCK_MS = 30000;
@@ -22,22 +23,14 @@ interface Keep {
   age?: number | '';
 }
 
-describe('the complete script, read back with BullMQ', () => {
-  const prefix = uniquePrefix('completeScript');
-  let redis: Redis;
+describe('the finish script, read back with BullMQ', () => {
+  const { prefix, redis } = integrationSuite('finishScript');
+  defineScripts(redis);
   let queue: Queue;
   let worker: Worker;
   let connection: Redis;
   let n = 0;
 
-  before(() => {
-    redis = newRedis();
-    defineScripts(redis);
-  });
-  after(async () => {
-    await cleanPrefix(redis, prefix);
-    await redis.quit();
-  });
   beforeEach(async () => {
     n += 1;
     connection = newRedis({ maxRetriesPerRequest: null });
@@ -51,23 +44,30 @@ describe('the complete script, read back with BullMQ', () => {
     await connection.quit(); // shared with BullMQ, which leaves a connection it was given open
   });
 
+  const keysOf = () => new KeyBuilder(prefix).entityKeys(queue.name);
+  const guard = (token = TOKEN, fence = '') => ({
+    leaseKey: keysOf().lease,
+    token,
+    fence,
+    podId: 'podA',
+    ttlMs: LOCK_MS,
+  });
   const complete = (
     job: Job,
     value: unknown,
-    opts: { keep?: Keep; fetchNext?: boolean; token?: string } = {},
-  ): Promise<CompleteReply> =>
-    completeJob(redis, new KeyBuilder(prefix).entityKeys(queue.name), {
+    opts: { keep?: Keep; fetchNext?: boolean; token?: string; fence?: string } = {},
+  ): Promise<FinishReply> =>
+    finish(redis, keysOf(), guard(opts.token, opts.fence), {
+      status: 'completed',
       jobId: job.id!,
-      now: Date.now(),
       returnValue: JSON.stringify(value),
-      token: opts.token ?? TOKEN,
       keep: [opts.keep?.count ?? -1, opts.keep?.age ?? '', 1000],
       fetchNext: opts.fetchNext !== false,
-      lockMs: LOCK_MS,
     });
-  /** The id of the next job a complete took, if it took one. */
-  const nextId = (reply: CompleteReply): string | undefined =>
+  /** The id of the next job a finish took, if it took one. */
+  const nextId = (reply: FinishReply): string | undefined =>
     reply.next === 'job' ? String(reply.raw[1]) : undefined;
+  const none = { next: 'none', waiters: [] };
   const take = async (): Promise<Job> => {
     const job = (await worker.getNextJob(TOKEN, { block: false })) as Job | undefined;
     assert.ok(job, 'a job was waiting');
@@ -104,7 +104,7 @@ describe('the complete script, read back with BullMQ', () => {
       wait: 0,
     });
 
-    assert.deepEqual(await complete(next!, null), { next: 'none' }, 'nothing left to take');
+    assert.deepEqual(await complete(next!, null), none, 'nothing left to take');
     assert.deepEqual(await queue.getJobCounts('completed', 'active', 'wait'), {
       completed: 2,
       active: 0,
@@ -139,7 +139,7 @@ describe('the complete script, read back with BullMQ', () => {
 
     await queue.add('op', {});
     const removed = await take();
-    assert.deepEqual(await complete(removed, 1, { keep: { count: 0 } }), { next: 'none' });
+    assert.deepEqual(await complete(removed, 1, { keep: { count: 0 } }), none);
     assert.equal(await Job.fromId(queue, removed.id!), undefined);
     assert.equal(await redis.exists(`${queue.keys['']}${removed.id}`), 0);
   });
@@ -153,7 +153,7 @@ describe('the complete script, read back with BullMQ', () => {
     const next = nextId(await complete(old, 1, { keep: { age: 3600 } }));
     await redis.zadd(queue.keys.completed, Date.now() - 7200 * 1000, old.id!); // finished 2 h ago
     const current = await Job.fromId(queue, next!);
-    assert.deepEqual(await complete(current!, 2, { keep: { age: 3600 } }), { next: 'none' });
+    assert.deepEqual(await complete(current!, 2, { keep: { age: 3600 } }), none);
     assert.deepEqual(
       (await queue.getCompleted()).map((j) => j.id),
       [current!.id],
@@ -161,14 +161,14 @@ describe('the complete script, read back with BullMQ', () => {
     assert.equal(await Job.fromId(queue, old.id!), undefined);
   });
 
-  it('leaves the fetch to BullMQ when the queue is paused or a delayed job is due', async () => {
+  it('takes no job while paused, and promotes a delayed job that is due by Redis’s clock', async () => {
     await queue.addBulk([
       { name: 'op', data: 1 },
       { name: 'op', data: 2 },
     ]);
     const first = await take();
     await queue.pause();
-    assert.deepEqual(await complete(first, 1), { next: 'fetch' }, 'paused: fetch left to BullMQ');
+    assert.deepEqual(await complete(first, 1), none, 'paused: nothing taken');
     assert.deepEqual(await queue.getJobCounts('wait', 'active'), { wait: 1, active: 0 });
     await queue.resume();
 
@@ -176,12 +176,64 @@ describe('the complete script, read back with BullMQ', () => {
     const delayed = await queue.add('op', 3, { delay: 1 });
     const due = Date.now() + 5;
     while (Date.now() < due) await new Promise((resolve) => setImmediate(resolve));
-    assert.deepEqual(
-      await complete(second, 2),
-      { next: 'fetch' },
-      'a delayed job is due: BullMQ promotes it',
+    assert.equal(nextId(await complete(second, 2)), delayed.id, 'the due delayed job is next');
+    assert.equal(await (await Job.fromId(queue, delayed.id!))!.getState(), 'active');
+  });
+
+  it('finishes a job whose lock expired while nobody took the entity, and refuses otherwise', async () => {
+    await queue.addBulk([
+      { name: 'op', data: 1 },
+      { name: 'op', data: 2 },
+    ]);
+    const k = keysOf();
+    const job = await take();
+    // The holder paused past its lease: lease and lock expired, the fencing counter is its own.
+    await redis.set(k.fence, '1700000000000001');
+    await redis.del(`${k.jobPrefix}${job.id}:lock`);
+    const reply = await complete(job, 'ok', { fence: '1700000000000001' });
+    assert.ok(reply.next === 'job', 'completed, and the next job taken');
+    assert.equal(await job.getState(), 'completed');
+    assert.equal(await redis.hget(k.lease, 't'), TOKEN, 'the lease is taken back');
+
+    // Another pod claimed in between (the counter moved on): the old holder is refused.
+    const next = await Job.fromId(queue, String(reply.raw[1]));
+    await redis.del(k.lease, `${k.jobPrefix}${next!.id}:lock`);
+    await redis.set(k.fence, '1700000000000002');
+    await assert.rejects(
+      complete(next!, 'late', { fence: '1700000000000001' }),
+      (err: unknown) => err instanceof LeaseLostError && err.reason === 'lock-missing',
     );
-    const promoted = await take();
-    assert.equal(promoted.id, delayed.id);
+    assert.equal(await next!.getState(), 'active');
+  });
+
+  it('fails a job as BullMQ would, keeping the error, and pauses the entity when asked', async () => {
+    await queue.addBulk([
+      { name: 'op', data: 1 },
+      { name: 'op', data: 2 },
+    ]);
+    const job = await take();
+    const error = { name: 'InsufficientFunds', message: 'no money', fields: { status: 409 } };
+    const reply = await finish(redis, keysOf(), guard(), {
+      status: 'failed',
+      jobId: job.id!,
+      reason: 'no money',
+      error: JSON.stringify(error),
+      stacktrace: JSON.stringify(['InsufficientFunds: no money\n    at here']),
+      keep: [-1, '', 1000],
+      pause: true,
+      fetchNext: true,
+    });
+    assert.deepEqual(reply, none, 'paused: nothing taken');
+    const failed = await Job.fromId(queue, job.id!);
+    assert.equal(await failed!.getState(), 'failed');
+    assert.equal(failed!.failedReason, 'no money');
+    assert.deepEqual(failed!.stacktrace, ['InsufficientFunds: no money\n    at here']);
+    assert.equal(await redis.hget(`${keysOf().jobPrefix}${job.id}`, 'aqe'), JSON.stringify(error));
+    assert.equal(await queue.isPaused(), true);
+    assert.deepEqual(await queue.getJobCounts('failed', 'wait', 'active'), {
+      failed: 1,
+      wait: 1,
+      active: 0,
+    });
   });
 });

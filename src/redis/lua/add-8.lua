@@ -1,3 +1,4 @@
+#!lua
 --[[
   Adds a job to an entity's queue: the engine's enqueue path, in place of BullMQ's
   addStandardJob.
@@ -6,46 +7,52 @@
   `npm run bench -- engine` (prefill, 1,000 entities) to 12,587 jobs/s; with this one, 20,640
   (docs/DESIGN.md). BullMQ's script unpacks its arguments with cmsgpack and re-encodes the
   options with cjson on every call, and handles parents, deduplication and debouncing, which an
-  entity queue never uses; the caller builds and packs a Job object for it. This script does the same writes to the same keys, in BullMQ's
+  entity queue never uses. This script makes the same writes to the same keys, in BullMQ's
   layout, for the one case the engine has: a standalone job, neither delayed nor prioritized
-  (delayed jobs still go through BullMQ's addDelayedJob).
+  (delayed jobs still go through BullMQ's addDelayedJob). Job ids are the engine's (or the
+  caller's): the queue's id counter is not used.
 
-  KEYS[1] wait   KEYS[2] meta   KEYS[3] id   KEYS[4] active   KEYS[5] events   KEYS[6] marker
+  No allow-oom flag: when Redis is out of memory the whole call is refused, nothing written.
 
-  ARGV[1] job key prefix (BullMQ queue.toKey(''))
-  ARGV[2] job id, or "" for the queue's next number
-  ARGV[3] job name
-  ARGV[4] timestamp, ms
-  ARGV[5] data (JSON)
-  ARGV[6] options (JSON, as BullMQ stores them)
+  KEYS[1] wait   KEYS[2] meta   KEYS[3] completed   KEYS[4] active   KEYS[5] events
+  KEYS[6] marker KEYS[7] failed KEYS[8] job (the job's hash)
 
-  Returns the job id. A job id already present is not added again: its id comes back and a
-  'duplicated' event is written, as BullMQ does.
+  ARGV[1] job id
+  ARGV[2] job name
+  ARGV[3] data (JSON)
+  ARGV[4] options (JSON, as BullMQ stores them)
+  ARGV[5] pod awaiting the result (enqueueAndWait), or ""
+
+  Returns {0} added. A job id already present is not added again (a 'duplicated' event is
+  written, as BullMQ does), and the awaiting pod, if any, is added to its waiters:
+    {1} it has not finished; {2, return value} it completed; {3, error JSON} it failed.
 ]]
 local rcall = redis.call
-local eventsKey = KEYS[5]
-local name = ARGV[3]
+--- @include "includes/now"
+--- @include "includes/awaitJob"
 
--- BullMQ counts every add, with or without a custom id.
-local jobCounter = rcall("INCR", KEYS[3])
+local eventsKey = KEYS[5]
+local jobKey = KEYS[8]
+local jobId = ARGV[1]
+local name = ARGV[2]
 local maxEvents = rcall("HGET", KEYS[2], "opts.maxLenEvents")
 if not maxEvents then
   maxEvents = 10000
   rcall("HSET", KEYS[2], "opts.maxLenEvents", maxEvents)
 end
 
-local jobId = ARGV[2]
-if jobId == "" then
-  jobId = jobCounter .. ""
-end
-local jobKey = ARGV[1] .. jobId
-if ARGV[2] ~= "" and rcall("EXISTS", jobKey) == 1 then
+if rcall("EXISTS", jobKey) == 1 then
   rcall("XADD", eventsKey, "MAXLEN", "~", maxEvents, "*", "event", "duplicated", "jobId", jobId)
-  return jobId
+  return awaitJob(jobKey, KEYS[3], KEYS[7], jobId, ARGV[5])
 end
 
-rcall("HMSET", jobKey, "name", name, "data", ARGV[5], "opts", ARGV[6], "timestamp", ARGV[4],
-  "delay", 0, "priority", 0)
+local fields = {"name", name, "data", ARGV[3], "opts", ARGV[4], "timestamp", nowMs(),
+  "delay", 0, "priority", 0}
+if ARGV[5] ~= "" then
+  fields[#fields + 1] = "aqw"
+  fields[#fields + 1] = ARGV[5]
+end
+rcall("HSET", jobKey, unpack(fields))
 rcall("XADD", eventsKey, "*", "event", "added", "jobId", jobId, "name", name)
 
 -- As BullMQ's isQueuePausedOrMaxed: no marker while paused or at the queue's concurrency.
@@ -59,4 +66,4 @@ if not pausedOrMaxed then
   rcall("ZADD", KEYS[6], 0, "0")
 end
 rcall("XADD", eventsKey, "MAXLEN", "~", maxEvents, "*", "event", "waiting", "jobId", jobId)
-return jobId
+return {0}
