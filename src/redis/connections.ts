@@ -4,13 +4,28 @@ import type { ConnectionProblem } from './connection-problem';
 import { firstConnect } from './first-connect';
 import { describeRedisTarget } from './redis-target';
 
+/** A client as the engine uses it: the classes of the ioredis it is compiled against. */
 export type RedisClient = Redis | Cluster;
+
+/**
+ * An ioredis `Redis` or `Cluster` instance, of ioredis 5 or 6, recognized by its shape: a
+ * client made by the app's own copy of ioredis type-checks whichever copy these declarations
+ * resolve to (ioredis's classes have private members, so they only match their own copy).
+ * BullMQ recognizes clients the same way. The engine sends its commands through this client
+ * and opens its other connections with `duplicate()`.
+ */
+export interface IORedisClient {
+  readonly isCluster: boolean;
+  readonly status: string;
+  duplicate(): IORedisClient;
+  sendCommand(...args: never[]): unknown;
+  defineCommand(name: string, definition: { lua: string; numberOfKeys?: number }): void;
+}
 
 /** How to reach Redis: connection settings, a `redis://` / `rediss://` URL, or your own client. */
 export type RedisConnection =
   | string
-  | Redis
-  | Cluster
+  | IORedisClient
   | (Pick<RedisOptions, 'host' | 'port' | 'password' | 'username' | 'db' | 'tls'> & RedisOptions);
 
 /** What the pod hears of its connections once started (see {@link ConnectionMonitor}). */
@@ -29,11 +44,21 @@ const UNHEARD: ConnectionEvents = {
   error: () => undefined,
 };
 
-function isClient(value: RedisConnection): value is Redis | Cluster {
+function isClient(value: RedisConnection): value is IORedisClient {
   return (
     typeof value === 'object' &&
     typeof (value as { sendCommand?: unknown }).sendCommand === 'function'
   );
+}
+
+/**
+ * Whether `client` is an ioredis `Cluster`, by the `isCluster` flag both ioredis classes carry
+ * (as BullMQ's `isRedisCluster` does), not `instanceof`: an app's client may come from another
+ * copy of ioredis than the one loaded here (workspaces, a nested install), and a Cluster taken
+ * for a single Redis would send multi-slot pipelines and scripts.
+ */
+export function isCluster(client: RedisClient): client is Cluster {
+  return client.isCluster === true;
 }
 
 /**
@@ -78,8 +103,9 @@ export class Connections {
       now,
     );
     if (isClient(config)) {
-      this.command = config;
-      this.follow(config, 'cmd');
+      // The app's own Redis or Cluster, perhaps from another copy of ioredis: same API.
+      this.command = config as RedisClient;
+      this.follow(this.command, 'cmd');
     } else {
       this.command = this.open('cmd');
     }
@@ -124,7 +150,7 @@ export class Connections {
     const name = `${this.connectionName}:${role}`;
     let client: RedisClient;
     if (isClient(this.config)) {
-      client = this.config.duplicate();
+      client = this.config.duplicate() as RedisClient;
     } else {
       // Commands wait through a reconnect instead of failing; enqueue bounds the wait itself.
       const base: RedisOptions = {
@@ -189,5 +215,3 @@ export class Connections {
     );
   }
 }
-
-export { Cluster };

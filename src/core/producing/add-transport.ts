@@ -1,5 +1,5 @@
 import { EnqueueTimeoutError } from '../../errors';
-import { Cluster, type RedisClient } from '../../redis/connections';
+import { isCluster, type RedisClient } from '../../redis/connections';
 import type { KeyBuilder } from '../../redis/keys';
 import { decodeJobReply, sendAdd } from '../../redis/scripts/add';
 import { sendAwait } from '../../redis/scripts/await';
@@ -148,7 +148,7 @@ export class AddTransport {
   /** Sends one batch of gathered enqueues; settles every request in it. */
   private sendBatch(groups: AddGroup[]): void {
     const redis = this.ctx.redis;
-    if (redis instanceof Cluster) {
+    if (isCluster(redis)) {
       // A Cluster pipeline must stay on one slot: one per entity (its keys share a hash tag).
       for (const group of groups) void this.sendPipeline([group]);
     } else {
@@ -173,7 +173,7 @@ export class AddTransport {
   private async sendNow(groups: AddGroup[]): Promise<void> {
     const { redis, keys, claims, runners, clock, leaseTtlMs } = this.ctx;
     const sentAt = clock.now();
-    const isCluster = redis instanceof Cluster;
+    const onCluster = isCluster(redis);
     const sink = addSink(
       redis,
       groups.reduce((sum, group) => sum + group.jobCount, 0),
@@ -186,7 +186,7 @@ export class AddTransport {
       // The index entry is written first: see the sweep's removal rule in docs/DESIGN.md.
       if (!local && !claims.heldElsewhere(entity.ref, sentAt)) {
         const entry = [[leaseTtlMs, entity.ref]] as const;
-        if (isCluster) sideCommands.push(touchIndex(redis, keys.indexKey(), '', entry));
+        if (onCluster) sideCommands.push(touchIndex(redis, keys.indexKey(), '', entry));
         else
           sink.queue((target: ScriptTarget) => sendTouchIndex(target, keys.indexKey(), '', entry));
       }

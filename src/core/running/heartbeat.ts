@@ -1,4 +1,4 @@
-import { Cluster, type RedisClient } from '../../redis/connections';
+import { isCluster, type RedisClient } from '../../redis/connections';
 import { lockKey } from '../../redis/keys';
 import { extendLeases, type LeaseRenewal } from '../../redis/scripts/extend-leases';
 import { touchIndex } from '../../redis/scripts/touch-index';
@@ -100,7 +100,7 @@ export class Heartbeat {
   private async renew(runners: EntityRunner[]): Promise<boolean[]> {
     if (runners.length === 0) return [];
     const redis = this.host.redis;
-    const groups = redis instanceof Cluster ? groupBySlot(runners) : chunk(runners, BATCH);
+    const groups = isCluster(redis) ? groupBySlot(runners) : chunk(runners, BATCH);
     const lost = new Set<EntityRunner>();
     await Promise.all(
       groups.map(async (group) => {
