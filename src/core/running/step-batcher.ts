@@ -1,4 +1,4 @@
-import { Cluster, type RedisClient } from '../../redis/connections';
+import { isCluster, type RedisClient } from '../../redis/connections';
 import { step, type EntityStep, type StepResult } from '../../redis/scripts/step';
 
 /** A step waiting for the turn's call. */
@@ -51,7 +51,7 @@ export class StepBatcher {
   private flush(): void {
     const all = this.pending;
     this.pending = [];
-    const groups = this.ctx.redis instanceof Cluster ? groupBySlot(all) : [all];
+    const groups = isCluster(this.ctx.redis) ? groupBySlot(all) : [all];
     for (const group of groups) {
       let call: Pending[] = [];
       let weight = 0;
