@@ -88,6 +88,8 @@ class Run {
       keyPrefix: this.p.keyPrefix,
       podId: 'producer',
       processing: false,
+      // Thousands of new entities a second on a shared machine: confirmations can be slow.
+      enqueueTimeoutMs: 60_000,
       entities: entityTypes(this.p),
     });
     this.producer.on('error', (err: Error, context: string) =>
@@ -234,7 +236,8 @@ async function redisPhase(run: Run) {
 /** A fresh pod's memory before, during and after a flood of one-job entities. */
 async function floodPhase(run: Run) {
   const { ctx, p } = run;
-  const pod = await run.startPod('mem-flood', ['flood']);
+  // All types: offers of the earlier phases' entities may still sit in the spawn set.
+  const pod = await run.startPod('mem-flood', ['kept', 'short', 'flood']);
   const before = await podMemory(pod);
   ctx.deadline.phase = `memory: flood of ${p.flood} entities`;
   let peakRssMb = before.rssMb;
