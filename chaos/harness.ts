@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { AtomicEngine } from '../src';
+import { AtomicEngine, RedisRefusedError } from '../src';
 import { startLocalRedis, type LocalRedis } from '../scripts/local-redis';
 import { computeMetrics, type Metrics } from './checks';
 import { DriverOracle, type OracleDump } from './oracle';
@@ -48,6 +48,8 @@ export interface EnvOptions {
   /** Restart a pod that exits by itself (poison jobs) after this delay; off when undefined. */
   autoRestartMs?: number;
   pods?: number;
+  /** Redis's memory limit (`noeviction`); scenarios lower it with CONFIG SET. */
+  maxmemory?: string;
 }
 
 export interface LoadOptions {
@@ -77,6 +79,11 @@ export class ScenarioEnv {
   readonly slots: Slot[] = [];
   readonly allPods: ChildHandle[] = [];
   enqueueErrors = 0;
+  /** Enqueues Redis refused (RedisRefusedError), by reason. */
+  readonly refusals: Record<string, number> = {};
+  /** When an enqueue was last refused / last accepted (driver clock, ms). */
+  lastRefusedAt = 0;
+  lastAcceptedAt = 0;
   private readonly seqs = new Map<string, number>();
   private tearingDown = false;
   private producer?: AtomicEngine;
@@ -102,6 +109,7 @@ export class ScenarioEnv {
       redis = await startLocalRedis({
         appendonly: true,
         appendfsync: options.appendfsync ?? 'always',
+        maxmemory: options.maxmemory,
         dir: path.join(dir, 'redis'),
       });
       const oracle = new DriverOracle(path.join(dir, 'oracle.db'));
@@ -261,7 +269,10 @@ export class ScenarioEnv {
     return seq;
   }
 
-  /** Enqueues one order; records it in the oracle once Redis acknowledged it. */
+  /**
+   * Enqueues one order; records it in the oracle once Redis acknowledged it. A refused enqueue
+   * gives its seq back: the entity's next enqueue retries the same job id.
+   */
   async enqueue(
     type: string,
     entity: string,
@@ -281,10 +292,16 @@ export class ScenarioEnv {
     const sentAt = now();
     try {
       await this.engine.enqueue(type, entity, 'order', job, { jobId: b });
-    } catch {
+    } catch (err) {
       this.enqueueErrors += 1;
+      if (err instanceof RedisRefusedError) {
+        this.refusals[err.reason] = (this.refusals[err.reason] ?? 0) + 1;
+        this.lastRefusedAt = now();
+        if (this.seqs.get(entity) === seq + 1) this.seqs.set(entity, seq);
+      }
       return false;
     }
+    this.lastAcceptedAt = now();
     this.oracle.accepted({
       job_id: b,
       business_id: b,

@@ -861,6 +861,111 @@ const longJob = stockScenario(
   },
 );
 
+// ── 12. Redis reaches maxmemory mid-run ──────────────────────────────────────
+
+/** Redis's `used_memory`, bytes. */
+async function usedMemory(env: ScenarioEnv): Promise<number> {
+  const redis = env.client();
+  try {
+    return Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1]);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function setMaxmemory(env: ScenarioEnv, bytes: number): Promise<void> {
+  const redis = env.client();
+  try {
+    await redis.config('SET', 'maxmemory', String(Math.round(bytes)));
+  } finally {
+    redis.disconnect();
+  }
+}
+
+const memoryPressure = stockScenario(
+  12,
+  'memory-pressure',
+  'Redis reaches maxmemory (noeviction) mid-run: enqueues refused, the backlog drains, retention frees room',
+  () => ({
+    entities: {
+      // Completed jobs kept 3 s (count 100): the drained backlog frees memory within the run.
+      [STOCK]: {
+        idleTimeoutSeconds: 2,
+        maxStalledCount: 50,
+        removeOnComplete: { age: 3, count: 100 },
+      },
+    },
+    maxmemory: '1gb',
+  }),
+  async (env) => {
+    const products = stockProducts(env, env.params.quick ? 9 : 12);
+    const base = await usedMemory(env);
+    let faultAt = 0;
+    let limit = 0;
+    let usedAtFault = 0;
+    let refusedBeforeRecovery = false;
+    let recoveredAt = 0;
+    await withLoad(
+      env,
+      { entities: products, intervalMs: 150 },
+      async () => {
+        await sleep(env.params.quick ? 2000 : 5000);
+        // A burst lands as the limit drops below what Redis holds: a backlog under a full Redis.
+        await Promise.all(products.map(async (p) => env.enqueue(STOCK, p, { ms: 20 })));
+        usedAtFault = await usedMemory(env);
+        limit = usedAtFault - Math.max(64 * 1024, (usedAtFault - base) * 0.2);
+        faultAt = now();
+        await setMaxmemory(env, limit);
+        await env.oracle.fault('maxmemory', 'redis', env.redis.pid, faultAt, null, `${limit}`);
+        // Wait (bounded) for refusals, then for an enqueue accepted after one: recovery.
+        refusedBeforeRecovery = await waitUntil(env, () => env.lastRefusedAt > faultAt, 10_000, 20);
+        await waitUntil(
+          env,
+          () => env.lastRefusedAt > faultAt && env.lastAcceptedAt > env.lastRefusedAt,
+          45_000,
+          50,
+        );
+        if (env.lastAcceptedAt > env.lastRefusedAt) recoveredAt = env.lastAcceptedAt;
+      },
+      env.params.quick ? 3000 : 6000,
+    );
+    const recoveryMs = recoveredAt > 0 ? Math.round(recoveredAt - faultAt) : null;
+    const refused = env.refusals['out-of-memory'] ?? 0;
+    return {
+      faults: 1,
+      details: {
+        baseUsedMemory: base,
+        usedMemoryAtFault: usedAtFault,
+        maxmemory: limit,
+        refusedEnqueues: { ...env.refusals },
+        enqueueRecoveryMs: recoveryMs,
+      },
+      after: (e) => {
+        e.check(
+          'enqueues were refused with RedisRefusedError (out-of-memory)',
+          refusedBeforeRecovery && refused > 0,
+          JSON.stringify(env.refusals),
+        );
+        e.check(
+          'every enqueue error was a typed refusal',
+          env.enqueueErrors === refused,
+          `${env.enqueueErrors} errors, ${refused} refusals`,
+        );
+        e.check(
+          'enqueues were accepted again by themselves (refused ones retried with their ids)',
+          recoveryMs !== null,
+          `after ${recoveryMs} ms`,
+        );
+        e.check(
+          'no runner closed on an error',
+          e.countInLogs(/engine error \(running /) === 0,
+          `${e.countInLogs(/engine error \(running /)} lines`,
+        );
+      },
+    };
+  },
+);
+
 export const STOCK_SCENARIOS: Scenario[] = [
   killPod,
   sigstop,
@@ -871,4 +976,5 @@ export const STOCK_SCENARIOS: Scenario[] = [
   retryBackoff,
   idleCloseRace,
   longJob,
+  memoryPressure,
 ];
