@@ -12,13 +12,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BANKING_SCENARIO } from './bad-input';
+import { FENCING_SCENARIOS } from './fencing-scenarios';
 import type { RunParams } from './harness';
 import { killAllChildren, recordIncident } from './procs';
 import { REPRO_SCENARIOS } from './repro';
 import { STOCK_SCENARIOS, failedResult, type Scenario, type ScenarioResult } from './scenarios';
 
 /** The suite (what runs without --scenario). */
-const SCENARIOS: Scenario[] = [...STOCK_SCENARIOS, BANKING_SCENARIO];
+const SCENARIOS: Scenario[] = [...STOCK_SCENARIOS, BANKING_SCENARIO, ...FENCING_SCENARIOS];
 /** Targeted bug reproductions: by name only. */
 const EXTRA: Scenario[] = REPRO_SCENARIOS;
 const ROOT = path.resolve(__dirname, '..', '..');
