@@ -29,7 +29,7 @@ import { TcpProxy } from '../fixtures/tcp-proxy';
 const TYPE = 'account';
 const HEARTBEAT_TTL_S = 1;
 /** Long enough that the new holders run before it ends. */
-const LONG_MS = 6000;
+const LONG_MS = 8000;
 /** Seqs of the jobs enqueued after the loss start here. */
 const AFTER = 100;
 
