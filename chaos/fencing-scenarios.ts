@@ -92,7 +92,7 @@ const dataLoss = stockScenario(
         // A job running across the loss whose entity got a new holder before it ended: the
         // store must refuse it (the new holder has the larger token).
         const stale: string[] = [];
-        let fenced = 0;
+        const fenced = new Set<number>();
         for (const f of losses) {
           for (const old of spanning(dump, f)) {
             const replaced = dump.executions.some(
@@ -102,14 +102,14 @@ const dataLoss = stockScenario(
                 x.start < (old.end ?? Infinity),
             );
             if (!replaced) continue;
-            if (old.outcome === 'fenced') fenced += 1;
+            if (old.outcome === 'fenced') fenced.add(old.id);
             else stale.push(`${old.entity} job ${old.job_id} token ${old.fence} ${old.outcome}`);
           }
         }
         e.check(
           'jobs running across a loss, once their entity had a new holder, were fenced',
-          stale.length === 0 && fenced > 0,
-          `${fenced} fenced; not fenced: ${stale.join(', ')}`,
+          stale.length === 0 && fenced.size > 0,
+          `${fenced.size} fenced; not fenced: ${stale.join(', ')}`,
         );
         recoveryCheck(e, m);
       },
