@@ -85,6 +85,10 @@ export class ScenarioEnv {
   lastRefusedAt = 0;
   lastAcceptedAt = 0;
   private readonly seqs = new Map<string, number>();
+  /** Set while enqueues are held back (holdEnqueues); resolves when they may go. */
+  private held?: Promise<void>;
+  /** Enqueues sent and not answered yet. */
+  private sending = 0;
   private tearingDown = false;
   private producer?: AtomicEngine;
   private readonly started = now();
@@ -270,6 +274,22 @@ export class ScenarioEnv {
   }
 
   /**
+   * Holds new enqueues back and waits until none is in flight (bounded by the enqueue timeout),
+   * so that a fault splits the accepted jobs cleanly into those acknowledged before it and
+   * after. Returns the function that lets them go.
+   */
+  async holdEnqueues(): Promise<() => void> {
+    let release = (): void => undefined;
+    this.held = new Promise<void>((resolve) => (release = resolve));
+    await until(() => this.sending === 0, { timeoutMs: 10_000, intervalMs: 5 });
+    if (this.sending > 0) throw new Error(`${this.sending} enqueues still in flight`);
+    return () => {
+      this.held = undefined;
+      release();
+    };
+  }
+
+  /**
    * Enqueues one order; records it in the oracle once Redis acknowledged it. A refused enqueue
    * gives its seq back: the entity's next enqueue retries the same job id.
    */
@@ -279,6 +299,7 @@ export class ScenarioEnv {
     extra: Partial<OrderJob> = {},
     expect: 'commit' | 'fail' = 'commit',
   ): Promise<boolean> {
+    while (this.held) await this.held;
     const seq = this.nextSeq(entity);
     const b = `o.${entity}.${seq}`;
     const job: OrderJob = {
@@ -290,6 +311,7 @@ export class ScenarioEnv {
       ...extra,
     };
     const sentAt = now();
+    this.sending += 1;
     try {
       await this.engine.enqueue(type, entity, 'order', job, { jobId: b });
     } catch (err) {
@@ -300,6 +322,8 @@ export class ScenarioEnv {
         if (this.seqs.get(entity) === seq + 1) this.seqs.set(entity, seq);
       }
       return false;
+    } finally {
+      this.sending -= 1;
     }
     this.lastAcceptedAt = now();
     this.oracle.accepted({

@@ -19,6 +19,12 @@ import type { Database as DB } from 'better-sqlite3';
 import { sleep } from '../support/async';
 import { now } from './util';
 
+/**
+ * The fault kind of a Redis restarted empty (no persistence). Accepted jobs it dropped before
+ * they ran are what running without persistence means: counted apart from lost ones.
+ */
+export const DATA_LOSS = 'redis-wipe';
+
 export type Outcome = 'running' | 'committed' | 'fenced' | 'rerun' | 'threw';
 
 export interface ExecutionRow {
@@ -374,15 +380,19 @@ export class DriverOracle {
       .all(since);
   }
 
-  /** Accepted jobs expected to commit that have no business effect yet. */
+  /**
+   * Accepted jobs expected to commit that have no business effect yet, but for those a data loss
+   * dropped (acknowledged before it).
+   */
   unappliedCount(): number {
     const row = this.db
-      .prepare<[], { n: number }>(
+      .prepare<[string], { n: number }>(
         `SELECT count(*) AS n FROM enqueued e
          WHERE e.expect = 'commit'
-           AND NOT EXISTS (SELECT 1 FROM applied a WHERE a.business_id = e.business_id)`,
+           AND NOT EXISTS (SELECT 1 FROM applied a WHERE a.business_id = e.business_id)
+           AND NOT EXISTS (SELECT 1 FROM faults f WHERE f.kind = ? AND e.acked_at < f.at)`,
       )
-      .get();
+      .get(DATA_LOSS);
     return row?.n ?? 0;
   }
 

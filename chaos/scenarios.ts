@@ -47,14 +47,14 @@ type Body = (env: ScenarioEnv) => Promise<{
   details?: Record<string, unknown>;
 }>;
 
-const STOCK = 'stock';
+export const STOCK = 'stock';
 const HELD = 'held';
 
-function ids(prefix: string, n: number): string[] {
+export function ids(prefix: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 }
 
-function ttlMs(env: ScenarioEnv): number {
+export function ttlMs(env: ScenarioEnv): number {
   return env.params.heartbeatTTL * 1000;
 }
 
@@ -165,7 +165,7 @@ export function failedResult(
 }
 
 /** Runs a stock scenario: env, pods, body, drain, checks; always disposes of everything. */
-function stockScenario(
+export function stockScenario(
   number: number,
   name: string,
   title: string,
@@ -204,7 +204,7 @@ function stockScenario(
   };
 }
 
-function recoveryCheck(env: ScenarioEnv, metrics: Metrics): void {
+export function recoveryCheck(env: ScenarioEnv, metrics: Metrics): void {
   const budget = recoveryBudgetMs(env);
   env.check(
     `recovery p99 within heartbeatTTL + cronInterval + 5 s (${budget} ms)`,
@@ -215,7 +215,7 @@ function recoveryCheck(env: ScenarioEnv, metrics: Metrics): void {
 }
 
 /** Runs the background stock load while `inject` runs, then a little longer. */
-async function withLoad(
+export async function withLoad(
   env: ScenarioEnv,
   load: { entities: string[]; intervalMs: number; msRange?: [number, number] },
   inject: () => Promise<void>,
@@ -239,7 +239,7 @@ async function withLoad(
   }
 }
 
-function stockProducts(env: ScenarioEnv, n: number): string[] {
+export function stockProducts(env: ScenarioEnv, n: number): string[] {
   const products = ids('p', n);
   env.seedProducts(products, () => 150 + Math.floor(env.random() * 250));
   return products;
@@ -581,7 +581,7 @@ async function jobInfo(
 }
 
 /** Polls `ok` every `intervalMs`: true once it holds, false after `timeoutMs` or at the run's end. */
-function waitUntil(
+export function waitUntil(
   env: ScenarioEnv,
   ok: () => Promise<boolean> | boolean,
   timeoutMs: number,

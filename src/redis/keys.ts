@@ -4,7 +4,7 @@
  * Layout, with `P` the key prefix (BullMQ's `prefix` too) and `Q` an entity's queue name:
  * - `P:Q:*`              the entity's BullMQ queue (wait, active, jobs, ...), inspectable with BullMQ;
  * - `P:Q:__aq:lease`     the entity's lease (hash: owner token, pod, idle flag), with a TTL;
- * - `P:Q:__aq:fence`     the entity's fencing counter, incremented on every lease acquisition;
+ * - `P:Q:__aq:fence`     the entity's last fencing token: each acquisition takes a larger one;
  * - `P:Q:__aq:slots`     token of each lease slot's last holder;
  * - `P:{__aq}:*`         pod-wide signals: spawn requests, per-pod wake-ups, the pod registry and
  *                        the entity index read by the safety sweep.
