@@ -17,8 +17,10 @@ import { killAllChildren, recordIncident } from './procs';
 import { REPRO_SCENARIOS } from './repro';
 import { STOCK_SCENARIOS, failedResult, type Scenario, type ScenarioResult } from './scenarios';
 
-/** The suite (what runs without --scenario). */
-const SCENARIOS: Scenario[] = [...STOCK_SCENARIOS, BANKING_SCENARIO];
+/** The suite (what runs without --scenario), by number. */
+const SCENARIOS: Scenario[] = [...STOCK_SCENARIOS, BANKING_SCENARIO].sort(
+  (a, b) => a.number - b.number,
+);
 /** Targeted bug reproductions: by name only. */
 const EXTRA: Scenario[] = REPRO_SCENARIOS;
 const ROOT = path.resolve(__dirname, '..', '..');

@@ -62,7 +62,7 @@ test(
         params: unknown;
       };
       assert.ok(report.commit && report.machine && report.params, 'commit, machine and params');
-      assert.equal(report.scenarios.length, 10, 'ten scenarios');
+      assert.equal(report.scenarios.length, 11, 'eleven scenarios');
       const problems: string[] = [];
       for (const s of report.scenarios) {
         const fail = (what: string): number => problems.push(`${s.name}: ${what}`);
