@@ -111,6 +111,7 @@ export class Pod {
       enqueueTimeoutMs: o.enqueueTimeoutMs,
       runners,
       claims,
+      redisNow: () => registry.redisNow(),
     });
     this.producer = new Producer({
       podId,
@@ -189,7 +190,10 @@ export class Pod {
     root.on('error', (err: unknown) => setup.report(err, 'Redis connection'));
     await root.waitUntilReady();
     setup.catalog.attach(root);
-    return new Pod(setup, connections);
+    const pod = new Pod(setup, connections);
+    // One beat before the first enqueue: the pod is in the registry and knows Redis's clock.
+    await pod.registry.beat(command, 0, o.processing);
+    return pod;
   }
 
   /** Starts the heartbeat, and on a processing pod the dispatcher and the cron manager. */

@@ -17,7 +17,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import { sleep } from '../../support/async';
+import { sleep, until } from '../../support/async';
 import {
   assertExclusiveAndOrdered,
   completedCount,
@@ -294,6 +294,58 @@ describe('a burst of new entities, then idleness, with pods 30 s apart', () => {
         watch.lapses,
         [],
         `a pod's registry entry looked stale by Redis's clock (limit ${STALE_AFTER_MS} ms)`,
+      );
+      await fleet.stopAll();
+      fleet.passed();
+    },
+  );
+});
+
+describe('a delayed job enqueued by a pod whose clock is 30 s off', () => {
+  const { fleet } = multiPodSuite('clockSkewDelay');
+
+  it(
+    'runs its delay after the enqueue, from the fast pod as from the slow one',
+    { timeout: 90_000 },
+    async (t) => {
+      const DELAY_MS = 2000;
+      // Enqueued as soon as the pods are up: a pod knows Redis's clock from its start.
+      const pods = await startPods(fleet, 5);
+      const sentAt = new Map<string, number>();
+      await Promise.all(
+        Object.entries(pods).map(async ([name, pod]) => {
+          const entity = `d_${name}`;
+          const reply = await pod.request({
+            type: 'enqueueBulk',
+            entity,
+            name: 'open',
+            data: [{ seq: 0 }],
+            delay: DELAY_MS,
+          });
+          assert.ok(reply.ok, `${name}: ${reply.error?.message}`);
+          sentAt.set(entity, reply.t0);
+        }),
+      );
+      // Long enough for a job delayed by a 30 s skew to show as late rather than as a timeout.
+      let started = new Map<string, number>();
+      await until(
+        () => {
+          started = new Map(
+            executionsOf(readLedger(fleet.ledgerFiles)).map((e) => [e.entity, e.start]),
+          );
+          return started.size >= sentAt.size;
+        },
+        { timeoutMs: DELAY_MS + 10_000, intervalMs: 50 },
+      );
+      const waits = [...sentAt].map(([entity, at]) => {
+        const wait = (started.get(entity) ?? Infinity) - at;
+        return { entity, wait, ok: wait >= DELAY_MS - 20 && wait <= DELAY_MS + 1000 };
+      });
+      const text = waits.map((w) => `${w.entity} ${w.wait.toFixed(0)} ms`).join(', ');
+      t.diagnostic(`delay ${DELAY_MS} ms; started after: ${text}`);
+      assert.ok(
+        waits.every((w) => w.ok),
+        `each job starts ${DELAY_MS} ms (+1 s) after its enqueue; started after: ${text}`,
       );
       await fleet.stopAll();
       fleet.passed();
