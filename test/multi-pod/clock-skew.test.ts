@@ -12,7 +12,10 @@
  *   counted with the entity being claimed + 10%, at least half an even share);
  * - idle release: each entity is released idleTimeoutSeconds after its last job, never taken
  *   over meanwhile, and the registry shows all three pods alive by Redis's clock throughout
- *   (had each pod stamped its entry with its own clock, the slow pod's would look 30 s old).
+ *   (had each pod stamped its entry with its own clock, the slow pod's would look 30 s old);
+ * - delayed jobs: a job enqueued with a delay by any of the three runs that delay after its
+ *   enqueue (had BullMQ taken the producer's clock for its timestamp, the slow pod's would run
+ *   at once and the fast pod's 30 s late).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
