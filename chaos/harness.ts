@@ -16,6 +16,7 @@ import { DriverOracle, type OracleDump } from './oracle';
 import { ChildHandle, driverIncidents, forgetTempDir, registerTempDir } from './procs';
 import type { ChaosPodConfig, OrderJob, PodMessage } from './protocol';
 import { sleep, until } from '../support/async';
+import { skewedClockEnv } from '../support/faketime';
 import { seededRandom } from '../support/random';
 import { errorText, now } from './util';
 
@@ -50,6 +51,11 @@ export interface EnvOptions {
   pods?: number;
   /** Redis's memory limit (`noeviction`); scenarios lower it with CONFIG SET. */
   maxmemory?: string;
+  /**
+   * Wall-clock skew of each slot's pods, ms (+ runs fast), restarts included: libfaketime
+   * (support/faketime.ts). Slots past the list run on the true clock.
+   */
+  clockSkewsMs?: readonly number[];
 }
 
 export interface LoadOptions {
@@ -64,6 +70,8 @@ export interface LoadOptions {
 
 const POD_SCRIPT = path.join(__dirname, 'pod.js');
 export const PREFIX = 'chaos';
+/** How far a pod's measured clock may be from its configured skew (one round trip, loaded). */
+const SKEW_TOLERANCE_MS = 250;
 
 interface Slot {
   index: number;
@@ -78,6 +86,8 @@ export class ScenarioEnv {
   readonly checks: Check[] = [];
   readonly slots: Slot[] = [];
   readonly allPods: ChildHandle[] = [];
+  /** Each pod's clock as it measured it against Redis's at start, ms off (+ fast). */
+  readonly clockSkews = new Map<string, number>();
   enqueueErrors = 0;
   /** Enqueues Redis refused (RedisRefusedError), by reason. */
   readonly refusals: Record<string, number> = {};
@@ -190,20 +200,30 @@ export class ScenarioEnv {
     }
     slot.generation += 1;
     const podId = `p${index}_g${slot.generation}`;
+    const skews = this.options.clockSkewsMs;
+    const skew = skews?.[index] ?? 0;
     const pod = new ChildHandle(
       podId,
       POD_SCRIPT,
       [JSON.stringify(this.podConfig(podId))],
       path.join(this.dir, `${podId}.log`),
+      { ...process.env, ...skewedClockEnv(skew) },
     );
     slot.pod = pod;
     slot.podId = podId;
     this.allPods.push(pod);
     void pod.exited.then(() => this.onExit(slot, pod));
-    await pod.waitFor(
-      (m) => ((m as PodMessage).type === 'ready' ? true : undefined),
+    const measured = await pod.waitFor(
+      (m) => ((m as PodMessage).type === 'ready' ? (m as PodMessage).clockSkewMs : undefined),
       Math.max(5_000, Math.min(90_000, this.remaining())),
     );
+    this.clockSkews.set(podId, measured);
+    if (skews && Math.abs(measured - skew) > SKEW_TOLERANCE_MS)
+      this.check(
+        `${podId}'s clock runs ${skew} ms off, as configured`,
+        false,
+        `measured ${measured} ms against Redis's TIME (is libfaketime preloaded?)`,
+      );
     return pod;
   }
 

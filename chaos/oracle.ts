@@ -10,7 +10,7 @@
  *   written in the same transaction as the stock: a job re-run after a crash finds its business id
  *   here and applies nothing. `commit_seq` is the global commit order.
  * - `executions`: every handler execution (entity, job id, business id, pod, pid, fencing token,
- *   start/end in ms from `performance.timeOrigin + performance.now()`, outcome).
+ *   start/end in ms from `now()` of util.ts, the witnesses' clock, outcome).
  * - `enqueued`: every enqueue the driver saw acknowledged.
  * - `faults`: every fault injected (kind, target pod and pid, time).
  */

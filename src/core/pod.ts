@@ -112,6 +112,7 @@ export class Pod {
       enqueueTimeoutMs: o.enqueueTimeoutMs,
       runners,
       claims,
+      redisNow: () => registry.redisNow(),
     });
     this.producer = new Producer({
       podId,
@@ -181,7 +182,10 @@ export class Pod {
       const backend = (root = Pod.backend(setup, connections.command));
       await connections.start(o.startTimeoutMs, () => backend.waitUntilReady());
       setup.catalog.attach(backend);
-      return new Pod(setup, connections);
+      const pod = new Pod(setup, connections);
+      // One beat before the first enqueue: the pod is in the registry and knows Redis's clock.
+      await pod.registry.beat(connections.command, 0, o.processing);
+      return pod;
     } catch (err) {
       await root?.close().catch(() => undefined);
       await connections.close();

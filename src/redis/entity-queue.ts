@@ -122,17 +122,24 @@ export class EntityQueue extends EventEmitter {
 
   /**
    * Queues BullMQ's `addDelayedJob` for one job on `target` (synchronously: BullMQ queues its
-   * script through `runCommand`). Resolves with the job's id.
+   * script through `runCommand`). Resolves with the job's id. BullMQ makes the job due at
+   * `timestamp + delay`, compared with Redis's clock when promoted: `timestamp` is Redis's now.
    */
   sendDelayedAdd(
     target: ScriptTarget,
-    job: { name: string; data: unknown; jobId: string | undefined; delay: number },
+    job: {
+      name: string;
+      data: unknown;
+      jobId: string | undefined;
+      delay: number;
+      timestamp: number;
+    },
     keep: {
       removeOnComplete: boolean | number | KeepJobs;
       removeOnFail: boolean | number | KeepJobs;
     },
   ): Promise<unknown> {
-    const jobOpts: JobsOptions = { ...keep, delay: job.delay };
+    const jobOpts: JobsOptions = { ...keep, delay: job.delay, timestamp: job.timestamp };
     if (job.jobId !== undefined) jobOpts.jobId = job.jobId;
     const delayed = new Job(this, job.name, job.data, jobOpts, job.jobId);
     const bullTarget = {

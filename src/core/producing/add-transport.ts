@@ -25,6 +25,8 @@ export interface AddTransportContext {
   readonly enqueueTimeoutMs: number;
   readonly runners: RunnerRegistry;
   readonly claims: Claims;
+  /** Redis's clock as the pod last heard it: a delayed job is timed from it, not the pod's. */
+  redisNow(): number;
 }
 
 /** Where one job's replies sit in a batch: its add, and the await of a delayed awaited job. */
@@ -96,7 +98,13 @@ export class AddTransport {
     sink.queue((target) =>
       entity.queue.sendDelayedAdd(
         target,
-        { name: job.name, data: job.data, jobId: job.jobId, delay: job.delay! },
+        {
+          name: job.name,
+          data: job.data,
+          jobId: job.jobId,
+          delay: job.delay!,
+          timestamp: this.ctx.redisNow(),
+        },
         {
           removeOnComplete: entity.config.removeOnComplete,
           removeOnFail: entity.config.removeOnFail,
