@@ -62,9 +62,9 @@ export class Pod {
 
     this.waiters = new ReplyWaiters(connections, keys.replyChannel(podId), report, clock);
     const replies = new ReplySender(redis, keys, podId, this.waiters, report);
-    // An entity at rest keeping failed jobs is looked at this often: a job put back by a
-    // BullMQ tool runs within about a lease TTL and a sweep.
-    const retryWatchMs = leaseTtlMs + o.cronIntervalMs;
+    // An entity that keeps failed jobs (or is paused) is looked at this often, by its idle holder
+    // or in the rest set: a job a BullMQ tool puts back runs within a lease TTL and a sweep.
+    const watchMs = leaseTtlMs;
     this.runners = new RunnerRegistry({
       podId,
       redis,
@@ -76,7 +76,7 @@ export class Pod {
       },
       events,
       replies,
-      restDelayMs: retryWatchMs,
+      watchMs,
       handlerFor: (type) => catalog.handlerFor(type),
       renewLease: (runner) => this.heartbeat.renewOne(runner),
       report,
@@ -151,7 +151,7 @@ export class Pod {
       });
       if (o.enableCronManager) {
         this.cron = new CronManager(
-          { redis, keys, clock, leaseTtlMs, retryWatchMs, claims, runners, entityFromRef, report },
+          { redis, keys, clock, leaseTtlMs, watchMs, claims, runners, entityFromRef, report },
           o.cronIntervalMs,
         );
       }

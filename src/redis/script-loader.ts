@@ -14,7 +14,7 @@ export const SCRIPT_FILES = {
   extendLeases: 'extendLeases.lua',
   finish: 'finish-13.lua',
   giveBack: 'giveBack-3.lua',
-  idle: 'idle-7.lua',
+  idle: 'idle-8.lua',
   inspect: 'inspect-6.lua',
   reclaimOwn: 'reclaimOwn-4.lua',
   recordAttempt: 'recordAttempt-4.lua',

@@ -20,8 +20,11 @@ export interface CronManagerContext {
   readonly keys: KeyBuilder;
   readonly clock: Clock;
   readonly leaseTtlMs: number;
-  /** How often an entity at rest that keeps failed jobs is looked at, ms. */
-  readonly retryWatchMs: number;
+  /**
+   * How often an entity at rest that a BullMQ tool may put work in (it keeps failed jobs, or is
+   * paused with jobs waiting) is looked at, ms.
+   */
+  readonly watchMs: number;
   readonly claims: Claims;
   readonly runners: RunnerRegistry;
   entityFromRef(ref: string): EntityHandle | undefined;
@@ -38,7 +41,7 @@ export interface CronManagerContext {
  *   here or offered to other pods; no lease and no work moves it to the rest set.
  * - The rest set holds entities with no holder that still keep finished jobs: retention applies
  *   by Redis's clock, a live queue's keys go, and work put back by a BullMQ tool (a retried
- *   failed job) is found within `retryWatchMs`: the entity is then claimed like any other.
+ *   failed job) is found within `watchMs` and a sweep: the entity is then claimed like any other.
  *
  * Cost when nothing is due: one script call per set per interval.
  */
@@ -117,10 +120,10 @@ export class CronManager {
       failed: entity.keepFailed,
     });
     if (state.kind === 'rest') {
-      // Failed jobs may be put back by an operator's tool: look again soon while there are any.
+      // A BullMQ tool may put work back (a retried failed job, a resume) and wake nobody: look
+      // again soon while it can.
       let next = state.nextMs;
-      if (state.failed > 0)
-        next = next < 0 ? this.ctx.retryWatchMs : Math.min(next, this.ctx.retryWatchMs);
+      if (state.watch) next = next < 0 ? this.ctx.watchMs : Math.min(next, this.ctx.watchMs);
       if (next >= 0) {
         await touchIndex(redis, restKey, 'XX', [[next, ref]]);
         return;

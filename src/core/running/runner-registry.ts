@@ -23,8 +23,11 @@ export interface RunnersContext {
   readonly connectionEpoch: number;
   readonly events: EventSink;
   readonly replies: ReplySender;
-  /** How soon a released entity is first looked at in the rest set, ms. */
-  readonly restDelayMs: number;
+  /**
+   * How often an entity a BullMQ tool may put work in (it keeps failed jobs, or is paused) is
+   * looked at, ms: by its idle holder, and at first in the rest set once released.
+   */
+  readonly watchMs: number;
   handlerFor(type: string): EntityJobHandler;
   renewLease(runner: EntityRunner): Promise<boolean>;
   report(error: unknown, context: string): void;
@@ -78,6 +81,10 @@ export class RunnerRegistry implements RunnerHost {
 
   get connectionEpoch(): number {
     return this.ctx.connectionEpoch;
+  }
+
+  get watchMs(): number {
+    return this.ctx.watchMs;
   }
 
   get size(): number {
@@ -261,7 +268,7 @@ export class RunnerRegistry implements RunnerHost {
   /** An entity with no holder and no work joins the rest set, where the cron manager tidies it. */
   private toRest(entity: EntityHandle): Promise<number> {
     return touchIndex(this.ctx.redis, this.ctx.keys.restKey(), 'NX', [
-      [this.ctx.restDelayMs, entity.ref],
+      [this.ctx.watchMs, entity.ref],
     ]);
   }
 }
