@@ -4,6 +4,8 @@ import { Connections } from '../redis/connections';
 import type { KeyBuilder } from '../redis/keys';
 import { defineScripts } from '../redis/script-loader';
 import { EntityAdmin } from './admin/entity-admin';
+import { FailedIndex } from './admin/failed-index';
+import { FailedJobs } from './admin/failed-jobs';
 import type { Clock } from './clock';
 import type { EntityCatalog } from './entities/entity-catalog';
 import type { EventSink } from './events';
@@ -42,6 +44,7 @@ export class Pod {
   readonly claims: Claims;
   readonly producer: Producer;
   readonly admin: EntityAdmin;
+  readonly failedJobs: FailedJobs;
   private readonly registry: PodRegistry;
   private readonly waiters: ReplyWaiters;
   private readonly heartbeat: Heartbeat;
@@ -65,6 +68,7 @@ export class Pod {
     // An entity that keeps failed jobs (or is paused) is looked at this often, by its idle holder
     // or in the rest set: a job a BullMQ tool puts back runs within a lease TTL and a sweep.
     const watchMs = leaseTtlMs;
+    const failedIndex = new FailedIndex(redis, keys);
     this.runners = new RunnerRegistry({
       podId,
       redis,
@@ -77,6 +81,7 @@ export class Pod {
       events,
       replies,
       watchMs,
+      failedIndex,
       handlerFor: (type) => catalog.handlerFor(type),
       renewLease: (runner) => this.heartbeat.renewOne(runner),
       report,
@@ -122,6 +127,14 @@ export class Pod {
       state: () => setup.state(),
     });
     this.admin = new EntityAdmin({ redis, keys, catalog, runners, claims });
+    this.failedJobs = new FailedJobs({
+      redis,
+      catalog,
+      claims,
+      replies,
+      failedIndex,
+      resume: (type, id) => this.admin.resume(type, id),
+    });
     this.heartbeat = new Heartbeat(
       {
         podId,
@@ -151,7 +164,18 @@ export class Pod {
       });
       if (o.enableCronManager) {
         this.cron = new CronManager(
-          { redis, keys, clock, leaseTtlMs, watchMs, claims, runners, entityFromRef, report },
+          {
+            redis,
+            keys,
+            clock,
+            leaseTtlMs,
+            watchMs,
+            claims,
+            runners,
+            failedIndex,
+            entityFromRef,
+            report,
+          },
           o.cronIntervalMs,
         );
       }

@@ -5,6 +5,7 @@ import { relinquish } from '../../redis/scripts/relinquish';
 import { signal } from '../../redis/scripts/signal';
 import { touchIndex } from '../../redis/scripts/touch-index';
 import { unindex } from '../../redis/scripts/unindex';
+import type { FailedIndex } from '../admin/failed-index';
 import type { Clock } from '../clock';
 import type { EntityHandle } from '../entities/entity';
 import type { EntityJobHandler } from '../entities/job-context';
@@ -28,6 +29,7 @@ export interface RunnersContext {
    * looked at, ms: by its idle holder, and at first in the rest set once released.
    */
   readonly watchMs: number;
+  readonly failedIndex: FailedIndex;
   handlerFor(type: string): EntityJobHandler;
   renewLease(runner: EntityRunner): Promise<boolean>;
   report(error: unknown, context: string): void;
@@ -199,13 +201,14 @@ export class RunnerRegistry implements RunnerHost {
       name: job.name,
       fencingToken: runner.fencingToken,
     };
-    if (status === 'completed') this.ctx.events.emit('job:completed', { ...event, result: value });
-    else
-      this.ctx.events.emit('job:failed', {
-        ...event,
-        error: value,
-        attempts: job.attemptsMade + 1,
-      });
+    if (status === 'completed') {
+      this.ctx.events.emit('job:completed', { ...event, result: value });
+      return;
+    }
+    this.ctx.events.emit('job:failed', { ...event, error: value, attempts: job.attemptsMade + 1 });
+    // After the finish (see FailedIndex): the entity joins its type's entities with failed jobs.
+    if (runner.entity.keepFailed[0] !== 0)
+      this.track(this.ctx.failedIndex.note(runner.entity), 'indexing an entity with failed jobs');
   }
 
   runnerClosed(runner: EntityRunner, reason: ReleaseReason, error?: unknown): void {
