@@ -4,6 +4,16 @@ import { hostname } from 'node:os';
 import { EngineStateError } from '../errors';
 import { KeyBuilder } from '../redis/keys';
 import type { ClusterEntity, EntityBacklog, SpawnRequest } from './admin/entity-admin';
+import type {
+  FailedEntity,
+  FailedJob,
+  FailedJobIds,
+  ListPage,
+  PageOptions,
+  RemoveFailedJobsResult,
+  RetryFailedJobsResult,
+  SkipNextJobResult,
+} from './admin/failed-jobs';
 import { systemClock } from './clock';
 import { EntityCatalog } from './entities/entity-catalog';
 import type { EntityJobHandler } from './entities/job-context';
@@ -246,6 +256,57 @@ export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
   /** Removes an entity's waiting (and, with `delayed`, delayed) jobs. Running jobs finish. */
   drainEntity(type: string, entityId: unknown, opts?: { delayed?: boolean }): Promise<void> {
     return this.#started().admin.drain(type, entityId, opts);
+  }
+
+  // ── failed jobs ────────────────────────────────────────────────────────────
+
+  /** A page of an entity's failed jobs, oldest failure first (`limit` 1 to 1,000, default 100). */
+  listFailedJobs(
+    type: string,
+    entityId: unknown,
+    opts?: PageOptions,
+  ): Promise<ListPage<FailedJob>> {
+    return this.#started().failedJobs.list(type, entityId, opts);
+  }
+
+  /** A page of the entities of a type that keep failed jobs, earliest first failure first. */
+  listFailedEntities(type: string, opts?: PageOptions): Promise<ListPage<FailedEntity>> {
+    return this.#started().failedJobs.entities(type, opts);
+  }
+
+  /**
+   * Puts failed jobs of an entity back at the head of its queue (oldest failure first, with
+   * their attempts anew) and has the entity run them, unless it is paused. Ids that are not
+   * failed jobs of the entity are reported in `notFound`: a second call changes nothing.
+   */
+  retryFailedJobs(
+    type: string,
+    entityId: unknown,
+    jobIds: FailedJobIds,
+  ): Promise<RetryFailedJobsResult> {
+    return this.#started().failedJobs.retry(type, entityId, jobIds);
+  }
+
+  /** Removes failed jobs of an entity; ids that are not failed jobs of it are in `notFound`. */
+  removeFailedJobs(
+    type: string,
+    entityId: unknown,
+    jobIds: FailedJobIds,
+  ): Promise<RemoveFailedJobsResult> {
+    return this.#started().failedJobs.remove(type, entityId, jobIds);
+  }
+
+  /**
+   * Moves the next waiting job of a paused entity to failed without running it (reason
+   * `skipped`); the entity stays paused unless `resume: true`. `EntityNotPausedError` when the
+   * entity is not paused.
+   */
+  skipNextJob(
+    type: string,
+    entityId: unknown,
+    opts?: { resume?: boolean },
+  ): Promise<SkipNextJobResult> {
+    return this.#started().failedJobs.skipNext(type, entityId, opts);
   }
 
   // ── introspection ──────────────────────────────────────────────────────────

@@ -3,6 +3,16 @@
 export { AtomicEngine } from './engine';
 export type { ActiveEntity, EngineState, EngineStats } from './engine';
 export type { ClusterEntity, EntityBacklog, SpawnRequest } from './admin/entity-admin';
+export type {
+  FailedEntity,
+  FailedJob,
+  FailedJobIds,
+  ListPage,
+  PageOptions,
+  RemoveFailedJobsResult,
+  RetryFailedJobsResult,
+  SkipNextJobResult,
+} from './admin/failed-jobs';
 export type { BulkJob, WaitForJobOptions } from './producing/producer';
 export type { EnqueueAndWaitOptions, EnqueueOptions } from './producing/job-request';
 export type { EntityJobHandler, JobContext } from './entities/job-context';

@@ -4,6 +4,8 @@ import { Connections } from '../redis/connections';
 import type { KeyBuilder } from '../redis/keys';
 import { defineScripts } from '../redis/script-loader';
 import { EntityAdmin } from './admin/entity-admin';
+import { FailedIndex } from './admin/failed-index';
+import { FailedJobs } from './admin/failed-jobs';
 import type { Clock } from './clock';
 import type { EntityCatalog } from './entities/entity-catalog';
 import type { EventSink } from './events';
@@ -42,6 +44,7 @@ export class Pod {
   readonly claims: Claims;
   readonly producer: Producer;
   readonly admin: EntityAdmin;
+  readonly failedJobs: FailedJobs;
   private readonly registry: PodRegistry;
   private readonly waiters: ReplyWaiters;
   private readonly heartbeat: Heartbeat;
@@ -62,9 +65,10 @@ export class Pod {
 
     this.waiters = new ReplyWaiters(connections, keys.replyChannel(podId), report, clock);
     const replies = new ReplySender(redis, keys, podId, this.waiters, report);
-    // An entity at rest keeping failed jobs is looked at this often: a job put back by a
-    // BullMQ tool runs within about a lease TTL and a sweep.
-    const retryWatchMs = leaseTtlMs + o.cronIntervalMs;
+    // An entity that keeps failed jobs (or is paused) is looked at this often, by its idle holder
+    // or in the rest set: a job a BullMQ tool puts back runs within a lease TTL and a sweep.
+    const watchMs = leaseTtlMs;
+    const failedIndex = new FailedIndex(redis, keys);
     this.runners = new RunnerRegistry({
       podId,
       redis,
@@ -76,8 +80,9 @@ export class Pod {
       },
       events,
       replies,
-      restDelayMs: retryWatchMs,
       reroute: (entity) => this.claims.route(entity, 'claim-if-work'),
+      watchMs,
+      failedIndex,
       handlerFor: (type) => catalog.handlerFor(type),
       renewLease: (runner) => this.heartbeat.renewOne(runner),
       report,
@@ -124,6 +129,14 @@ export class Pod {
       state: () => setup.state(),
     });
     this.admin = new EntityAdmin({ redis, keys, catalog, runners, claims });
+    this.failedJobs = new FailedJobs({
+      redis,
+      catalog,
+      claims,
+      replies,
+      failedIndex,
+      resume: (type, id) => this.admin.resume(type, id),
+    });
     this.heartbeat = new Heartbeat(
       {
         podId,
@@ -153,7 +166,18 @@ export class Pod {
       });
       if (o.enableCronManager) {
         this.cron = new CronManager(
-          { redis, keys, clock, leaseTtlMs, retryWatchMs, claims, runners, entityFromRef, report },
+          {
+            redis,
+            keys,
+            clock,
+            leaseTtlMs,
+            watchMs,
+            claims,
+            runners,
+            failedIndex,
+            entityFromRef,
+            report,
+          },
           o.cronIntervalMs,
         );
       }
