@@ -48,6 +48,17 @@ export interface JobRetryingEvent extends EntityClaimedEvent {
   delayMs: number;
 }
 
+/**
+ * Every connection of this pod is ready again after an outage (`redis:restored`): once per
+ * outage, not per reconnection attempt. (Emitted by the connection monitor; see Connections.)
+ */
+export interface RedisRestoredEvent {
+  /** Where Redis is: `host:port`, a socket path, Sentinels or Cluster nodes; never credentials. */
+  target: string;
+  /** Milliseconds the pod was without Redis. */
+  downtimeMs: number;
+}
+
 /** Every event of an engine (this pod) and its listener's arguments. */
 export interface AtomicQueuesEvents {
   'entity:claimed': [EntityClaimedEvent];
@@ -56,6 +67,7 @@ export interface AtomicQueuesEvents {
   'job:completed': [JobCompletedEvent];
   'job:failed': [JobFailedEvent];
   'job:retrying': [JobRetryingEvent];
+  'redis:restored': [RedisRestoredEvent];
   /** A background loop hit an error; `context` says what it was doing. */
   error: [error: Error, context: string];
 }

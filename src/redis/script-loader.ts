@@ -21,6 +21,7 @@ export const SCRIPT_FILES = {
   release: 'release-7.lua',
   relinquish: 'relinquish-7.lua',
   rest: 'rest-14.lua',
+  setTrace: 'setTrace-1.lua',
   signal: 'signal-1.lua',
   take: 'take-9.lua',
   touchIndex: 'touchIndex-1.lua',

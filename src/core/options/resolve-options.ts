@@ -1,5 +1,10 @@
 import { InvalidOptionsError } from '../../errors';
-import type { AtomicQueuesOptions, EntityTypeOptions } from './atomic-queues-options';
+import { isPrometheusRegistry } from '../observability/prometheus';
+import type {
+  AtomicQueuesOptions,
+  EntityTypeOptions,
+  MetricsOptions,
+} from './atomic-queues-options';
 import type { ResolvedEntityType, ResolvedOptions } from './resolved-options';
 
 export const DEFAULTS = Object.freeze({
@@ -68,6 +73,24 @@ function checkRedis(redis: unknown): void {
       opts.host,
     );
   if (opts.db !== undefined) check(isInt(opts.db, 0), 'redis.db', 'an integer ≥ 0', opts.db);
+}
+
+function checkMetrics(metrics: unknown): MetricsOptions | undefined {
+  if (metrics === undefined) return undefined;
+  check(
+    typeof metrics === 'object' && metrics !== null && !Array.isArray(metrics),
+    'metrics',
+    '{ registry?: a prom-client Registry }',
+    metrics,
+  );
+  const { registry } = metrics as MetricsOptions;
+  check(
+    registry === undefined || isPrometheusRegistry(registry),
+    'metrics.registry',
+    'a prom-client Registry',
+    registry,
+  );
+  return Object.freeze({ registry });
 }
 
 function checkKeep(v: unknown, option: string): void {
@@ -221,6 +244,8 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     options.podId,
   );
 
+  const metrics = checkMetrics(options.metrics);
+
   const entityDefaults = resolveEntityType(
     '*',
     { workerConfig: { concurrency: w.concurrency ?? DEFAULTS.concurrency } },
@@ -253,6 +278,7 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     enqueueTimeoutMs,
     maxPayloadBytes,
     podId: options.podId,
+    metrics,
     entityDefaults,
     entities,
   });
