@@ -1,5 +1,5 @@
 import type { FactoryProvider } from '@nestjs/common';
-import { AtomicEngine } from '../core';
+import { AtomicEngine, type AtomicQueuesOptions } from '../core';
 import { ATOMIC_QUEUES_OPTIONS } from './atomic-queues.module-definition';
 import type { AtomicQueuesModuleOptions } from './interfaces/atomic-queues-module-options.interface';
 
@@ -10,6 +10,15 @@ import type { AtomicQueuesModuleOptions } from './interfaces/atomic-queues-modul
  */
 export const atomicEngineProvider: FactoryProvider<AtomicEngine> = {
   provide: AtomicEngine,
-  useFactory: (options: AtomicQueuesModuleOptions) => new AtomicEngine(options),
+  useFactory: (options: AtomicQueuesModuleOptions) => new AtomicEngine(engineOptions(options)),
   inject: [ATOMIC_QUEUES_OPTIONS],
 };
+
+/** The engine's options from the module's: `metrics: true` is the default registry. */
+export function engineOptions({
+  metrics,
+  ...rest
+}: AtomicQueuesModuleOptions): AtomicQueuesOptions {
+  if (metrics === undefined || metrics === false) return rest;
+  return { ...rest, metrics: metrics === true ? {} : metrics };
+}
