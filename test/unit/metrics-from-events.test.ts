@@ -128,6 +128,17 @@ describe('metrics from engine events', () => {
     assert.equal(await value(registry, METRIC_NAMES.jobsCompleted, { type: 'account' }), 50);
   });
 
+  test('a type’s counters all show, at 0, from its first event on', async () => {
+    const registry = new Registry();
+    const engine = new AtomicEngine({ redis: REDIS, metrics: { registry } });
+    assert.doesNotMatch(await registry.metrics(), /type="account"/);
+    engine.emit('job:completed', { ...job('account', 'a1', 1, 1), result: null });
+    const text = await registry.metrics();
+    for (const name of [METRIC_NAMES.jobsFailed, METRIC_NAMES.jobsRetried, METRIC_NAMES.leaseLost])
+      assert.match(text, new RegExp(`^${name}\\{type="account"\\} 0$`, 'm'));
+    assert.match(text, /^atomic_queues_jobs_completed_total\{type="account"\} 1$/m);
+  });
+
   test('engines sharing a registry add up; a stopped engine stops counting', async () => {
     const registry = new Registry();
     const a = new AtomicEngine({ redis: REDIS, metrics: { registry } });

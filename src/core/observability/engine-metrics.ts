@@ -111,6 +111,10 @@ class RegistryMetrics {
     let series = this.series.get(type);
     if (!series) {
       const labels = { type };
+      // Every counter of the type shows from its first event on, at 0 if need be: a series that
+      // is absent until its first increment hides that increment from rate() and increase().
+      for (const counter of [this.completed, this.failed, this.retried, this.leaseLost])
+        counter.inc(labels, 0);
       series = {
         completed: () => this.completed.inc(labels),
         failed: () => this.failed.inc(labels),

@@ -122,8 +122,9 @@ export async function checkHealth(
   const redisUp = redis.status === 'up';
   if (!redisUp) reasons.push(`Redis unreachable: ${redis.error}`);
   const now = ctx.clock.now();
+  const ago = (at: number): number => Math.max(0, Math.round(now - at));
   const times = pod.loopTimes();
-  const renewedAgoMs = Math.max(0, now - times.leasesRenewedAt);
+  const renewedAgoMs = ago(times.leasesRenewedAt);
   const leases: LeaseHealth = {
     status: renewedAgoMs < ttlMs ? 'up' : 'down',
     held: pod.held(),
@@ -135,7 +136,7 @@ export async function checkHealth(
 
   const staleAfterMs = Math.max(ttlMs, MIN_STALE_MS);
   const loop = (name: string, tickAt: number): LoopHealth => {
-    const lastTickAgoMs = Math.max(0, now - tickAt);
+    const lastTickAgoMs = ago(tickAt);
     const stale = lastTickAgoMs > staleAfterMs;
     if (stale)
       reasons.push(
