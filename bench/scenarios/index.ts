@@ -10,4 +10,5 @@ export const SCENARIOS: Readonly<Record<string, () => Promise<Scenario>>> = {
   latency: () => import('./latency').then((m) => m.default),
   seed: () => import('./seed').then((m) => m.default),
   memory: () => import('./memory').then((m) => m.default),
+  'metrics-listeners': () => import('./metrics-listeners').then((m) => m.default),
 };

@@ -18,9 +18,20 @@ export type { EnqueueAndWaitOptions, EnqueueOptions } from './producing/job-requ
 export type { EntityJobHandler, JobContext } from './entities/job-context';
 export { MAX_ENTITY_ID_BYTES, normalizeEntityId } from './entities/entity-id';
 export type {
+  EngineHealth,
+  HealthOptions,
+  HealthStatus,
+  LeaseHealth,
+  LoopHealth,
+  RedisHealth,
+} from './observability/health';
+export { METRIC_NAMES } from './observability/engine-metrics';
+export type { PrometheusRegistry } from './observability/prometheus';
+export type {
   AtomicQueuesOptions,
   BackoffOptions,
   EntityTypeOptions,
+  MetricsOptions,
   RedisConnection,
   WorkerConfig,
 } from './options/atomic-queues-options';

@@ -2,6 +2,7 @@ import { createRedisBackend } from 'bullmq';
 import type { KeyPrefixOptions, QueueBaseOptions, RedisQueueBackend } from 'bullmq';
 import { Connections } from '../redis/connections';
 import type { KeyBuilder } from '../redis/keys';
+import { pingWithin } from '../redis/ping';
 import { defineScripts } from '../redis/script-loader';
 import { EntityAdmin } from './admin/entity-admin';
 import { FailedIndex } from './admin/failed-index';
@@ -9,6 +10,8 @@ import { FailedJobs } from './admin/failed-jobs';
 import type { Clock } from './clock';
 import type { EntityCatalog } from './entities/entity-catalog';
 import type { EventSink } from './events';
+import type { PodProbe } from './observability/health';
+import type { JobTracing } from './observability/job-tracing';
 import type { ResolvedOptions } from './options/resolved-options';
 import { Claims } from './placement/claims';
 import { CronManager } from './placement/cron-manager';
@@ -29,6 +32,8 @@ export interface PodSetup {
   readonly clock: Clock;
   readonly catalog: EntityCatalog;
   readonly events: EventSink;
+  /** Spans and trace context, when `@opentelemetry/api` is installed. */
+  readonly tracing?: JobTracing;
   report(error: unknown, context: string): void;
   /** The engine's lifecycle state (`started` while it takes work). */
   state(): string;
@@ -55,7 +60,7 @@ export class Pod {
     private readonly setup: PodSetup,
     private readonly connections: Connections,
   ) {
-    const { podId, options: o, keys, clock, catalog, events } = setup;
+    const { podId, options: o, keys, clock, catalog, events, tracing } = setup;
     const report = (error: unknown, context: string): void => setup.report(error, context);
     const redis = connections.command;
     const isStarted = (): boolean => setup.state() === 'started';
@@ -83,7 +88,9 @@ export class Pod {
       reroute: (entity) => this.claims.route(entity, 'claim-if-work'),
       watchMs,
       failedIndex,
-      handlerFor: (type) => catalog.handlerFor(type),
+      handlerFor: tracing
+        ? (type) => tracing.wrap(catalog.handlerFor(type))
+        : (type) => catalog.handlerFor(type),
       renewLease: (runner) => this.heartbeat.renewOne(runner),
       report,
     });
@@ -126,6 +133,7 @@ export class Pod {
       catalog,
       transport,
       waiters: this.waiters,
+      tracing,
       state: () => setup.state(),
     });
     this.admin = new EntityAdmin({ redis, keys, catalog, runners, claims });
@@ -233,6 +241,20 @@ export class Pod {
     // per outage). An unheard 'error' event would kill the process.
     root.on('error', () => undefined);
     return root;
+  }
+
+  /** What a health check reads: Redis, and when the pod's loops last came round. */
+  probe(): PodProbe {
+    const { heartbeat, dispatcher, runners } = this;
+    return {
+      ping: (timeoutMs) => pingWithin(this.connections.command, timeoutMs),
+      loopTimes: () => ({
+        heartbeatTickAt: heartbeat.lastTickAt,
+        leasesRenewedAt: heartbeat.renewedAt,
+        dispatcherTickAt: dispatcher?.lastTickAt,
+      }),
+      held: () => runners.size,
+    };
   }
 
   /** Starts the heartbeat, and on a processing pod the dispatcher and the cron manager. */

@@ -16,7 +16,8 @@ export type NextJobData = unknown[] | undefined | void;
  */
 export interface JobExtras {
   awaited: boolean;
-  traceparent?: string;
+  /** `aqt`: the W3C traceparent, then a space and the tracestate when there is one. */
+  traceContext?: string;
 }
 
 const NONE: JobExtras = Object.freeze({ awaited: false });
@@ -104,7 +105,8 @@ export class EntityQueue extends EventEmitter {
     let extras: JobExtras | undefined;
     for (let i = 0; i < flat.length; i += 2) {
       if (flat[i] === 'aqw') (extras ??= { awaited: false }).awaited = true;
-      else if (flat[i] === 'aqt') (extras ??= { awaited: false }).traceparent = String(flat[i + 1]);
+      else if (flat[i] === 'aqt')
+        (extras ??= { awaited: false }).traceContext = String(flat[i + 1]);
     }
     if (extras && next[0]) extrasOf.set(next[0], extras);
     return next;

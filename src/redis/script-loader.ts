@@ -24,6 +24,7 @@ export const SCRIPT_FILES = {
   relinquish: 'relinquish-7.lua',
   rest: 'rest-14.lua',
   retryFailed: 'retryFailed-5.lua',
+  setTrace: 'setTrace-1.lua',
   signal: 'signal-1.lua',
   skipNext: 'skipNext-4.lua',
   take: 'take-9.lua',
