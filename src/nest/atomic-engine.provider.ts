@@ -1,5 +1,5 @@
 import { Logger, type FactoryProvider } from '@nestjs/common';
-import { AtomicEngine } from '../core';
+import { AtomicEngine, type AtomicQueuesOptions } from '../core';
 import { LOGGER_CONTEXT } from './atomic-queues.constants';
 import { ATOMIC_QUEUES_OPTIONS } from './atomic-queues.module-definition';
 import type { AtomicQueuesModuleOptions } from './interfaces/atomic-queues-module-options.interface';
@@ -12,11 +12,22 @@ import type { AtomicQueuesModuleOptions } from './interfaces/atomic-queues-modul
  */
 export const atomicEngineProvider: FactoryProvider<AtomicEngine> = {
   provide: AtomicEngine,
-  useFactory: (options: AtomicQueuesModuleOptions) =>
-    new AtomicEngine(
-      typeof options === 'object' && options !== null && options.logger === undefined
-        ? { ...options, logger: new Logger(LOGGER_CONTEXT) }
-        : options,
-    ),
+  useFactory: (options: AtomicQueuesModuleOptions) => {
+    const engine = engineOptions(options);
+    return new AtomicEngine(
+      typeof engine === 'object' && engine !== null && engine.logger === undefined
+        ? { ...engine, logger: new Logger(LOGGER_CONTEXT) }
+        : engine,
+    );
+  },
   inject: [ATOMIC_QUEUES_OPTIONS],
 };
+
+/** The engine's options from the module's: `metrics: true` is the default registry. */
+export function engineOptions(options: AtomicQueuesModuleOptions): AtomicQueuesOptions {
+  // Anything but an object goes on as it is: the engine's option check names what is wrong.
+  if (typeof options !== 'object' || options === null) return options;
+  const { metrics, ...rest } = options;
+  if (metrics === undefined || metrics === false) return rest;
+  return { ...rest, metrics: metrics === true ? {} : metrics };
+}

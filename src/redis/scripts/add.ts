@@ -14,6 +14,8 @@ export interface AddJobArgs {
   awaitingPod?: string;
   /** Events stream length (BullMQ's maxLenEvents); 0: no events. */
   eventsMaxLen: number;
+  /** The enqueue's trace context (`aqt`: traceparent, then a space and tracestate), if any. */
+  trace?: string;
 }
 
 /**
@@ -33,6 +35,16 @@ export type JobReply =
  * reply, once the target answers, goes through {@link decodeJobReply}.
  */
 export function sendAdd(target: ScriptTarget, keys: EntityKeys, job: AddJobArgs): Promise<unknown> {
+  const args: (string | number)[] = [
+    job.jobId,
+    job.name,
+    job.data,
+    job.opts,
+    job.awaitingPod ?? '',
+    job.eventsMaxLen,
+  ];
+  // Only traced jobs pay for the argument.
+  if (job.trace !== undefined) args.push(job.trace);
   return runScript(
     target,
     'add',
@@ -46,7 +58,7 @@ export function sendAdd(target: ScriptTarget, keys: EntityKeys, job: AddJobArgs)
       keys.failed,
       jobKey(keys, job.jobId),
     ],
-    [job.jobId, job.name, job.data, job.opts, job.awaitingPod ?? '', job.eventsMaxLen],
+    args,
   );
 }
 
