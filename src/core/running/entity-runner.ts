@@ -48,6 +48,8 @@ interface Ran {
   status: JobStatus;
   value: unknown;
   durationMs: number;
+  /** From its enqueue to the start of its first attempt (see {@link EntityRunner.ran}). */
+  waitMs: number;
   outcome: FinishedOutcome;
 }
 
@@ -69,6 +71,8 @@ export class EntityRunner implements ExecutionSeat {
   leaseValidUntil: number;
   /** Jobs taken and not yet acknowledged or given back: their locks are renewed with the lease. */
   readonly activeJobs = new Set<string>();
+  /** When each job taken was taken, on this pod's clock (for its wait: see `ran`). */
+  private readonly takenAt = new WeakMap<Job, number>();
   jobsProcessed = 0;
   /** Score this pod last wrote to the entity's sweep-index entry (removed on a clean release). */
   indexScore = 0;
@@ -292,12 +296,16 @@ export class EntityRunner implements ExecutionSeat {
 
   /** The outcome of a job that ran, as the step stores it. */
   private ran(job: Job, run: Extract<JobRun, { kind: 'ran' }>): Ran {
-    const { status, value, durationMs } = run;
+    const { status, value, durationMs, startedAt } = run;
+    // Redis stamped processedOn when the step took the job; a job of a batch starts later, by
+    // this pod's clock: both are durations, so neither clock's offset matters.
+    const takenAt = this.takenAt.get(job) ?? startedAt;
+    const waitMs = (job.processedOn ?? NaN) - job.timestamp + (startedAt - takenAt);
     const outcome: FinishedOutcome =
       status === 'completed'
         ? { jobId: job.id!, status, value: returnValue(value), attempts: job.attemptsMade + 1 }
         : failedOutcome(job, value);
-    return { job, status, value, durationMs, outcome };
+    return { job, status, value, durationMs, waitMs, outcome };
   }
 
   /**
@@ -386,16 +394,19 @@ export class EntityRunner implements ExecutionSeat {
       );
       if (job) jobs.push(job);
     }
-    for (const job of jobs) this.activeJobs.add(job.id!);
+    const takenAt = this.host.clock.now();
+    for (const job of jobs) {
+      this.activeJobs.add(job.id!);
+      this.takenAt.set(job, takenAt);
+    }
     return jobs;
   }
 
   private finished(r: Ran, waiters: readonly string[], published: boolean): void {
-    const { job, status, value, durationMs } = r;
+    const { job, status, value, durationMs, waitMs } = r;
     this.jobsProcessed += 1;
     this.activeJobs.delete(job.id!);
     this.lastActivity = this.host.clock.now();
-    const waitMs = (job.processedOn ?? NaN) - job.timestamp;
     this.host.jobFinished(this, { job, status, value, waiters, published, durationMs, waitMs });
   }
 

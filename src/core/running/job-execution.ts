@@ -31,7 +31,14 @@ export interface FinishedJob {
 /** How running one job ended. */
 export type JobRun =
   /** The handler returned (completed) or threw after its last attempt (failed). */
-  | { kind: 'ran'; status: JobStatus; value: unknown; durationMs: number }
+  | {
+      kind: 'ran';
+      status: JobStatus;
+      value: unknown;
+      durationMs: number;
+      /** When its first attempt started, on the pod's clock. */
+      startedAt: number;
+    }
   /** The lease went while it ran: another pod runs it; nothing of it is written here. */
   | { kind: 'lost' }
   /** The lease could not be confirmed before it started: it goes back, unrun. */
@@ -99,6 +106,7 @@ export class JobExecution {
       status,
       value,
       durationMs: host.clock.now() - startedAt,
+      startedAt,
     });
     if (job.deferredFailure) return ran('failed', new Error(job.deferredFailure));
     if (!(await seat.leaseStillValid())) return { kind: 'not-run' };
