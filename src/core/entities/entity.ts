@@ -1,7 +1,7 @@
 import type { Job, KeepJobs, RedisQueueBackend } from 'bullmq';
 import { EntityQueue } from '../../redis/entity-queue';
 import type { EntityKeys, KeyBuilder } from '../../redis/keys';
-import type { KeepArgs } from '../../redis/scripts/finish';
+import type { KeepArgs } from '../../redis/scripts/keep';
 import type { TakenJob } from '../../redis/scripts/step';
 import type { ResolvedEntityType } from '../options/resolved-options';
 import { entityRef } from './entity-ref';

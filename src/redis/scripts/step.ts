@@ -1,7 +1,7 @@
 import type { EntityKeys } from '../keys';
 import { runScript, type ScriptTarget } from '../script-loader';
 import { isScriptCode, refusal } from '../script-codes';
-import type { KeepArgs } from './finish';
+import type { KeepArgs } from './keep';
 import type { LeaseGuard } from './lease-guard';
 
 /** The fields `step-1.lua` reads of each job it takes, in its order. */
