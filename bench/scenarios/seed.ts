@@ -141,7 +141,11 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
     const podReports = await Promise.all(pods.map((w) => w.report()));
     const after = await ctx.probe.snapshot();
     const deductions = Object.values(details.deductionsByProduct).reduce((s, v) => s + v, 0);
-    const cost = unitCost([...run.reports, ...podReports], diffSnapshots(before, after), deductions);
+    const cost = unitCost(
+      [...run.reports, ...podReports],
+      diffSnapshots(before, after),
+      deductions,
+    );
     const stocks = await readStocks(ctx, p, productIds);
     return report(
       p,
