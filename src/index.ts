@@ -22,6 +22,7 @@ export type {
   JobFailedEvent,
   JobRetryingEvent,
   JobFinishedEvent,
+  QueueEngine,
   RedisConnection,
   RedisLostEvent,
   RedisRestoredEvent,

@@ -13,34 +13,9 @@ import type { AtomicQueuesOptions, EntityTypeOptions } from './options/atomic-qu
 import type { ResolvedEntityType, ResolvedOptions } from './options/resolved-options';
 import { resolveOptions } from './options/resolve-options';
 import { Pod } from './pod';
+import type { ActiveEntity, EngineState, EngineStats, QueueEngine } from './queue-engine';
 import type { BulkJob, WaitForJobOptions } from './producing/producer';
 import type { EnqueueAndWaitOptions, EnqueueOptions } from './producing/job-request';
-
-/** Where an engine is in its life: `start()` takes it to `started`, `stop()` to `stopped`. */
-export type EngineState = 'new' | 'starting' | 'started' | 'stopping' | 'stopped';
-
-/** One entity as `activeEntities()` reports it. */
-export interface ActiveEntity {
-  entityType: string;
-  entityId: string;
-  queueName: string;
-  workerName: string;
-  fencingToken: number;
-  state: string;
-  since: number;
-  jobsProcessed: number;
-}
-
-/** Counters for introspection and benchmarks. */
-export interface EngineStats {
-  podId: string;
-  activeEntities: number;
-  claims: number;
-  releases: number;
-  leasesLost: number;
-  jobsCompleted: number;
-  jobsFailed: number;
-}
 
 /**
  * The framework-free engine: per-entity sequential execution over BullMQ queues, with leases,
@@ -52,7 +27,7 @@ export interface EngineStats {
  * `entity:released`, `lease:lost`, `job:completed`, `job:failed`, `redis:lost`,
  * `redis:restored`. The `logger` option logs errors and outages.
  */
-export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
+export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> implements QueueEngine {
   readonly podId: string;
   readonly #options: ResolvedOptions;
   readonly #catalog: EntityCatalog;

@@ -1,0 +1,109 @@
+import type { EventEmitter } from 'node:events';
+import type { ClusterEntity, EntityBacklog, SpawnRequest } from './admin/entity-admin';
+import type { EntityJobHandler } from './entities/job-context';
+import type { AtomicQueuesEvents } from './events';
+import type { EntityTypeOptions } from './options/atomic-queues-options';
+import type { ResolvedEntityType } from './options/resolved-options';
+import type { BulkJob, WaitForJobOptions } from './producing/producer';
+import type { EnqueueAndWaitOptions, EnqueueOptions } from './producing/job-request';
+
+/** Where an engine is in its life: `start()` takes it to `started`, `stop()` to `stopped`. */
+export type EngineState = 'new' | 'starting' | 'started' | 'stopping' | 'stopped';
+
+/** One entity as `activeEntities()` reports it. */
+export interface ActiveEntity {
+  entityType: string;
+  entityId: string;
+  queueName: string;
+  workerName: string;
+  fencingToken: number;
+  state: string;
+  since: number;
+  jobsProcessed: number;
+}
+
+/** Counters for introspection and benchmarks. */
+export interface EngineStats {
+  podId: string;
+  activeEntities: number;
+  claims: number;
+  releases: number;
+  leasesLost: number;
+  jobsCompleted: number;
+  jobsFailed: number;
+}
+
+/**
+ * The engine's public API, as the Nest module's services use it: implemented by AtomicEngine
+ * (Redis) and by the in-memory engine of `atomic-queues/testing`, which keeps the same
+ * behaviour on one process (test/conformance runs the same tests against both). Events are
+ * typed (AtomicQueuesEvents).
+ */
+export interface QueueEngine extends EventEmitter<AtomicQueuesEvents> {
+  /** Id of this pod, as handlers (`JobContext.podId`) and introspection show it. */
+  readonly podId: string;
+
+  /** Declares an entity type (or changes its settings before start). */
+  registerEntityType(type: string, options?: EntityTypeOptions): void;
+  /** Sets the function that runs the jobs of an entity type; declares the type if needed. */
+  registerHandler(type: string, handler: EntityJobHandler): void;
+  /** The declared entity types. */
+  entityTypes(): string[];
+  /** An entity type's settings, resolved with the defaults; undefined when it is not declared. */
+  entityType(type: string): ResolvedEntityType | undefined;
+
+  /** Starts taking work. */
+  start(): Promise<void>;
+  /** Graceful stop: running jobs finish, then the engine lets go of its entities. */
+  stop(): Promise<void>;
+  /** True between `start()` resolving and `stop()` being called. */
+  isStarted(): boolean;
+
+  /** Stores a job for an entity; resolves with its id once it is stored. */
+  enqueue(
+    type: string,
+    entityId: unknown,
+    name: string,
+    data: unknown,
+    opts?: EnqueueOptions,
+  ): Promise<string>;
+  /** Enqueues and waits for the handler's result; rejects with the handler's error. */
+  enqueueAndWait(
+    type: string,
+    entityId: unknown,
+    name: string,
+    data: unknown,
+    opts?: EnqueueAndWaitOptions,
+  ): Promise<unknown>;
+  /** Waits for the result of a job enqueued earlier, addressed by its entity and id. */
+  waitForJob(
+    type: string,
+    entityId: unknown,
+    jobId: string,
+    opts?: WaitForJobOptions,
+  ): Promise<unknown>;
+  /** Enqueues many jobs; resolves with their ids in order. Jobs of one entity keep their order. */
+  enqueueBulk(items: ReadonlyArray<BulkJob>): Promise<string[]>;
+
+  /** Name of an entity's BullMQ queue; checks the type and id. */
+  queueName(type: string, entityId: unknown): string;
+  /** Job counts of one entity's queue. */
+  getBacklog(type: string, entityId: unknown): Promise<EntityBacklog>;
+  /** Entities known (held, or with work waiting for a holder), with the pod holding each. */
+  listEntities(limit?: number): Promise<ClusterEntity[]>;
+  /** Entities with work waiting for a pod to claim them, oldest first. */
+  listSpawnRequests(limit?: number): Promise<SpawnRequest[]>;
+  /** Claims an entity on this pod if it has work and no pod holds it; true when this pod got it. */
+  claimEntity(type: string, entityId: unknown): Promise<boolean>;
+  /** Stops running an entity's jobs after the current one; new jobs are still accepted. */
+  pauseEntity(type: string, entityId: unknown): Promise<void>;
+  /** Resumes a paused entity; its waiting jobs are picked up at once. */
+  resumeEntity(type: string, entityId: unknown): Promise<void>;
+  /** Removes an entity's waiting (and, with `delayed`, delayed) jobs. Running jobs finish. */
+  drainEntity(type: string, entityId: unknown, opts?: { delayed?: boolean }): Promise<void>;
+
+  /** The entities this pod runs now. */
+  activeEntities(): ActiveEntity[];
+  /** This pod's counters. */
+  getStats(): EngineStats;
+}
