@@ -1,5 +1,5 @@
 import { Logger, type FactoryProvider } from '@nestjs/common';
-import { AtomicEngine } from '../core';
+import { AtomicEngine, type AtomicQueuesOptions } from '../core';
 import { LOGGER_CONTEXT } from './atomic-queues.constants';
 import { ATOMIC_QUEUES_OPTIONS } from './atomic-queues.module-definition';
 import type { AtomicQueuesModuleOptions } from './interfaces/atomic-queues-module-options.interface';
@@ -12,11 +12,13 @@ import type { AtomicQueuesModuleOptions } from './interfaces/atomic-queues-modul
  */
 export const atomicEngineProvider: FactoryProvider<AtomicEngine> = {
   provide: AtomicEngine,
-  useFactory: (options: AtomicQueuesModuleOptions) =>
-    new AtomicEngine(
-      typeof options === 'object' && options !== null && options.logger === undefined
-        ? { ...options, logger: new Logger(LOGGER_CONTEXT) }
-        : options,
-    ),
+  useFactory: (options: AtomicQueuesModuleOptions) => new AtomicEngine(withNestLogger(options)),
   inject: [ATOMIC_QUEUES_OPTIONS],
 };
+
+/** The options with Nest's `Logger` as `logger` when they name none (anything else as it is). */
+export function withNestLogger<T extends Partial<AtomicQueuesOptions>>(options: T): T {
+  return typeof options === 'object' && options !== null && options.logger === undefined
+    ? { ...options, logger: new Logger(LOGGER_CONTEXT) }
+    : options;
+}
