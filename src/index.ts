@@ -1,5 +1,5 @@
 // Public API of atomic-queues. Everything a user may import is named here; nothing else is public.
-export { AtomicEngine, MAX_ENTITY_ID_BYTES } from './core';
+export { AtomicEngine, MAX_ENTITY_ID_BYTES, METRIC_NAMES } from './core';
 export type {
   ActiveEntity,
   AtomicQueuesEvents,
@@ -8,6 +8,7 @@ export type {
   BackoffOptions,
   BulkJob,
   ClusterEntity,
+  EngineHealth,
   EngineState,
   EngineStats,
   EnqueueAndWaitOptions,
@@ -17,17 +18,32 @@ export type {
   EntityJobHandler,
   EntityReleasedEvent,
   EntityTypeOptions,
+  FailedEntity,
+  FailedJob,
+  FailedJobIds,
+  HealthOptions,
+  HealthStatus,
   JobCompletedEvent,
   JobContext,
   JobFailedEvent,
   JobRetryingEvent,
   JobFinishedEvent,
+  LeaseHealth,
+  ListPage,
+  LoopHealth,
+  MetricsOptions,
+  PageOptions,
+  PrometheusRegistry,
   QueueEngine,
   RedisConnection,
+  RedisHealth,
   RedisLostEvent,
   RedisRestoredEvent,
   ReleaseReason,
+  RemoveFailedJobsResult,
   ResolvedEntityType,
+  RetryFailedJobsResult,
+  SkipNextJobResult,
   SpawnRequest,
   WaitForJobOptions,
   WorkerConfig,
@@ -36,6 +52,7 @@ export {
   AtomicQueuesError,
   EngineStateError,
   EnqueueFailedError,
+  EntityNotPausedError,
   EnqueueTimeoutError,
   InvalidEntityIdError,
   InvalidOptionsError,
@@ -83,6 +100,8 @@ export { WorkerManagerService } from './nest/services/worker-manager.service';
 export { SpawnQueueService } from './nest/services/spawn-queue.service';
 export { QueueEventsManagerService } from './nest/services/queue-events-manager.service';
 export { ProcessorDiscoveryService } from './nest/services/processor-discovery.service';
+export { AtomicQueuesHealthIndicator } from './nest/health/atomic-queues-health.indicator';
+export type { AtomicQueuesHealthResult } from './nest/health/atomic-queues-health.indicator';
 export type {
   DiscoveredCqrsRoute,
   DiscoveredProcessor,

@@ -2,11 +2,16 @@ import { createRedisBackend } from 'bullmq';
 import type { KeyPrefixOptions, QueueBaseOptions, RedisQueueBackend } from 'bullmq';
 import { Connections } from '../redis/connections';
 import type { KeyBuilder } from '../redis/keys';
+import { pingWithin } from '../redis/ping';
 import { defineScripts } from '../redis/script-loader';
 import { EntityAdmin } from './admin/entity-admin';
+import { FailedIndex } from './admin/failed-index';
+import { FailedJobs } from './admin/failed-jobs';
 import type { Clock } from './clock';
 import type { EntityCatalog } from './entities/entity-catalog';
 import type { EventSink } from './events';
+import type { PodProbe } from './observability/health';
+import type { JobTracing } from './observability/job-tracing';
 import type { ResolvedOptions } from './options/resolved-options';
 import { Claims } from './placement/claims';
 import { CronManager } from './placement/cron-manager';
@@ -27,6 +32,8 @@ export interface PodSetup {
   readonly clock: Clock;
   readonly catalog: EntityCatalog;
   readonly events: EventSink;
+  /** Spans and trace context, when `@opentelemetry/api` is installed. */
+  readonly tracing?: JobTracing;
   report(error: unknown, context: string): void;
   /** The engine's lifecycle state (`started` while it takes work). */
   state(): string;
@@ -42,6 +49,7 @@ export class Pod {
   readonly claims: Claims;
   readonly producer: Producer;
   readonly admin: EntityAdmin;
+  readonly failedJobs: FailedJobs;
   private readonly registry: PodRegistry;
   private readonly waiters: ReplyWaiters;
   private readonly heartbeat: Heartbeat;
@@ -52,7 +60,7 @@ export class Pod {
     private readonly setup: PodSetup,
     private readonly connections: Connections,
   ) {
-    const { podId, options: o, keys, clock, catalog, events } = setup;
+    const { podId, options: o, keys, clock, catalog, events, tracing } = setup;
     const report = (error: unknown, context: string): void => setup.report(error, context);
     const redis = connections.command;
     const isStarted = (): boolean => setup.state() === 'started';
@@ -62,9 +70,10 @@ export class Pod {
 
     this.waiters = new ReplyWaiters(connections, keys.replyChannel(podId), report, clock);
     const replies = new ReplySender(redis, keys, podId, this.waiters, report);
-    // An entity at rest keeping failed jobs is looked at this often: a job put back by a
-    // BullMQ tool runs within about a lease TTL and a sweep.
-    const retryWatchMs = leaseTtlMs + o.cronIntervalMs;
+    // An entity that keeps failed jobs (or is paused) is looked at this often, by its idle holder
+    // or in the rest set: a job a BullMQ tool puts back runs within a lease TTL and a sweep.
+    const watchMs = leaseTtlMs;
+    const failedIndex = new FailedIndex(redis, keys);
     this.runners = new RunnerRegistry({
       podId,
       redis,
@@ -76,9 +85,12 @@ export class Pod {
       },
       events,
       replies,
-      restDelayMs: retryWatchMs,
       reroute: (entity) => this.claims.route(entity, 'claim-if-work'),
-      handlerFor: (type) => catalog.handlerFor(type),
+      watchMs,
+      failedIndex,
+      handlerFor: tracing
+        ? (type) => tracing.wrap(catalog.handlerFor(type))
+        : (type) => catalog.handlerFor(type),
       renewLease: (runner) => this.heartbeat.renewOne(runner),
       report,
     });
@@ -112,6 +124,7 @@ export class Pod {
       enqueueTimeoutMs: o.enqueueTimeoutMs,
       runners,
       claims,
+      redisNow: () => registry.redisNow(),
     });
     this.producer = new Producer({
       podId,
@@ -120,9 +133,18 @@ export class Pod {
       catalog,
       transport,
       waiters: this.waiters,
+      tracing,
       state: () => setup.state(),
     });
     this.admin = new EntityAdmin({ redis, keys, catalog, runners, claims });
+    this.failedJobs = new FailedJobs({
+      redis,
+      catalog,
+      claims,
+      replies,
+      failedIndex,
+      resume: (type, id) => this.admin.resume(type, id),
+    });
     this.heartbeat = new Heartbeat(
       {
         podId,
@@ -152,7 +174,18 @@ export class Pod {
       });
       if (o.enableCronManager) {
         this.cron = new CronManager(
-          { redis, keys, clock, leaseTtlMs, retryWatchMs, claims, runners, entityFromRef, report },
+          {
+            redis,
+            keys,
+            clock,
+            leaseTtlMs,
+            watchMs,
+            claims,
+            runners,
+            failedIndex,
+            entityFromRef,
+            report,
+          },
           o.cronIntervalMs,
         );
       }
@@ -181,7 +214,10 @@ export class Pod {
       const backend = (root = Pod.backend(setup, connections.command));
       await connections.start(o.startTimeoutMs, () => backend.waitUntilReady());
       setup.catalog.attach(backend);
-      return new Pod(setup, connections);
+      const pod = new Pod(setup, connections);
+      // One beat before the first enqueue: the pod is in the registry and knows Redis's clock.
+      await pod.registry.beat(connections.command, 0, o.processing);
+      return pod;
     } catch (err) {
       await root?.close().catch(() => undefined);
       await connections.close();
@@ -205,6 +241,20 @@ export class Pod {
     // per outage). An unheard 'error' event would kill the process.
     root.on('error', () => undefined);
     return root;
+  }
+
+  /** What a health check reads: Redis, and when the pod's loops last came round. */
+  probe(): PodProbe {
+    const { heartbeat, dispatcher, runners } = this;
+    return {
+      ping: (timeoutMs) => pingWithin(this.connections.command, timeoutMs),
+      loopTimes: () => ({
+        heartbeatTickAt: heartbeat.lastTickAt,
+        leasesRenewedAt: heartbeat.renewedAt,
+        dispatcherTickAt: dispatcher?.lastTickAt,
+      }),
+      held: () => runners.size,
+    };
   }
 
   /** Starts the heartbeat, and on a processing pod the dispatcher and the cron manager. */

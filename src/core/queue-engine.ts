@@ -1,6 +1,17 @@
 import type { EventEmitter } from 'node:events';
 import type { ClusterEntity, EntityBacklog, SpawnRequest } from './admin/entity-admin';
+import type {
+  FailedEntity,
+  FailedJob,
+  FailedJobIds,
+  ListPage,
+  PageOptions,
+  RemoveFailedJobsResult,
+  RetryFailedJobsResult,
+  SkipNextJobResult,
+} from './admin/failed-jobs';
 import type { EntityJobHandler } from './entities/job-context';
+import type { EngineHealth, HealthOptions } from './observability/health';
 import type { AtomicQueuesEvents } from './events';
 import type { EntityTypeOptions } from './options/atomic-queues-options';
 import type { ResolvedEntityType } from './options/resolved-options';
@@ -102,8 +113,33 @@ export interface QueueEngine extends EventEmitter<AtomicQueuesEvents> {
   /** Removes an entity's waiting (and, with `delayed`, delayed) jobs. Running jobs finish. */
   drainEntity(type: string, entityId: unknown, opts?: { delayed?: boolean }): Promise<void>;
 
+  /** A page of an entity's failed jobs, oldest failure first. */
+  listFailedJobs(type: string, entityId: unknown, opts?: PageOptions): Promise<ListPage<FailedJob>>;
+  /** A page of the entities of a type that keep failed jobs. */
+  listFailedEntities(type: string, opts?: PageOptions): Promise<ListPage<FailedEntity>>;
+  /** Puts failed jobs back at the head of the entity's queue, with their attempts anew. */
+  retryFailedJobs(
+    type: string,
+    entityId: unknown,
+    jobIds: FailedJobIds,
+  ): Promise<RetryFailedJobsResult>;
+  /** Removes failed jobs of an entity. */
+  removeFailedJobs(
+    type: string,
+    entityId: unknown,
+    jobIds: FailedJobIds,
+  ): Promise<RemoveFailedJobsResult>;
+  /** Fails the next waiting job of a paused entity without running it (reason `skipped`). */
+  skipNextJob(
+    type: string,
+    entityId: unknown,
+    opts?: { resume?: boolean },
+  ): Promise<SkipNextJobResult>;
+
   /** The entities this pod runs now. */
   activeEntities(): ActiveEntity[];
+  /** Is this pod fit to work? Never rejects: what is wrong is in `reasons`. */
+  health(options?: HealthOptions): Promise<EngineHealth>;
   /** This pod's counters. */
   getStats(): EngineStats;
 }

@@ -22,4 +22,5 @@ export { JobTimeoutError } from './job-timeout.error';
 export { EnqueueFailedError } from './enqueue-failed.error';
 export { RedisRefusedError, type RedisRefusalReason } from './redis-refused.error';
 export { JobNotFoundError } from './job-not-found.error';
+export { EntityNotPausedError } from './entity-not-paused.error';
 export { serializeError, reviveError, type SerializedError } from './serialized-error';

@@ -12,7 +12,8 @@ import type { AtomicQueuesModuleOptions } from './interfaces/atomic-queues-modul
  */
 export const atomicEngineProvider: FactoryProvider<AtomicEngine> = {
   provide: AtomicEngine,
-  useFactory: (options: AtomicQueuesModuleOptions) => new AtomicEngine(withNestLogger(options)),
+  useFactory: (options: AtomicQueuesModuleOptions) =>
+    new AtomicEngine(withNestLogger(engineOptions(options))),
   inject: [ATOMIC_QUEUES_OPTIONS],
 };
 
@@ -21,4 +22,13 @@ export function withNestLogger<T extends Partial<AtomicQueuesOptions>>(options: 
   return typeof options === 'object' && options !== null && options.logger === undefined
     ? { ...options, logger: new Logger(LOGGER_CONTEXT) }
     : options;
+}
+
+/** The engine's options from the module's: `metrics: true` is the default registry. */
+export function engineOptions(options: AtomicQueuesModuleOptions): AtomicQueuesOptions {
+  // Anything but an object goes on as it is: the engine's option check names what is wrong.
+  if (typeof options !== 'object' || options === null) return options;
+  const { metrics, ...rest } = options;
+  if (metrics === undefined || metrics === false) return rest;
+  return { ...rest, metrics: metrics === true ? {} : metrics };
 }

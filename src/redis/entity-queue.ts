@@ -16,7 +16,8 @@ export type NextJobData = unknown[] | undefined | void;
  */
 export interface JobExtras {
   awaited: boolean;
-  traceparent?: string;
+  /** `aqt`: the W3C traceparent, then a space and the tracestate when there is one. */
+  traceContext?: string;
 }
 
 const NONE: JobExtras = Object.freeze({ awaited: false });
@@ -104,7 +105,8 @@ export class EntityQueue extends EventEmitter {
     let extras: JobExtras | undefined;
     for (let i = 0; i < flat.length; i += 2) {
       if (flat[i] === 'aqw') (extras ??= { awaited: false }).awaited = true;
-      else if (flat[i] === 'aqt') (extras ??= { awaited: false }).traceparent = String(flat[i + 1]);
+      else if (flat[i] === 'aqt')
+        (extras ??= { awaited: false }).traceContext = String(flat[i + 1]);
     }
     if (extras && next[0]) extrasOf.set(next[0], extras);
     return next;
@@ -122,17 +124,24 @@ export class EntityQueue extends EventEmitter {
 
   /**
    * Queues BullMQ's `addDelayedJob` for one job on `target` (synchronously: BullMQ queues its
-   * script through `runCommand`). Resolves with the job's id.
+   * script through `runCommand`). Resolves with the job's id. BullMQ makes the job due at
+   * `timestamp + delay`, compared with Redis's clock when promoted: `timestamp` is Redis's now.
    */
   sendDelayedAdd(
     target: ScriptTarget,
-    job: { name: string; data: unknown; jobId: string | undefined; delay: number },
+    job: {
+      name: string;
+      data: unknown;
+      jobId: string | undefined;
+      delay: number;
+      timestamp: number;
+    },
     keep: {
       removeOnComplete: boolean | number | KeepJobs;
       removeOnFail: boolean | number | KeepJobs;
     },
   ): Promise<unknown> {
-    const jobOpts: JobsOptions = { ...keep, delay: job.delay };
+    const jobOpts: JobsOptions = { ...keep, delay: job.delay, timestamp: job.timestamp };
     if (job.jobId !== undefined) jobOpts.jobId = job.jobId;
     const delayed = new Job(this, job.name, job.data, jobOpts, job.jobId);
     const bullTarget = {

@@ -4,4 +4,7 @@
 export { InMemoryEngine, ManualClock } from '../core';
 export type { Clock, ClockTimer, InMemoryEngineOptions, JobRun } from '../core';
 export { AtomicQueuesTestingModule } from '../nest/atomic-queues-testing.module';
-export type { AtomicQueuesTestingModuleOptions } from '../nest/atomic-queues-testing.module';
+export type {
+  AtomicQueuesTestingModuleAsyncOptions,
+  AtomicQueuesTestingModuleOptions,
+} from '../nest/atomic-queues-testing.module';

@@ -1,14 +1,34 @@
 import { EventEmitter } from 'node:events';
-import { EngineStateError, InvalidOptionsError, JobNotFoundError } from '../../errors';
+import {
+  EngineStateError,
+  EntityNotPausedError,
+  InvalidOptionsError,
+  JobNotFoundError,
+  UnknownEntityTypeError,
+} from '../../errors';
 import type { Connections } from '../../redis/connections';
 import { KeyBuilder } from '../../redis/keys';
 import type { ClusterEntity, EntityBacklog, SpawnRequest } from '../admin/entity-admin';
+import {
+  SKIPPED_REASON,
+  pageOptions,
+  selection,
+  type FailedEntity,
+  type FailedJob,
+  type FailedJobIds,
+  type ListPage,
+  type PageOptions,
+  type RemoveFailedJobsResult,
+  type RetryFailedJobsResult,
+  type SkipNextJobResult,
+} from '../admin/failed-jobs';
 import { ManualClock, systemClock, type Clock } from '../clock';
 import { EntityCatalog } from '../entities/entity-catalog';
 import { entityRef } from '../entities/entity-ref';
 import type { EntityJobHandler } from '../entities/job-context';
 import type { AtomicQueuesEvents } from '../events';
 import { logEngineEvents } from '../logger';
+import { checkHealth, type EngineHealth, type HealthOptions } from '../observability/health';
 import type {
   AtomicQueuesOptions,
   EntityTypeOptions,
@@ -284,12 +304,141 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     return this.#admin(type, entityId, (entity) => entity.queue.drain(opts.delayed ?? false));
   }
 
+  // ── failed jobs ────────────────────────────────────────────────────────────
+
+  listFailedJobs(
+    type: string,
+    entityId: unknown,
+    opts?: PageOptions,
+  ): Promise<ListPage<FailedJob>> {
+    this.#started();
+    return this.#async(() => {
+      const { offset, limit } = pageOptions(opts);
+      const failed = this.#entity(type, entityId).queue.failedJobs();
+      return page(failed, offset, limit, (job) => ({
+        id: job.id,
+        name: job.name,
+        data: JSON.parse(job.json) as unknown,
+        failedReason: job.failedReason ?? '',
+        attemptsMade: job.attemptsMade,
+        finishedOn: job.finishedOn ?? null,
+        error: job.error === undefined ? null : (JSON.parse(job.error) as FailedJob['error']),
+      }));
+    });
+  }
+
+  /** The entities keeping failed jobs, earliest kept failure first. */
+  listFailedEntities(type: string, opts?: PageOptions): Promise<ListPage<FailedEntity>> {
+    this.#started();
+    return this.#async(() => {
+      const { offset, limit } = pageOptions(opts);
+      const config = this.#catalog.entityType(type);
+      if (!config) throw new UnknownEntityTypeError(type, this.#catalog.entityTypes());
+      const entities = [...this.#entities.values()]
+        .filter((e) => e.type === config.type)
+        .map((e) => ({ e, failed: e.queue.failedJobs() }))
+        .filter(({ failed }) => failed.length > 0)
+        .map(({ e, failed }) => ({
+          entityType: e.type,
+          entityId: e.id,
+          firstFailedAt: failed[0].finishedOn ?? 0,
+          failedJobs: failed.length,
+        }))
+        .sort((a, b) => a.firstFailedAt - b.firstFailedAt);
+      return page(entities, offset, limit, (e) => e);
+    });
+  }
+
+  retryFailedJobs(
+    type: string,
+    entityId: unknown,
+    jobIds: FailedJobIds,
+  ): Promise<RetryFailedJobsResult> {
+    this.#started();
+    return this.#async(() => {
+      const entity = this.#entity(type, entityId);
+      const { taken, notFound } = entity.queue.takeFailed(selection(jobIds));
+      entity.queue.retry(taken);
+      entity.pump();
+      return {
+        retried: taken.map((job) => job.id),
+        notFound,
+        remaining: entity.queue.failedJobs().length,
+        paused: entity.queue.paused,
+      };
+    });
+  }
+
+  removeFailedJobs(
+    type: string,
+    entityId: unknown,
+    jobIds: FailedJobIds,
+  ): Promise<RemoveFailedJobsResult> {
+    this.#started();
+    return this.#async(() => {
+      const entity = this.#entity(type, entityId);
+      const { taken, notFound } = entity.queue.takeFailed(selection(jobIds));
+      entity.queue.remove(taken);
+      return {
+        removed: taken.map((job) => job.id),
+        notFound,
+        remaining: entity.queue.failedJobs().length,
+      };
+    });
+  }
+
+  skipNextJob(
+    type: string,
+    entityId: unknown,
+    opts: { resume?: boolean } = {},
+  ): Promise<SkipNextJobResult> {
+    this.#started();
+    return this.#async(() => {
+      const entity = this.#entity(type, entityId);
+      const given: unknown = opts;
+      if (typeof given !== 'object' || given === null)
+        throw new InvalidOptionsError('skipNextJob options', 'an object { resume? }', given);
+      if (opts.resume !== undefined && typeof opts.resume !== 'boolean')
+        throw new InvalidOptionsError('resume', 'a boolean', opts.resume);
+      if (!entity.queue.paused) throw new EntityNotPausedError(entity.type, entity.id);
+      const skipped = entity.skipNext(SKIPPED_REASON);
+      if (opts.resume) entity.queue.paused = false;
+      entity.pump();
+      return { skipped, resumed: opts.resume === true };
+    });
+  }
+
   // ── introspection ──────────────────────────────────────────────────────────
 
   activeEntities(): ActiveEntity[] {
     return [...this.#entities.values()]
       .map((e) => e.active())
       .filter((a): a is ActiveEntity => a !== undefined);
+  }
+
+  /**
+   * Healthy while started: there is no Redis to PING and no lease to renew (the Terminus
+   * indicator works in a test module; it tells nothing about a deployment).
+   */
+  health(options?: HealthOptions): Promise<EngineHealth> {
+    const clock = this.clock;
+    return checkHealth(
+      {
+        podId: this.podId,
+        clock,
+        leaseTtlMs: this.#options.heartbeatTtlMs,
+        state: () => this.#state,
+        pod: () =>
+          this.#state === 'started'
+            ? {
+                ping: () => Promise.resolve(0),
+                loopTimes: () => ({ heartbeatTickAt: clock.now(), leasesRenewedAt: clock.now() }),
+                held: () => this.activeEntities().length,
+              }
+            : undefined,
+      },
+      options,
+    );
   }
 
   getStats(): EngineStats {
@@ -492,6 +641,21 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     for (const entity of this.#entities.values()) if (entity.queue.hasWork()) return true;
     return false;
   }
+}
+
+/** One page of `items` from `offset`, as the Redis engine's listings page. */
+function page<T, R>(
+  items: readonly T[],
+  offset: number,
+  limit: number,
+  map: (item: T) => R,
+): ListPage<R> {
+  const total = items.length;
+  return {
+    items: items.slice(offset, offset + limit).map(map),
+    total,
+    nextOffset: offset + limit < total ? offset + limit : null,
+  };
 }
 
 function isClock(value: unknown): value is Clock {

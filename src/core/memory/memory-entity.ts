@@ -6,7 +6,7 @@ import { entityRef } from '../entities/entity-ref';
 import type { EntityClaimedEvent, EventSink, JobFinishedEvent, ReleaseReason } from '../events';
 import type { ResolvedEntityType } from '../options/resolved-options';
 import type { ActiveEntity } from '../queue-engine';
-import { outcomeOf } from '../replies/job-outcome';
+import { outcomeOf, storedOutcome } from '../replies/job-outcome';
 import type { ReplyWaiters } from '../replies/reply-waiters';
 import { backoffDelay } from '../running/backoff';
 import type { RunnerStats } from '../running/runner-registry';
@@ -133,6 +133,22 @@ export class MemoryEntity {
     });
     this.pump();
     return true;
+  }
+
+  /**
+   * `skipNextJob`: the next waiting job fails without running, with `reason` as its error's
+   * message (a caller awaiting it gets a JobFailedError); its id, or null when none waits.
+   */
+  skipNext(reason: string): string | null {
+    const job = this.queue.takeNextWaiting();
+    if (!job) return null;
+    job.error = JSON.stringify({ name: 'Error', message: reason });
+    job.failedReason = reason;
+    this.queue.finish(job, 'failed', this.host.clock.now());
+    const waiters = this.host.waiters;
+    if (waiters.awaits(job.id))
+      waiters.settle(storedOutcome(job.id, { kind: 'failed', error: job.error }), true);
+    return job.id;
   }
 
   /** The engine is stopping: timers stop, and jobs waiting out a retry's backoff wait again. */

@@ -118,6 +118,51 @@ export class MemoryQueue {
     };
   }
 
+  /** The failed jobs it keeps, oldest failure first. */
+  failedJobs(): readonly StoredJob[] {
+    this.trim('failed');
+    return this.finished.failed;
+  }
+
+  /**
+   * Takes failed jobs out of the failed list (the ones of `ids`, or all), oldest failure first;
+   * `notFound` are the ids that are not failed jobs here.
+   */
+  takeFailed(ids: readonly string[] | 'all'): { taken: StoredJob[]; notFound: string[] } {
+    const list = this.failedJobs() as StoredJob[];
+    const wanted = ids === 'all' ? undefined : new Set(ids);
+    const taken = list.filter((job) => !wanted || wanted.has(job.id));
+    const found = new Set(taken.map((job) => job.id));
+    const notFound = ids === 'all' ? [] : [...new Set(ids)].filter((id) => !found.has(id));
+    this.finished.failed = list.filter((job) => !found.has(job.id));
+    return { taken, notFound };
+  }
+
+  /** Puts failed jobs back at the head of waiting, in the order given, with their attempts anew. */
+  retry(jobs: readonly StoredJob[]): void {
+    for (const job of jobs) {
+      job.state = 'waiting';
+      job.attemptsMade = 0;
+      job.stalledCount = 0;
+      job.deferredFailure = undefined;
+      job.processedOn = job.finishedOn = undefined;
+      job.error = job.failedReason = undefined;
+    }
+    this.waiting.unshift(...jobs);
+  }
+
+  /** Forgets jobs taken out of the failed list. */
+  remove(jobs: readonly StoredJob[]): void {
+    for (const job of jobs) this.jobs.delete(job.id);
+  }
+
+  /** Takes the head of waiting to fail it without running it (`skipNextJob`). */
+  takeNextWaiting(): StoredJob | undefined {
+    const job = this.waiting.shift();
+    if (job) this.active.add(job);
+    return job;
+  }
+
   private due(): boolean {
     return this.delayed.length > 0 && this.delayed[0].dueAt <= this.clock.now();
   }

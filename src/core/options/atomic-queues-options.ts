@@ -1,6 +1,7 @@
 import type { KeepJobs } from 'bullmq';
 import type { RedisConnection } from '../../redis/connections';
 import type { AtomicQueuesLogger } from '../logger';
+import type { PrometheusRegistry } from '../observability/prometheus';
 
 export type { RedisConnection };
 
@@ -88,6 +89,15 @@ export interface EntityTypeOptions {
   removeOnFail?: boolean | number | KeepJobs;
 }
 
+/** Prometheus metrics of the engine (README "Operations"). */
+export interface MetricsOptions {
+  /**
+   * The prom-client `Registry` the metrics are registered in; engines sharing one add up.
+   * @defaultValue prom-client's default registry (`register`)
+   */
+  registry?: PrometheusRegistry;
+}
+
 /** Options of the engine (and of `AtomicQueuesModule.forRoot`). Only `redis` is required. */
 export interface AtomicQueuesOptions {
   redis: RedisConnection;
@@ -126,4 +136,11 @@ export interface AtomicQueuesOptions {
    * @defaultValue the console, prefixed `[atomic-queues]`
    */
   logger?: AtomicQueuesLogger | false;
+  /**
+   * Keeps the `atomic_queues_*` Prometheus metrics (jobs completed, failed, retried, their
+   * duration and wait, entities held, leases lost, Redis reconnects) in a prom-client registry.
+   * Needs prom-client, an optional peer dependency: without this option it is never loaded.
+   * @defaultValue off
+   */
+  metrics?: MetricsOptions;
 }

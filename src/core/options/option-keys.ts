@@ -3,6 +3,7 @@ import type {
   AtomicQueuesOptions,
   BackoffOptions,
   EntityTypeOptions,
+  MetricsOptions,
   WorkerConfig,
 } from './atomic-queues-options';
 import { closestName } from './closest-name';
@@ -25,7 +26,10 @@ export const OPTION_KEYS = keysOf<AtomicQueuesOptions>({
   podId: true,
   startTimeoutMs: true,
   logger: true,
+  metrics: true,
 });
+
+export const METRICS_KEYS = keysOf<MetricsOptions>({ registry: true });
 
 /** `workerDefaults` and `workerConfig`, with the 1.x keys `stalledInterval` and `lockDuration`. */
 export const WORKER_CONFIG_KEYS = keysOf<WorkerConfig>({

@@ -1,8 +1,14 @@
 import { InvalidOptionsError } from '../../errors';
 import { maskRedisUrl } from '../../redis/redis-target';
 import { consoleLogger } from '../logger';
-import type { AtomicQueuesOptions, EntityTypeOptions } from './atomic-queues-options';
+import { isPrometheusRegistry } from '../observability/prometheus';
+import type {
+  AtomicQueuesOptions,
+  EntityTypeOptions,
+  MetricsOptions,
+} from './atomic-queues-options';
 import {
+  METRICS_KEYS,
   OPTION_KEYS,
   WORKER_CONFIG_KEYS,
   checkEntityTypeKeys,
@@ -82,6 +88,25 @@ function checkRedis(redis: unknown): void {
       opts.host,
     );
   if (opts.db !== undefined) check(isInt(opts.db, 0), 'redis.db', 'an integer ≥ 0', opts.db);
+}
+
+function checkMetrics(metrics: unknown): MetricsOptions | undefined {
+  if (metrics === undefined) return undefined;
+  check(
+    typeof metrics === 'object' && metrics !== null && !Array.isArray(metrics),
+    'metrics',
+    '{ registry?: a prom-client Registry }',
+    metrics,
+  );
+  checkKeys(metrics as object, METRICS_KEYS, 'metrics');
+  const { registry } = metrics as MetricsOptions;
+  check(
+    registry === undefined || isPrometheusRegistry(registry),
+    'metrics.registry',
+    'a prom-client Registry',
+    registry,
+  );
+  return Object.freeze({ registry });
 }
 
 function checkKeep(v: unknown, option: string): void {
@@ -252,6 +277,8 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     options.podId,
   );
 
+  const metrics = checkMetrics(options.metrics);
+
   const entityDefaults = resolveEntityType(
     '*',
     { workerConfig: { concurrency: w.concurrency ?? DEFAULTS.concurrency } },
@@ -293,6 +320,7 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     podId: options.podId,
     startTimeoutMs,
     logger,
+    metrics,
     entityDefaults,
     entities,
   });

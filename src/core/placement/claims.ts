@@ -129,8 +129,8 @@ export class Claims {
         }
         this.remoteOwners.set(entity.ref, clock.now() + leaseTtlMs / 2);
         if (this.remoteOwners.size > MAX_REMOTE_OWNERS) this.remoteOwners.clear();
-        if (reply.wake === 1)
-          await redis.zadd(keys.wakeKey(reply.pod), 'NX', clock.now(), entity.ref);
+        // Scored by Redis's clock (signal-1.lua), as the claim script does off Cluster.
+        if (reply.wake === 1) await signal(redis, keys.wakeKey(reply.pod), [entity.ref]);
         return;
       }
       case 'free':

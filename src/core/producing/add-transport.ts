@@ -4,6 +4,7 @@ import type { KeyBuilder } from '../../redis/keys';
 import { decodeJobReply, sendAdd } from '../../redis/scripts/add';
 import { sendAwait } from '../../redis/scripts/await';
 import { decodeClaim, sendClaim } from '../../redis/scripts/claim';
+import { sendSetTrace } from '../../redis/scripts/set-trace';
 import { sendTouchIndex, touchIndex } from '../../redis/scripts/touch-index';
 import type { ScriptTarget } from '../../redis/script-loader';
 import type { Clock } from '../clock';
@@ -25,6 +26,8 @@ export interface AddTransportContext {
   readonly enqueueTimeoutMs: number;
   readonly runners: RunnerRegistry;
   readonly claims: Claims;
+  /** Redis's clock as the pod last heard it: a delayed job is timed from it, not the pod's. */
+  redisNow(): number;
 }
 
 /** Where one job's replies sit in a batch: its add, and the await of a delayed awaited job. */
@@ -76,7 +79,8 @@ export class AddTransport {
   /**
    * Queues one job's add on `sink` (synchronously, in order). Jobs neither delayed nor
    * prioritized go through the engine's add script (see add-8.lua), delayed ones through
-   * BullMQ's addDelayedJob, followed by an await when the caller waits for the result.
+   * BullMQ's addDelayedJob, followed by its trace context when traced, and an await when the
+   * caller waits for the result.
    */
   private queueJob(sink: AddSink, entity: EntityHandle, job: PendingJob): JobSlots {
     const awaitingPod = job.waiter ? this.ctx.podId : undefined;
@@ -89,6 +93,7 @@ export class AddTransport {
           data: job.json,
           opts: entity.storedOpts(job.jobId),
           awaitingPod,
+          trace: job.trace,
         }),
       );
       return { job, add };
@@ -96,16 +101,26 @@ export class AddTransport {
     sink.queue((target) =>
       entity.queue.sendDelayedAdd(
         target,
-        { name: job.name, data: job.data, jobId: job.jobId, delay: job.delay! },
+        {
+          name: job.name,
+          data: job.data,
+          jobId: job.jobId,
+          delay: job.delay!,
+          timestamp: this.ctx.redisNow(),
+        },
         {
           removeOnComplete: entity.config.removeOnComplete,
           removeOnFail: entity.config.removeOnFail,
         },
       ),
     );
+    const trace = job.trace;
+    if (trace !== undefined)
+      sink.queue((target) => sendSetTrace(target, entity.keys, job.jobId, trace));
     if (!awaitingPod) return { job, add };
+    const awaitAt = sink.length;
     sink.queue((target) => sendAwait(target, entity.keys, job.jobId, awaitingPod));
-    return { job, add, await: add + 1 };
+    return { job, add, await: awaitAt };
   }
 
   /**
