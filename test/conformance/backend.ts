@@ -107,9 +107,19 @@ export function gate(): Gate {
   return { wait, open };
 }
 
-/** Gates by name, made on first use by either side (the handler waiting, the test opening). */
+/**
+ * Gates by name, made on first use by either side (the handler waiting, the test opening). Made
+ * with the test's context before `backend.open`, they all open when the test ends, so that a
+ * failed assertion does not leave a handler waiting and the engine's stop with it.
+ */
 export class Gates {
   private readonly gates = new Map<string, Gate>();
+
+  constructor(t?: TestContext) {
+    t?.after(() => {
+      for (const g of this.gates.values()) g.open();
+    });
+  }
 
   get(name: string): Gate {
     let g = this.gates.get(name);

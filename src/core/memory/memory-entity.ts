@@ -371,10 +371,12 @@ export class MemoryEntity {
   private fail(holder: Holder, job: StoredJob, error: unknown, startedAt: number): void {
     job.error = JSON.stringify(serializeError(error));
     job.failedReason = errorMessage(error);
+    // As BullMQ counts it when a job fails: the attempt that just ended is one made.
+    job.attemptsMade += 1;
     const event = this.finish(holder, job, 'failed', error, startedAt);
     if (this.config.onFailure === 'pause') this.queue.paused = true;
     this.host.stats.jobsFailed += 1;
-    this.host.events.emit('job:failed', { ...event, error, attempts: job.attemptsMade + 1 });
+    this.host.events.emit('job:failed', { ...event, error, attempts: job.attemptsMade });
   }
 
   /**

@@ -64,7 +64,7 @@ export const enqueueAndWait: Behaviour = (backend) => {
   });
 
   it('rejects with JobTimeoutError after timeoutMs; the job still runs', async (t) => {
-    const gates = new Gates();
+    const gates = new Gates(t);
     let started = false;
     const h = await backend.open(t, {
       handler: async () => {

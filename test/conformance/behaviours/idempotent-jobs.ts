@@ -12,7 +12,7 @@ import { TYPE, Gates, type Behaviour } from '../backend';
 
 export const idempotentJobs: Behaviour = (backend) => {
   it('stores a job id once; every caller gets its one result', async (t) => {
-    const gates = new Gates();
+    const gates = new Gates(t);
     let runs = 0;
     const h = await backend.open(t, {
       handler: async (job: Job) => {
@@ -44,7 +44,7 @@ export const idempotentJobs: Behaviour = (backend) => {
   });
 
   it('waitForJob: the result or error of a job by id; JobNotFoundError if none', async (t) => {
-    const gates = new Gates();
+    const gates = new Gates(t);
     const h = await backend.open(t, {
       handler: async (job: Job) => {
         if (job.name === 'slow') await gates.wait('slow');

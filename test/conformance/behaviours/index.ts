@@ -3,6 +3,7 @@ import { badInput } from './bad-input';
 import { delays } from './delays';
 import { enqueueAndWait } from './enqueue-and-wait';
 import { events } from './events';
+import { failedJobs } from './failed-jobs';
 import { fencing } from './fencing';
 import { idempotentJobs } from './idempotent-jobs';
 import { leaseLoss } from './lease-loss';
@@ -24,4 +25,5 @@ export const BEHAVIOURS: readonly [string, Behaviour][] = [
   ['events and introspection', events],
   ['lease loss', leaseLoss],
   ['bad input', badInput],
+  ['failed-job admin calls', failedJobs],
 ];

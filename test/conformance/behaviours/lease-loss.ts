@@ -11,7 +11,7 @@ import { TYPE, Gates, track, type Behaviour } from '../backend';
 
 export const leaseLoss: Behaviour = (backend) => {
   it('runs the job again with a larger token; the old run is dropped', async (t) => {
-    const gates = new Gates();
+    const gates = new Gates(t);
     const runs: { label: string; token: number }[] = [];
     const h = await backend.open(t, {
       // A long lease on Redis: only the test's takeover ends it.
@@ -24,10 +24,10 @@ export const leaseLoss: Behaviour = (backend) => {
         return `${label}#${run}@${ctx.fencingToken}`;
       },
     });
-    const call = track(
-      h.engine.enqueueAndWait(TYPE, 'e1', 'op', { label: 'J' }, { timeoutMs: 20_000 }),
-    );
+    // J is stored before K (enqueueAndWait stores after subscribing: it could come second).
+    const j = await h.engine.enqueue(TYPE, 'e1', 'op', { label: 'J' });
     await h.engine.enqueue(TYPE, 'e1', 'op', { label: 'K' });
+    const call = track(h.engine.waitForJob(TYPE, 'e1', j, { timeoutMs: 20_000 }));
     await h.until(() => runs.length === 1, 'J started');
     await h.loseLease(TYPE, 'e1');
     await h.until(() => runs.length === 2, 'J started again');

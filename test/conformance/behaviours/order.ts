@@ -47,7 +47,7 @@ export const order: Behaviour = (backend) => {
   });
 
   it('runs different entities in parallel', async (t) => {
-    const gates = new Gates();
+    const gates = new Gates(t);
     const started: string[] = [];
     const h = await backend.open(t, {
       handler: async (job: Job) => {
@@ -69,7 +69,7 @@ export const order: Behaviour = (backend) => {
   });
 
   it('runs up to `concurrency` jobs of an entity at once', async (t) => {
-    const gates = new Gates();
+    const gates = new Gates(t);
     const started: string[] = [];
     const h = await backend.open(t, {
       entities: { [TYPE]: { workerConfig: { concurrency: 2 } } },

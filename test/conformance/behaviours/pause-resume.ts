@@ -9,7 +9,7 @@ import { TYPE, Gates, type Behaviour } from '../backend';
 
 export const pauseResume: Behaviour = (backend) => {
   it('pauses after the running job; resumes with the waiting ones, in order', async (t) => {
-    const gates = new Gates();
+    const gates = new Gates(t);
     const ran: string[] = [];
     const h = await backend.open(t, {
       handler: async (job: Job) => {
