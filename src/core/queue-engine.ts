@@ -15,34 +15,13 @@ import type { EngineHealth, HealthOptions } from './observability/health';
 import type { AtomicQueuesEvents } from './events';
 import type { EntityTypeOptions } from './options/atomic-queues-options';
 import type { ResolvedEntityType } from './options/resolved-options';
-import type { BulkJob, WaitForJobOptions } from './producing/producer';
-import type { EnqueueAndWaitOptions, EnqueueOptions } from './producing/job-request';
-
-/** Where an engine is in its life: `start()` takes it to `started`, `stop()` to `stopped`. */
-export type EngineState = 'new' | 'starting' | 'started' | 'stopping' | 'stopped';
-
-/** One entity as `activeEntities()` reports it. */
-export interface ActiveEntity {
-  entityType: string;
-  entityId: string;
-  queueName: string;
-  workerName: string;
-  fencingToken: number;
-  state: string;
-  since: number;
-  jobsProcessed: number;
-}
-
-/** Counters for introspection and benchmarks. */
-export interface EngineStats {
-  podId: string;
-  activeEntities: number;
-  claims: number;
-  releases: number;
-  leasesLost: number;
-  jobsCompleted: number;
-  jobsFailed: number;
-}
+import type { ActiveEntity, EngineStats } from './engine-types';
+import type {
+  BulkJob,
+  EnqueueAndWaitOptions,
+  EnqueueOptions,
+  WaitForJobOptions,
+} from './producing/job-request';
 
 /**
  * The engine's public API, as the Nest module's services use it: implemented by AtomicEngine

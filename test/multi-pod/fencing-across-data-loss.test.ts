@@ -18,7 +18,6 @@ import assert from 'node:assert/strict';
 import { after, describe, it, type TestContext } from 'node:test';
 import { Redis } from 'ioredis';
 import { startLocalRedis, type LocalRedis } from '../../scripts/local-redis';
-import { waitFor } from '../../support/async';
 import { redisUrl } from '../helpers/redis';
 import { executionsOf, readLedger, waitForLedger, type LedgerRecord } from '../fixtures/ledger';
 import { now } from '../fixtures/ledger-writer';

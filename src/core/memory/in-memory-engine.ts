@@ -39,13 +39,16 @@ import { resolveOptions } from '../options/resolve-options';
 import { JobIds } from '../producing/job-ids';
 import {
   checkJob,
+  type BulkJob,
   type CheckedJob,
   type EnqueueAndWaitOptions,
   type EnqueueCall,
   type EnqueueOptions,
+  type WaitForJobOptions,
 } from '../producing/job-request';
-import { DEFAULT_WAIT_MS, type BulkJob, type WaitForJobOptions } from '../producing/producer';
-import type { ActiveEntity, EngineState, EngineStats, QueueEngine } from '../queue-engine';
+import { DEFAULT_WAIT_MS } from '../producing/producer';
+import type { ActiveEntity, EngineState, EngineStats } from '../engine-types';
+import type { QueueEngine } from '../queue-engine';
 import { storedOutcome } from '../replies/job-outcome';
 import { ReplyWaiters } from '../replies/reply-waiters';
 import type { RunnerStats } from '../running/runner-registry';

@@ -5,7 +5,7 @@ import type { JobContext, EntityJobHandler } from '../entities/job-context';
 import { entityRef } from '../entities/entity-ref';
 import type { EntityClaimedEvent, EventSink, JobFinishedEvent, ReleaseReason } from '../events';
 import type { ResolvedEntityType } from '../options/resolved-options';
-import type { ActiveEntity } from '../queue-engine';
+import type { ActiveEntity } from '../engine-types';
 import { outcomeOf, storedOutcome } from '../replies/job-outcome';
 import type { ReplyWaiters } from '../replies/reply-waiters';
 import { backoffDelay } from '../running/backoff';
