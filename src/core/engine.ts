@@ -11,6 +11,7 @@ import type {
 } from './admin/failed-jobs';
 import { EngineCore } from './engine-core';
 import { internalsOf, startedPod } from './engine-internals';
+import type { QueueEngine } from './queue-engine';
 import type {
   BulkJob,
   EnqueueAndWaitOptions,
@@ -29,7 +30,7 @@ import type {
  * `redis:restored`. The `logger` option logs errors and outages. Operations (README): `metrics`
  * option, spans when an OpenTelemetry tracer provider is registered, `health()`.
  */
-export class AtomicEngine extends EngineCore {
+export class AtomicEngine extends EngineCore implements QueueEngine {
   // ── enqueue ────────────────────────────────────────────────────────────────
 
   /** Stores a job for an entity; resolves with its id once Redis has it. */
