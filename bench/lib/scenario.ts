@@ -44,3 +44,13 @@ export interface Scenario {
   readonly budgetSeconds: { full: number; quick: number };
   run(ctx: BenchContext): Promise<ScenarioResult>;
 }
+
+/** Scenario option `--name` as an integer ≥ 1, or `fallback` when it was not given. */
+export function positiveIntOption(ctx: BenchContext, name: string, fallback: number): number {
+  const raw = ctx.options.get(name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`Expected \`--${name}\` to be an integer ≥ 1, got \`${raw}\``);
+  return n;
+}

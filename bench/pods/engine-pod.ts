@@ -2,8 +2,9 @@
  * A processing pod of the engine benchmarks: one AtomicEngine with a no-op handler, counting
  * completions with the engine's own `job:completed` event. Started by bench/lib/pod-runner.ts.
  * With `metrics`, the engine keeps its prom-client metrics too (in a Registry of its own), so
- * that their cost can be measured.
+ * that their cost can be measured. With `clusterNodes`, it runs on a Redis Cluster.
  */
+import { Cluster } from 'ioredis';
 import { Registry } from 'prom-client';
 import { AtomicEngine } from '../../src';
 import { runPod } from '../lib/pod-child';
@@ -17,11 +18,15 @@ export interface EnginePodConfig {
   idleTimeoutSeconds: number;
   heartbeatTTL: number;
   metrics?: boolean;
+  /** Nodes of a Redis Cluster: the engine gets a `Cluster` client on them instead of `redisUrl`. */
+  clusterNodes?: { host: string; port: number }[];
 }
 
 runPod<EnginePodConfig>((config, counter, errors) => {
   const engine = new AtomicEngine({
-    redis: config.redisUrl,
+    redis: config.clusterNodes
+      ? new Cluster(config.clusterNodes, { redisOptions: { maxRetriesPerRequest: null } })
+      : config.redisUrl,
     keyPrefix: config.keyPrefix,
     podId: config.podId,
     processing: true,

@@ -10,7 +10,12 @@ import { readCounters } from '../lib/counter';
 import type { PodProcess } from '../lib/pod-runner';
 import { runUntilCompleted } from '../lib/pod-runner';
 import type { TableRow } from '../lib/report';
-import type { BenchContext, Scenario, ScenarioResult } from '../lib/scenario';
+import {
+  positiveIntOption,
+  type BenchContext,
+  type Scenario,
+  type ScenarioResult,
+} from '../lib/scenario';
 import { sleep } from '../../support/async';
 import { round } from '../lib/timing';
 import type { AqCounterPodConfig } from '../pods/aq-counter-pod';
@@ -25,22 +30,13 @@ const OPTIONS = {
   pods: 'N    processing engine pods (default 2)',
 };
 
-function positiveInt(ctx: BenchContext, name: string, fallback: number): number {
-  const raw = ctx.options.get(name);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`Expected \`--${name}\` to be an integer ≥ 1, got \`${raw}\``);
-  return n;
-}
-
 function latencyParams(ctx: BenchContext) {
   return {
-    calls: positiveInt(ctx, 'calls', ctx.quick ? 500 : 5_000),
+    calls: positiveIntOption(ctx, 'calls', ctx.quick ? 500 : 5_000),
     warmupCalls: ctx.quick ? 50 : 200,
     blockSize: 100,
     order: 'interleaved blocks: warm ×blockSize, cold ×blockSize, redlock ×blockSize, …',
-    pods: positiveInt(ctx, 'pods', 2),
+    pods: positiveIntOption(ctx, 'pods', 2),
     keyPrefix: 'lat',
     entityType: 'e',
     warmEntityId: 'warm',

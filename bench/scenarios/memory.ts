@@ -18,7 +18,12 @@ import { AtomicEngine, type EntityTypeOptions } from '../../src';
 import { seededRandom } from '../../support/random';
 import type { PodProcess } from '../lib/pod-runner';
 import type { TableRow } from '../lib/report';
-import type { BenchContext, Scenario, ScenarioResult } from '../lib/scenario';
+import {
+  positiveIntOption,
+  type BenchContext,
+  type Scenario,
+  type ScenarioResult,
+} from '../lib/scenario';
 import { round, waitUntil } from '../lib/timing';
 import type { MemoryPodConfig, MemoryPodDetails } from '../pods/memory-pod';
 
@@ -31,20 +36,11 @@ const OPTIONS = {
 /** Jobs per enqueueBulk call (one call to thousands of new entities nears enqueueTimeoutMs). */
 const CHUNK = 1_000;
 
-function positiveInt(ctx: BenchContext, name: string, fallback: number): number {
-  const raw = ctx.options.get(name);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`Expected \`--${name}\` to be an integer ≥ 1, got \`${raw}\``);
-  return n;
-}
-
 function memoryParams(ctx: BenchContext) {
   return {
-    entities: positiveInt(ctx, 'entities', ctx.quick ? 2_000 : 20_000),
+    entities: positiveIntOption(ctx, 'entities', ctx.quick ? 2_000 : 20_000),
     jobsPerEntity: '1 or 2, drawn with seed 42',
-    flood: positiveInt(ctx, 'flood', ctx.quick ? 10_000 : 100_000),
+    flood: positiveIntOption(ctx, 'flood', ctx.quick ? 10_000 : 100_000),
     floodJobsPerEntity: 1,
     payload: '{ i, note: 48 × "x" } (about 70 bytes of JSON)',
     keyPrefix: 'mem',

@@ -1,6 +1,7 @@
 import { createRedisBackend } from 'bullmq';
 import type { KeyPrefixOptions, QueueBaseOptions, RedisQueueBackend } from 'bullmq';
 import { Connections } from '../redis/connections';
+import { startupPermissionError } from '../redis/first-connect';
 import type { KeyBuilder } from '../redis/keys';
 import { pingWithin } from '../redis/ping';
 import { defineScripts } from '../redis/script-loader';
@@ -221,7 +222,7 @@ export class Pod {
     } catch (err) {
       await root?.close().catch(() => undefined);
       await connections.close();
-      throw err;
+      throw startupPermissionError(connections.command, err) ?? err;
     }
   }
 

@@ -60,6 +60,28 @@ export async function firstConnect<T>(
   }
 }
 
+/** A command or a script's command refused by the user's ACL. */
+const PERMISSION = /^NOPERM|can't run this command/;
+
+/**
+ * `error`, thrown by start-up's first commands once connected, as a RedisConnectionError `auth`
+ * when the ACL refused one of them (the user may connect but not run what the engine needs,
+ * which retrying can't fix); `undefined` for any other error.
+ */
+export function startupPermissionError(
+  client: Redis | Cluster,
+  error: unknown,
+): RedisConnectionError | undefined {
+  const message = error instanceof Error ? error.message : '';
+  if (!PERMISSION.test(message)) return undefined;
+  const problem: ConnectionProblem = {
+    reason: 'auth',
+    description: `permission denied (${message})`,
+    fatal: true,
+  };
+  return startupError(client, problem, false, 0);
+}
+
 function silence(timeoutMs: number): ConnectionProblem {
   return {
     reason: 'timeout',

@@ -1,9 +1,11 @@
 /**
  * A TLS misconfiguration at start-up (the server's CA not trusted) fails at once with a
- * RedisConnectionError `tls` naming host:port; with the CA in `redis.tls`, the engine starts.
+ * RedisConnectionError `tls` naming host:port; with the CA in `redis.tls`, the engine starts and
+ * runs jobs over TLS (enqueue, the claim, the runner, enqueueAndWait's reply channel).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { Job } from 'bullmq';
 import { startLocalRedis, type LocalRedis } from '../../scripts/local-redis';
 import { AtomicEngine } from '../../src';
 import { startFailure } from '../fixtures/startup';
@@ -34,12 +36,30 @@ describe('start-up with a TLS misconfiguration', () => {
     assert.ok(elapsedMs < TIMEOUT_MS / 4, `took ${elapsedMs} ms: it waited for the timeout`);
   });
 
-  it('with the CA trusted, it starts', async () => {
+  it('with the CA trusted, it starts and runs jobs over TLS', async () => {
+    // The server serves TLS only (test/redis-infra/tls.test.ts): every command below went over it.
     const engine = new AtomicEngine({
       redis: { host: '127.0.0.1', port: redis.port, tls: { ca: redis.tls?.ca } },
+      keyPrefix: 'tlsjobs',
       logger: false,
+      entities: { acct: {} },
+    });
+    const errors: string[] = [];
+    engine.on('error', (err: Error, context: string) => errors.push(`${context}: ${err.message}`));
+    const ran: number[] = [];
+    engine.registerHandler('acct', (job: Job) => {
+      const { n } = job.data as { n: number };
+      ran.push(n);
+      return Promise.resolve(n * 2);
     });
     await engine.start();
-    await engine.stop();
+    try {
+      for (let n = 0; n < 5; n++) await engine.enqueue('acct', 'a', 'op', { n });
+      assert.equal(await engine.enqueueAndWait('acct', 'a', 'op', { n: 5 }), 10);
+      assert.deepEqual(ran, [0, 1, 2, 3, 4, 5]);
+      assert.deepEqual(errors, []);
+    } finally {
+      await engine.stop();
+    }
   });
 });

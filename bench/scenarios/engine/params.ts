@@ -1,5 +1,5 @@
 import * as os from 'node:os';
-import type { BenchContext } from '../../lib/scenario';
+import { positiveIntOption, type BenchContext } from '../../lib/scenario';
 
 export const PHASES = ['raw', 'oneEntity', 'entities1000', 'entities10k'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -25,15 +25,6 @@ export const OPTIONS = {
     '        engine pods keep the prom-client metrics (`metrics` option), to measure their cost',
 };
 
-function positiveInt(ctx: BenchContext, name: string, fallback: number): number {
-  const raw = ctx.options.get(name);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`Expected \`--${name}\` to be an integer ≥ 1, got \`${raw}\``);
-  return n;
-}
-
 /** Every parameter of the scenario; all of it goes into the JSON `params`. */
 export function engineParams(ctx: BenchContext) {
   const q = ctx.quick;
@@ -51,14 +42,14 @@ export function engineParams(ctx: BenchContext) {
     phases: phases as Phase[],
     /** Engine pods run with the `metrics` option (a prom-client Registry of their own). */
     metrics: metrics === 'true',
-    rounds: positiveInt(ctx, 'rounds', q ? 1 : 3),
+    rounds: positiveIntOption(ctx, 'rounds', q ? 1 : 3),
     rawJobs: q ? 2_000 : 20_000,
     rawConcurrency: [1, 50] as const,
     addBulkChunk: 1_000,
     oneEntityJobs: q ? 2_000 : 20_000,
     entities1000Entities: q ? 100 : 1_000,
     entities1000JobsPerEntity: q ? 10 : 20,
-    entities1000Pods: positiveInt(ctx, 'pods', os.availableParallelism()),
+    entities1000Pods: positiveIntOption(ctx, 'pods', os.availableParallelism()),
     entities10kEntities: q ? 1_000 : 10_000,
     entities10kJobsPerEntity: 1,
     enqueueBulkChunk: 2_000,

@@ -44,6 +44,8 @@ export class Claims {
   private inFlight = 0;
   /** Entities known to be held by a live pod elsewhere, until the given time. */
   private readonly remoteOwners = new Map<string, number>();
+  /** Wake-ups of one turn, per holder: sent as one signal (one call on the shared slot). */
+  private readonly wakes = new Map<string, { refs: string[]; sent: Promise<void> }>();
 
   constructor(private readonly ctx: ClaimsContext) {}
 
@@ -102,6 +104,25 @@ export class Claims {
     return reply.kind === 'claimed';
   }
 
+  /**
+   * Wakes `ref`'s idle holder `pod`: the wake-ups of one enqueue batch (their replies are acted
+   * on in the same turn) go out as one signal per holder, scored by Redis's clock as before.
+   */
+  private wake(pod: string, ref: string): Promise<void> {
+    let batch = this.wakes.get(pod);
+    if (!batch) {
+      const refs: string[] = [];
+      const sent = Promise.resolve().then(() => {
+        this.wakes.delete(pod);
+        return signal(this.ctx.redis, this.ctx.keys.wakeKey(pod), refs);
+      });
+      batch = { refs, sent };
+      this.wakes.set(pod, batch);
+    }
+    batch.refs.push(ref);
+    return batch.sent;
+  }
+
   /** Acts on a claim's reply: start a runner, wake the owner, or offer the entity. */
   async onReply(entity: EntityHandle, reply: ClaimReply, pending: PendingClaim): Promise<void> {
     const { redis, keys, clock, leaseTtlMs } = this.ctx;
@@ -131,7 +152,7 @@ export class Claims {
         this.remoteOwners.set(entity.ref, clock.now() + leaseTtlMs / 2);
         if (this.remoteOwners.size > MAX_REMOTE_OWNERS) this.remoteOwners.clear();
         // Scored by Redis's clock (signal-1.lua), as the claim script does off Cluster.
-        if (reply.wake === 1) await signal(redis, keys.wakeKey(reply.pod), [entity.ref]);
+        if (reply.wake === 1) await this.wake(reply.pod, entity.ref);
         return;
       }
       case 'free':

@@ -193,17 +193,29 @@ export class AddTransport {
       redis,
       groups.reduce((sum, group) => sum + group.jobCount, 0),
     );
-    const sideCommands: Promise<unknown>[] = [];
-    const plans = groups.map((group) => {
-      const entity = group.entity;
-      const runner = runners.get(entity.ref);
+    // The index entry is written first: see the sweep's removal rule in docs/DESIGN.md.
+    const wanted = groups.map((group) => {
+      const runner = runners.get(group.entity.ref);
       const local = runner?.acceptsLocalWork() === true;
-      // The index entry is written first: see the sweep's removal rule in docs/DESIGN.md.
-      if (!local && !claims.heldElsewhere(entity.ref, sentAt)) {
+      return {
+        group,
+        runner,
+        local,
+        index: !local && !claims.heldElsewhere(group.entity.ref, sentAt),
+      };
+    });
+    // On a Cluster the index is in another slot than the entities: one call for the whole batch,
+    // sent before any job (a lone job goes out at once, not with the pipeline).
+    const clusterEntries = onCluster
+      ? wanted.filter((w) => w.index).map((w) => [leaseTtlMs, w.group.entity.ref] as const)
+      : [];
+    const indexed =
+      clusterEntries.length > 0 ? touchIndex(redis, keys.indexKey(), '', clusterEntries) : null;
+    const plans = wanted.map(({ group, runner, local, index }) => {
+      const entity = group.entity;
+      if (index && !onCluster) {
         const entry = [[leaseTtlMs, entity.ref]] as const;
-        if (onCluster) sideCommands.push(touchIndex(redis, keys.indexKey(), '', entry));
-        else
-          sink.queue((target: ScriptTarget) => sendTouchIndex(target, keys.indexKey(), '', entry));
+        sink.queue((target: ScriptTarget) => sendTouchIndex(target, keys.indexKey(), '', entry));
       }
       const jobs = group.requests.map((request) =>
         request.jobs.map((job) => this.queueJob(sink, entity, job)),
@@ -219,7 +231,7 @@ export class AddTransport {
     });
     let replies: [Error | null, unknown][];
     try {
-      [, replies] = await Promise.all([Promise.all(sideCommands), sink.exec()]);
+      [, replies] = await Promise.all([indexed, sink.exec()]);
     } catch (err) {
       for (const { claim } of plans) if (claim) claims.settle(claim);
       for (const { group } of plans)
