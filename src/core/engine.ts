@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { EngineStateError } from '../errors';
 import { KeyBuilder } from '../redis/keys';
 import type { ClusterEntity, EntityBacklog, SpawnRequest } from './admin/entity-admin';
+import type { EntityDetails, EntityPage, EntityScanOptions, PodInfo } from './admin/entity-scan';
 import type {
   FailedEntity,
   FailedJob,
@@ -102,6 +103,11 @@ export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
         (this.#pod?.runners.all() ?? []).map((r) => r.entity.type),
       );
     }
+  }
+
+  /** The namespace of this engine's Redis keys (also BullMQ's `prefix` of the entities' queues). */
+  get keyPrefix(): string {
+    return this.#options.keyPrefix;
   }
 
   /** Declares an entity type (or changes its settings before start). */
@@ -249,6 +255,35 @@ export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
    */
   listEntities(limit?: number): Promise<ClusterEntity[]> {
     return this.#started().admin.list(limit);
+  }
+
+  /**
+   * A page of the entities the cluster knows of, with state, holder, backlog and the age of the
+   * next waiting job, read with ZSCAN (never blocking Redis): pass each page's `cursor` to get
+   * the next, until it is null. Each page is sorted by backlog, largest first (sorting all of
+   * them would mean reading all of them). `limit` 1 to 1,000 (default 100).
+   */
+  scanEntities(opts?: EntityScanOptions): Promise<EntityPage> {
+    return this.#started().scan.page(opts);
+  }
+
+  /**
+   * One entity as an operator looks at it: lease holder and time left, last fencing token,
+   * backlog, pause, failed count. Works for any type name, declared on this pod or not (with
+   * the default queue names).
+   */
+  inspectEntity(type: string, entityId: unknown): Promise<EntityDetails> {
+    return this.#started().scan.inspect(type, entityId);
+  }
+
+  /** The pod registry: each pod, how many entities it held at its last beat, and how long ago. */
+  listPods(): Promise<PodInfo[]> {
+    return this.#started().scan.pods();
+  }
+
+  /** The entity types that keep an index of entities with failed jobs (SCAN over the keys). */
+  listFailedTypes(): Promise<string[]> {
+    return this.#started().scan.failedTypes();
   }
 
   /** Entities with work waiting for a pod to claim them, oldest first. */

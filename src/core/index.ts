@@ -4,6 +4,16 @@ export { AtomicEngine } from './engine';
 export type { ActiveEntity, EngineState, EngineStats } from './engine';
 export type { ClusterEntity, EntityBacklog, SpawnRequest } from './admin/entity-admin';
 export type {
+  EntityDetails,
+  EntityPage,
+  EntityScanOptions,
+  EntityState,
+  EntitySummary,
+  PodInfo,
+} from './admin/entity-scan';
+export { bullBoardQueues } from './admin/bull-board-queues';
+export type { BullBoardQueuesOptions, BullBoardSource } from './admin/bull-board-queues';
+export type {
   FailedEntity,
   FailedJob,
   FailedJobIds,

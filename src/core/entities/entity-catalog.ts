@@ -90,9 +90,7 @@ export class EntityCatalog {
       this.handles.set(ref, handle);
     } else {
       if (!this.root) throw new EngineStateError('The engine is not started: call start() first');
-      const queueName = config.queueName
-        ? this.keys.customQueueName(String(config.queueName(id)))
-        : this.keys.defaultQueueName(type, id);
+      const queueName = this.queueNameOf(type, id);
       handle = new EntityHandle(
         config,
         id,
@@ -106,6 +104,17 @@ export class EntityCatalog {
       if (this.handles.size > MAX_IDLE_HANDLES * 1.1 + this.heldCount()) this.evict();
     }
     return handle;
+  }
+
+  /**
+   * Name of an entity's BullMQ queue: the type's `queueName(id)` when this pod declared one,
+   * else the default name (also for a type this pod does not know). `id` is normalized.
+   */
+  queueNameOf(type: string, id: string): string {
+    const custom = this.types.get(type)?.queueName;
+    return custom
+      ? this.keys.customQueueName(String(custom(id)))
+      : this.keys.defaultQueueName(type, id);
   }
 
   /** Handle of an entity named by its ref (spawn/wake/index member), if its type is known here. */
