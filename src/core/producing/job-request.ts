@@ -21,6 +21,23 @@ export interface EnqueueAndWaitOptions extends EnqueueOptions {
   timeoutMs?: number;
 }
 
+// In this file rather than producer.ts: the package's declarations name them, and producer's
+// reach the optional peers' types (an app without @opentelemetry/api must compile).
+/** One item of `enqueueBulk`. */
+export interface BulkJob {
+  type: string;
+  entityId: unknown;
+  name: string;
+  data: unknown;
+  opts?: EnqueueOptions;
+}
+
+/** Options of `waitForJob`. */
+export interface WaitForJobOptions {
+  /** Milliseconds to wait for the result. @defaultValue 30000 */
+  timeoutMs?: number;
+}
+
 const JOB_ID = /^[A-Za-z0-9_.~-]{1,256}$/;
 const ENQUEUE_KEYS = keysOf<EnqueueOptions>({ jobId: true, delay: true });
 const ENQUEUE_AND_WAIT_KEYS = keysOf<EnqueueAndWaitOptions>({
