@@ -1,0 +1,68 @@
+/**
+ * `bullBoardQueues` gives BullMQ `Queue` objects for the busiest entities (by backlog) and those
+ * with failed jobs, each once; BullMQ's own readers (what bull-board calls) see their jobs.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { bullBoardQueues, type JobContext } from '../../src';
+import { waitFor } from '../../support/async';
+import { integrationSuite } from '../fixtures/integration-suite';
+
+const TYPE = 'acct';
+
+describe('bullBoardQueues', () => {
+  const { engines, connect } = integrationSuite('bullBoard');
+
+  it('gives the busiest entities and those with failed jobs, which BullMQ reads', async () => {
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const engine = engines.create({ entities: { [TYPE]: { idleTimeoutSeconds: 30 } } });
+    engine.registerHandler(TYPE, async (_job, ctx: JobContext) => {
+      if (ctx.entityId === 'broken') throw new Error('broken');
+      await gate;
+    });
+    await engine.start();
+    const jobs = { big: 6, mid: 4, small: 2, broken: 2 };
+    await engine.enqueueBulk(
+      Object.entries(jobs).flatMap(([id, n]) =>
+        Array.from({ length: n }, () => ({ type: TYPE, entityId: id, name: 'j', data: {} })),
+      ),
+    );
+    await waitFor(
+      async () =>
+        (await engine.getBacklog(TYPE, 'broken')).failed === 2 &&
+        (await Promise.all(['big', 'mid', 'small'].map((id) => engine.getBacklog(TYPE, id)))).every(
+          (b) => b.active === 1,
+        ),
+      { message: 'broken failed twice, the others run their first job' },
+    );
+
+    const connection = connect();
+    const queues = await bullBoardQueues(engine, { connection, busiest: 2 });
+    try {
+      assert.deepEqual(
+        queues.map((q) => q.name),
+        ['big', 'mid', 'broken'].map((id) => engine.queueName(TYPE, id)),
+      );
+      const counts = await Promise.all(
+        queues.map((q) => q.getJobCounts('waiting', 'active', 'failed')),
+      );
+      assert.deepEqual(counts, [
+        { waiting: 5, active: 1, failed: 0 },
+        { waiting: 3, active: 1, failed: 0 },
+        { waiting: 0, active: 0, failed: 2 },
+      ]);
+    } finally {
+      await Promise.all(queues.map((q) => q.close()));
+    }
+
+    const busiestOnly = await bullBoardQueues(engine, { connection, busiest: 1, failed: false });
+    assert.deepEqual(
+      busiestOnly.map((q) => q.name),
+      [engine.queueName(TYPE, 'big')],
+    );
+    await Promise.all(busiestOnly.map((q) => q.close()));
+    open();
+    assert.equal(engines.describeErrors(), '');
+  });
+});
