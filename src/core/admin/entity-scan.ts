@@ -117,7 +117,8 @@ export class EntityScan {
         if (parsed && (type === undefined || parsed[0] === type)) found.set(ref, parsed);
       }
       if (next !== '0') zcursor = next;
-      else if (phase === 'i') [phase, zcursor] = ['r', '0'];
+      else if (phase === 'i' && (await redis.zcard(keys.restKey())) > 0)
+        [phase, zcursor] = ['r', '0'];
       else done = true;
     }
     const entities = [...found.values()];
