@@ -28,12 +28,8 @@ import type { AtomicQueuesOptions, EntityTypeOptions } from './options/atomic-qu
 import type { ResolvedEntityType, ResolvedOptions } from './options/resolved-options';
 import { resolveOptions } from './options/resolve-options';
 import { Pod } from './pod';
-import type {
-  BulkJob,
-  EnqueueAndWaitOptions,
-  EnqueueOptions,
-  WaitForJobOptions,
-} from './producing/job-request';
+import type { BulkJob, WaitForJobOptions } from './producing/job-request';
+import type { EnqueueAndWaitOptions, EnqueueOptions } from './producing/job-request';
 
 /** Where an engine is in its life: `start()` takes it to `started`, `stop()` to `stopped`. */
 export type EngineState = 'new' | 'starting' | 'started' | 'stopping' | 'stopped';
