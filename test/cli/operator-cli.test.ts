@@ -80,8 +80,8 @@ describe('atomic-queues CLI', () => {
     await bulk('bad', [boom(1), boom(2)]);
     await waitFor(
       async () =>
-        (await queueCounts(redis, prefix, TYPE, 'busy')).active === 1 &&
-        (await queueCounts(redis, prefix, TYPE, 'busy2')).active === 1 &&
+        (await queueCounts(redis, prefix, TYPE, 'busy')).active >= 1 &&
+        (await queueCounts(redis, prefix, TYPE, 'busy2')).active >= 1 &&
         (await failedIds('bad')).length === 2,
       { timeoutMs: 20_000, message: 'busy entities running, two failed jobs of bad' },
     );
@@ -94,18 +94,26 @@ describe('atomic-queues CLI', () => {
     assert.equal(paused.entity.state, 'paused');
     assert.equal(await redis.hexists(queueKey(prefix, TYPE, 'calm', 'meta'), 'paused'), 1);
 
+    const sentAt = Date.now();
     const reply = await fleet.pods[0].request({
       type: 'enqueueBulk',
       entity: 'calm',
       name: 'inc',
       data: [{}, {}, {}],
     });
+    const storedAt = Date.now();
     assert.ok(reply.ok);
+    const startedAt = Date.now();
     const page = await json(['entities', '--limit', '1000', ...conn()]);
+    const endedAt = Date.now();
     const calm = page.items.find((e: any) => e.entityId === 'calm');
     assert.ok(calm, `calm listed: ${JSON.stringify(page.items)}`);
     assert.equal(calm.state, 'paused');
-    assert.equal(calm.backlog, 3);
+    assert.deepEqual([calm.backlog, calm.waiting], [3, 3]);
+    // Its next job waits since its enqueue, between sentAt and storedAt (Redis's clock is this
+    // machine's).
+    assert.ok(calm.oldestWaitingMs >= startedAt - storedAt - 50, `age ${calm.oldestWaitingMs}`);
+    assert.ok(calm.oldestWaitingMs <= endedAt - sentAt + 50, `age ${calm.oldestWaitingMs}`);
     assert.equal((await queueCounts(redis, prefix, TYPE, 'calm')).wait, 3);
 
     const drained = await json(['drain', TYPE, 'calm', ...conn()]);
@@ -141,11 +149,15 @@ describe('atomic-queues CLI', () => {
       [5, 2, 0],
     );
     assert.equal(byId.get('bad').failed, 2);
-    // The next waiting job of busy was enqueued between busySentAt and busyStoredAt.
-    const age = byId.get('busy').oldestWaitingMs as number;
-    assert.ok(age >= startedAt - busyStoredAt - 50, `age ${age}`);
-    assert.ok(age <= endedAt - busySentAt + 50, `age ${age}`);
-    assert.equal(byId.get('busy2').oldestWaitingMs !== null, true);
+    // A runner takes a batch of jobs into active: whatever still waits was enqueued by then.
+    for (const id of ['busy', 'busy2']) {
+      const age = byId.get(id).oldestWaitingMs as number | null;
+      if (byId.get(id).waiting === 0) assert.equal(age, null);
+      else {
+        assert.ok(age !== null && age >= startedAt - busyStoredAt - 50, `age ${age}`);
+        assert.ok(age <= endedAt - busySentAt + 50, `age ${age}`);
+      }
+    }
     assert.equal(byId.get('bad').oldestWaitingMs, null);
     // Sorted by backlog, largest first.
     const backlogs = page.items.map((e: any) => e.backlog as number);
@@ -157,7 +169,7 @@ describe('atomic-queues CLI', () => {
     const table = await cli(['entities', ...conn()]);
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^TYPE +ID +STATE +POD +BACKLOG/);
-    assert.match(table.stdout, /\naccount +busy +held +p[12] +5 +4 +1 +0 +0 +\d/);
+    assert.match(table.stdout, /\naccount +busy +held +p[12] +5 +\d +\d +0 +0 +(-|\d)/);
     assert.match(table.stdout, /entities \(last page\)\n$/);
   });
 
@@ -345,7 +357,8 @@ describe('atomic-queues CLI', () => {
       // Detected from INFO cluster.
       const page = await json(['entities', '--redis', url, '--prefix', clusterPrefix]);
       const c1 = page.items.find((e: any) => e.entityId === 'c1');
-      assert.deepEqual([c1.state, c1.pod, c1.backlog, c1.active], ['held', 'k1', 3, 1]);
+      assert.deepEqual([c1.state, c1.pod, c1.backlog], ['held', 'k1', 3]);
+      assert.ok(c1.active >= 1);
       assert.deepEqual(page.items.map((e: any) => e.entityId).sort(), ['c1', 'c2', 'c3']);
       const inspected = await json([
         'inspect',
