@@ -93,6 +93,10 @@ export default tseslint.config(
     [...up('core').filter((p) => p.endsWith('/**')), ...up('redis')],
     "The testing entry serves src/core's index and the Nest adapter's testing module, nothing deeper.",
   ]),
+  ...layer('src/cli/**/*.ts', [
+    [...up('core').filter((p) => p.endsWith('/**')), ...up('redis'), ...up('nest')],
+    "The CLI uses the engine's public surface only: import from src/core (its index) and src/errors.",
+  ]),
   {
     // The core's index re-exports the façade.
     files: ['src/core/index.ts'],

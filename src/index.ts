@@ -1,5 +1,5 @@
 // Public API of atomic-queues. Everything a user may import is named here; nothing else is public.
-export { AtomicEngine, MAX_ENTITY_ID_BYTES, METRIC_NAMES } from './core';
+export { AtomicEngine, MAX_ENTITY_ID_BYTES, METRIC_NAMES, bullBoardQueues } from './core';
 export type {
   ActiveEntity,
   AtomicQueuesEvents,
@@ -7,6 +7,8 @@ export type {
   AtomicQueuesOptions,
   BackoffOptions,
   BulkJob,
+  BullBoardQueuesOptions,
+  BullBoardSource,
   ClusterEntity,
   EngineHealth,
   EngineState,
@@ -15,6 +17,11 @@ export type {
   EnqueueOptions,
   EntityBacklog,
   EntityClaimedEvent,
+  EntityDetails,
+  EntityPage,
+  EntityScanOptions,
+  EntityState,
+  EntitySummary,
   EntityJobHandler,
   EntityReleasedEvent,
   EntityTypeOptions,
@@ -33,6 +40,7 @@ export type {
   LoopHealth,
   MetricsOptions,
   PageOptions,
+  PodInfo,
   PrometheusRegistry,
   QueueEngine,
   RedisConnection,

@@ -56,6 +56,11 @@ export class EngineCore extends EventEmitter<AtomicQueuesEvents> {
     );
   }
 
+  /** The namespace of this engine's Redis keys (also BullMQ's `prefix` of the entities' queues). */
+  get keyPrefix(): string {
+    return this.#options.keyPrefix;
+  }
+
   /** Declares an entity type (or changes its settings before start). */
   registerEntityType(type: string, options: EntityTypeOptions = {}): void {
     this.#catalog.registerEntityType(type, options);

@@ -1,4 +1,5 @@
 import type { ClusterEntity, EntityBacklog, SpawnRequest } from './admin/entity-admin';
+import type { EntityDetails, EntityPage, EntityScanOptions, PodInfo } from './admin/entity-scan';
 import type {
   FailedEntity,
   FailedJob,
@@ -94,6 +95,35 @@ export class AtomicEngine extends EngineCore implements QueueEngine {
    */
   listEntities(limit?: number): Promise<ClusterEntity[]> {
     return startedPod(this).admin.list(limit);
+  }
+
+  /**
+   * A page of the entities the cluster knows of, with state, holder, backlog and the age of the
+   * next waiting job, read with ZSCAN (never blocking Redis): pass each page's `cursor` to get
+   * the next, until it is null. Each page is sorted by backlog, largest first (sorting all of
+   * them would mean reading all of them). `limit` 1 to 1,000 (default 100).
+   */
+  scanEntities(opts?: EntityScanOptions): Promise<EntityPage> {
+    return startedPod(this).scan.page(opts);
+  }
+
+  /**
+   * One entity as an operator looks at it: lease holder and time left, last fencing token,
+   * backlog, pause, failed count. Works for any type name, declared on this pod or not (with
+   * the default queue names).
+   */
+  inspectEntity(type: string, entityId: unknown): Promise<EntityDetails> {
+    return startedPod(this).scan.inspect(type, entityId);
+  }
+
+  /** The pod registry: each pod, how many entities it held at its last beat, and how long ago. */
+  listPods(): Promise<PodInfo[]> {
+    return startedPod(this).scan.pods();
+  }
+
+  /** The entity types that keep an index of entities with failed jobs (SCAN over the keys). */
+  listFailedTypes(): Promise<string[]> {
+    return startedPod(this).scan.failedTypes();
   }
 
   /** Entities with work waiting for a pod to claim them, oldest first. */

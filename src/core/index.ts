@@ -5,6 +5,16 @@ export type { ActiveEntity, EngineState, EngineStats } from './engine-types';
 export type { QueueEngine } from './queue-engine';
 export type { ClusterEntity, EntityBacklog, SpawnRequest } from './admin/entity-admin';
 export type {
+  EntityDetails,
+  EntityPage,
+  EntityScanOptions,
+  EntityState,
+  EntitySummary,
+  PodInfo,
+} from './admin/entity-scan';
+export { bullBoardQueues } from './admin/bull-board-queues';
+export type { BullBoardQueuesOptions, BullBoardSource } from './admin/bull-board-queues';
+export type {
   FailedEntity,
   FailedJob,
   FailedJobIds,

@@ -6,6 +6,7 @@ import type { KeyBuilder } from '../redis/keys';
 import { pingWithin } from '../redis/ping';
 import { defineScripts } from '../redis/script-loader';
 import { EntityAdmin } from './admin/entity-admin';
+import { EntityScan } from './admin/entity-scan';
 import { FailedIndex } from './admin/failed-index';
 import { FailedJobs } from './admin/failed-jobs';
 import type { Clock } from './clock';
@@ -51,6 +52,7 @@ export class Pod {
   readonly producer: Producer;
   readonly admin: EntityAdmin;
   readonly failedJobs: FailedJobs;
+  readonly scan: EntityScan;
   private readonly registry: PodRegistry;
   private readonly waiters: ReplyWaiters;
   private readonly heartbeat: Heartbeat;
@@ -138,6 +140,7 @@ export class Pod {
       state: () => setup.state(),
     });
     this.admin = new EntityAdmin({ redis, keys, catalog, runners, claims });
+    this.scan = new EntityScan({ redis, keys, catalog });
     this.failedJobs = new FailedJobs({
       redis,
       catalog,

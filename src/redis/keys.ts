@@ -111,6 +111,17 @@ export class KeyBuilder {
     return `${this.prefix}:{__aq}:failed:${entityType}`;
   }
 
+  /** SCAN pattern matching every type's {@link failedKey} (prefixes hold no glob characters). */
+  failedKeyPattern(): string {
+    return this.failedKey('*');
+  }
+
+  /** The entity type whose {@link failedKey} `key` is, or undefined for another key. */
+  failedKeyType(key: string): string | undefined {
+    const head = this.failedKey('');
+    return key.startsWith(head) && key.length > head.length ? key.slice(head.length) : undefined;
+  }
+
   /** Pub/sub channel on which a pod receives results of jobs it enqueued and waits for. */
   replyChannel(podId: string): string {
     return `${this.prefix}:{__aq}:reply:${podId}`;

@@ -11,6 +11,7 @@ export const SCRIPT_FILES = {
   beat: 'beat-2.lua',
   claim: 'claim-11.lua',
   due: 'due-1.lua',
+  entityState: 'entityState-9.lua',
   extendLeases: 'extendLeases.lua',
   failedPage: 'failedPage-1.lua',
   idle: 'idle-8.lua',

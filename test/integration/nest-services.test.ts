@@ -89,6 +89,25 @@ describe('runtime services', () => {
 
     const backlog = await managerB.getBacklog('acct', 'x');
     assert.equal(backlog.active, 1);
+
+    // The operator's listings (what `npx atomic-queues` prints), from either pod.
+    const page = await managerB.scanEntities({ type: 'acct' });
+    assert.equal(page.cursor, null);
+    const scanned = (id: string) => page.items.find((e) => e.entityId === id);
+    assert.deepEqual(
+      [scanned('x')?.pod, scanned('x')?.state, scanned('x')?.active],
+      [managerA.podId, 'held', 1],
+    );
+    assert.equal(scanned('y')?.pod, managerB.podId);
+    const inspected = await managerB.inspectEntity('acct', 'x');
+    assert.equal(inspected.lease?.pod, managerA.podId);
+    assert.equal(inspected.fencingToken, x.fencingToken);
+    const pods = (await managerA.listPods()).map((p) => [p.podId, p.processing]);
+    for (const manager of [managerA, managerB])
+      assert.ok(
+        pods.some(([id, processing]) => id === manager.podId && processing),
+        JSON.stringify(pods),
+      );
     hold.open();
     // A job counts as completed once its batch's acknowledgement is stored, after its handler.
     await waitFor(

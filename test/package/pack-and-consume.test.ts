@@ -474,6 +474,15 @@ describe('the packed package in a fresh app', { timeout: SETUP_TIMEOUT_MS }, () 
         }
       });
 
+      check('installs the atomic-queues command, which prints its help', async () => {
+        // npm links package.json's `bin` into node_modules/.bin (what `npx atomic-queues` runs):
+        // run the link itself, so its `#!/usr/bin/env node` line and mode count.
+        const bin = path.join(app().dir, 'node_modules', '.bin', 'atomic-queues');
+        const out = await exec(bin, ['--help'], { cwd: app().dir });
+        assert.equal(out.code, 0, `${out.stdout}${out.stderr}`);
+        assert.match(out.stdout, /^Usage: atomic-queues <command>/);
+      });
+
       for (const [script, expected] of scripts(variant)) {
         check(`runs ${script} on the app’s own ioredis client and its duplicates`, async () => {
           const keyPrefix = uniquePrefix(`pkg-${script}`);

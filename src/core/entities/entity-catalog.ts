@@ -117,6 +117,15 @@ export class EntityCatalog {
     return handle;
   }
 
+  /**
+   * Name of an entity's BullMQ queue: the type's `queueName(id)` when this pod declared one,
+   * else the default name (also for a type this pod does not know). `id` is normalized.
+   */
+  queueNameOf(type: string, id: string): string {
+    const config = this.types.get(type);
+    return config ? this.queueName(config, id) : this.keys.defaultQueueName(type, id);
+  }
+
   /** Handle of an entity named by its ref (spawn/wake/index member), if its type is known here. */
   fromRef(ref: string): EntityHandle | undefined {
     const known = this.handles.get(ref);

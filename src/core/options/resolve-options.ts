@@ -39,7 +39,8 @@ export const DEFAULTS = Object.freeze({
   startTimeoutMs: 10_000,
 });
 
-const NAME = /^[A-Za-z0-9_.]+$/;
+/** What an entity type (and a worker name) may be made of: safe in key names and hash tags. */
+export const NAME = /^[A-Za-z0-9_.]+$/;
 const KEY_PREFIX = /^[A-Za-z0-9_.:-]+$/;
 const POD_ID = /^[A-Za-z0-9_.-]+$/;
 

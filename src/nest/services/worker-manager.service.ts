@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { EngineStateError } from '../../errors';
 import {
   AtomicEngine,
   type QueueEngine,
@@ -6,11 +7,15 @@ import {
   type ClusterEntity,
   type EngineStats,
   type EntityBacklog,
+  type EntityDetails,
+  type EntityPage,
+  type EntityScanOptions,
   type FailedEntity,
   type FailedJob,
   type FailedJobIds,
   type ListPage,
   type PageOptions,
+  type PodInfo,
   type RemoveFailedJobsResult,
   type RetryFailedJobsResult,
   type SkipNextJobResult,
@@ -22,6 +27,9 @@ export type { ClusterEntity };
  * Runtime view and control of entity workers:
  * - `getActiveEntities()`: the entities this pod runs now (fencing token, state, jobs run);
  * - `getClusterEntities()` / `getWorkersByPod()`: every known entity cluster-wide and its pod;
+ * - `scanEntities({ cursor, limit, type })`: a page of every entity (state, holder, backlog,
+ *   age of the next waiting job), sorted by backlog within the page; `inspectEntity(type, id)`:
+ *   lease, fencing token, backlog; `listPods()`: the pod registry; `listFailedTypes()`;
  * - `getBacklog(type, id)`: job counts of one entity (waiting, active, delayed, failed, ...);
  * - `pauseEntity` / `resumeEntity` / `drainEntity`: control one entity, from any pod;
  * - `listFailedJobs` / `listFailedEntities` / `retryFailedJobs` / `removeFailedJobs` /
@@ -31,6 +39,12 @@ export type { ClusterEntity };
 @Injectable()
 export class WorkerManagerService {
   constructor(@Inject(AtomicEngine) private readonly engine: QueueEngine) {}
+
+  /** The Redis engine, for the calls that read Redis's own layout (not on the in-memory one). */
+  private redisEngine(call: string): AtomicEngine {
+    if (this.engine instanceof AtomicEngine) return this.engine;
+    throw new EngineStateError(`${call}() reads Redis: the in-memory test engine doesn't offer it`);
+  }
 
   /** Id of this pod, as other pods see it. */
   get podId(): string {
@@ -53,6 +67,26 @@ export class WorkerManagerService {
       (byPod[entity.pod ?? ''] ??= []).push(entity);
     }
     return byPod;
+  }
+
+  /** A page of the cluster's entities (ZSCAN: pass each page's `cursor` on), sorted by backlog. */
+  scanEntities(opts?: EntityScanOptions): Promise<EntityPage> {
+    return this.redisEngine('scanEntities').scanEntities(opts);
+  }
+
+  /** One entity's lease holder, fencing token, backlog and pause. */
+  inspectEntity(entityType: string, entityId: string | number): Promise<EntityDetails> {
+    return this.redisEngine('inspectEntity').inspectEntity(entityType, entityId);
+  }
+
+  /** The pod registry: held count and time since the last beat of each pod. */
+  listPods(): Promise<PodInfo[]> {
+    return this.redisEngine('listPods').listPods();
+  }
+
+  /** Entity types that keep an index of entities with failed jobs. */
+  listFailedTypes(): Promise<string[]> {
+    return this.redisEngine('listFailedTypes').listFailedTypes();
   }
 
   getBacklog(entityType: string, entityId: string | number): Promise<EntityBacklog> {
