@@ -1,0 +1,56 @@
+/**
+ * A job move whose reply is lost with its connection: Redis ran it, ioredis resends it, and the
+ * resent copy meets a queue the first one changed.
+ * - `take-9.lua` (the runner takes a job): the first copy moved job 1 to active, the resent one
+ *   takes job 2; job 1 sits in active, locked with the holder's token, under a live lease.
+ * - `finish-13.lua` (the runner completes a job and takes the next in the same call): the first
+ *   copy completed job 1 and took job 2; the resent one finds job 1 gone (refused).
+ * Either way the runner notices the reconnect, puts back the jobs it does not run (in order) and
+ * goes on: each job runs once, in order, without waiting for a lease to expire, and a caller
+ * awaiting job 1 gets its result.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TYPE, lostReplySuite, scriptCall } from '../fixtures/lost-reply-suite';
+
+describe('a job move whose reply is lost', () => {
+  const { producer, proxy, starts, engineBehindProxy } = lostReplySuite('lostJobMove');
+
+  it('take: the job moved by the lost copy runs first, once', { timeout: 30_000 }, async (t) => {
+    await engineBehindProxy('holder');
+    const lost = proxy().loseReply(scriptCall('take', 'm'));
+    const t0 = Date.now();
+    await producer.enqueueBulk(
+      ['m1', 'm2'].map((label) => ({ type: TYPE, entityId: 'm', name: 'op', data: { label } })),
+    );
+    await lost;
+    await starts.within(t, 'm2', t0);
+    assert.deepEqual(starts.order(), ['m1', 'm2'], 'in order');
+    assert.deepEqual([starts.of('m1').length, starts.of('m2').length], [1, 1], 'each once');
+  });
+
+  it(
+    'finish: the next job taken by the lost copy runs, once; the caller gets its result',
+    { timeout: 30_000 },
+    async (t) => {
+      // The holder runs `f` already, and the producer listens for results already: the two jobs
+      // below then go out in one batch, in call order.
+      assert.equal(await producer.enqueueAndWait(TYPE, 'f', 'op', { label: 'f0' }), 'f0');
+      const lost = proxy().loseReply(scriptCall('finish', 'f'));
+      const t0 = Date.now();
+      const result = producer.enqueueAndWait(
+        TYPE,
+        'f',
+        'op',
+        { label: 'f1' },
+        { timeoutMs: 20_000 },
+      );
+      await producer.enqueue(TYPE, 'f', 'op', { label: 'f2' });
+      await lost;
+      assert.equal(await result, 'f1', 'the awaiting caller got the result');
+      await starts.within(t, 'f2', t0);
+      assert.deepEqual(starts.order().slice(-2), ['f1', 'f2'], 'in order');
+      assert.deepEqual([starts.of('f1').length, starts.of('f2').length], [1, 1], 'each once');
+    },
+  );
+});
