@@ -60,7 +60,9 @@ export class Pod {
     const refreshRegistry = (): Promise<void> =>
       this.registry.beat(redis, this.runners.size, o.processing);
 
-    this.waiters = new ReplyWaiters(connections, keys.replyChannel(podId), report, clock);
+    this.waiters = new ReplyWaiters(connections, keys.replyChannel(podId), report, clock, (job) =>
+      this.producer.storedOutcome(job),
+    );
     const replies = new ReplySender(redis, keys, podId, this.waiters, report);
     // An entity at rest keeping failed jobs is looked at this often: a job put back by a
     // BullMQ tool runs within about a lease TTL and a sweep.
