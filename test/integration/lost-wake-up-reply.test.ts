@@ -51,6 +51,31 @@ describe('a blocking pop whose reply is lost', () => {
     await starts.within(t, 'w2', t0);
   });
 
+  it('wakes the idle runners whose wake-ups a lost drain took', { timeout: 30_000 }, async (t) => {
+    // The holder holds `w` (above) and `x`, both idle.
+    await producer.enqueue(TYPE, 'x', 'op', { label: 'x1' });
+    await starts.started('x1');
+    await waitFor(async () => (await redis.hget(leaseKey(prefix, TYPE, 'x'), 'i')) === '1', {
+      message: 'the holder idles with the lease of x',
+    });
+    // One batch wakes both: the blocking pop takes `w`, the drain that follows it takes `x`.
+    const drain = isCommand('zpopmin');
+    const lost = proxy().loseReply(
+      (command, reply) =>
+        drain(command) &&
+        command[1].endsWith('wake:holder') &&
+        Array.isArray(reply) &&
+        reply.some((member) => respText(member).includes('"x"')),
+    );
+    const t0 = Date.now();
+    await producer.enqueueBulk(
+      ['w', 'x'].map((id) => ({ type: TYPE, entityId: id, name: 'op', data: { label: `${id}3` } })),
+    );
+    await lost;
+    await starts.within(t, 'x3', t0);
+    await starts.within(t, 'w3', t0);
+  });
+
   it(
     'leaves a lost spawn request to the sweep, within heartbeatTTL + cronInterval',
     { timeout: 30_000 },

@@ -98,10 +98,16 @@ export class Dispatcher {
     for (const runner of this.ctx.runners.all()) if (runner.state === 'idle') runner.notify();
   }
 
-  /** Takes the other pending wake-ups at once instead of one blocking round trip each. */
+  /**
+   * Takes the other pending wake-ups at once instead of one blocking round trip each. Its reply
+   * lost with the command connection took those wake-ups along, as for the blocking pop.
+   */
   private async drainWakes(wakeKey: string): Promise<void> {
-    const more = await this.ctx.redis.zpopmin(wakeKey, DRAIN);
+    const { connections, redis } = this.ctx;
+    const epoch = connections.commandEpoch;
+    const more = await redis.zpopmin(wakeKey, DRAIN);
     for (let i = 0; i < more.length; i += 2) this.wake(more[i]);
+    if (epoch !== connections.commandEpoch) this.wakeAllIdle();
   }
 
   /**
