@@ -3,7 +3,6 @@ import type { KeyBuilder } from '../../redis/keys';
 import { due } from '../../redis/scripts/due';
 import { inspect } from '../../redis/scripts/inspect';
 import { rest } from '../../redis/scripts/rest';
-import { signal } from '../../redis/scripts/signal';
 import { touchIndex } from '../../redis/scripts/touch-index';
 import { unindex } from '../../redis/scripts/unindex';
 import type { Clock, ClockTimer } from '../clock';
@@ -133,9 +132,12 @@ export class CronManager {
     }
   }
 
-  private async claimOrOffer(entity: EntityHandle): Promise<void> {
-    const { claims, redis, keys } = this.ctx;
-    if (claims.canClaimHere()) await claims.claimIfWork(entity);
-    else await signal(redis, keys.spawnKey(), [entity.ref]);
+  /**
+   * Claims the entity within this pod's fair share, else offers it through the spawn set. The
+   * claim counts against the share while in flight: a sweep sends its claims at once, and each
+   * must see the ones before it.
+   */
+  private claimOrOffer(entity: EntityHandle): Promise<void> {
+    return this.ctx.claims.route(entity, 'claim-if-work');
   }
 }
