@@ -89,6 +89,7 @@ export class Pod {
       podId,
       leaseTtlMs + o.heartbeatIntervalMs,
       clock,
+      leaseTtlMs,
     );
     const runners = this.runners;
     const registry = this.registry;

@@ -105,7 +105,8 @@ class Link {
 export class FaultProxy {
   private readonly links = new Set<Link>();
   private readonly faults: Fault[] = [];
-  private refusing = false;
+  /** Connections accepted during an outage, waiting for it to end. */
+  private held: Socket[] | undefined;
   private server?: Server;
   port = 0;
 
@@ -128,13 +129,9 @@ export class FaultProxy {
 
   private listen(): Promise<void> {
     const server = createServer((client) => {
-      if (this.refusing) {
-        client.destroy();
-        return;
-      }
       client.pause();
-      const upstream = connect(this.targetPort, this.targetHost, () => client.resume());
-      this.links.add(new Link(client, upstream, this));
+      if (this.held) this.held.push(client);
+      else this.link(client);
     });
     this.server = server;
     return new Promise((resolve, reject) => {
@@ -161,14 +158,25 @@ export class FaultProxy {
     return this.arm('push', (words) => match(words));
   }
 
-  /** Cuts every connection and refuses new ones until {@link resume} (Redis unreachable). */
+  private link(client: Socket): void {
+    const upstream = connect(this.targetPort, this.targetHost, () => client.resume());
+    this.links.add(new Link(client, upstream, this));
+  }
+
+  /**
+   * An outage: cuts every connection; new ones are accepted but get no answer until
+   * {@link resume} (the client reconnects the moment the outage ends, whatever its backoff).
+   */
   cutAll(): void {
-    this.refusing = true;
+    this.held ??= [];
     for (const link of [...this.links]) link.drop();
   }
 
+  /** Ends the outage: the connections made meanwhile reach Redis now. */
   resume(): void {
-    this.refusing = false;
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const client of held) if (!client.destroyed) this.link(client);
   }
 
   /** Faults armed and not hit yet. */
@@ -190,6 +198,8 @@ export class FaultProxy {
   }
 
   async close(): Promise<void> {
+    for (const client of this.held ?? []) client.destroy();
+    this.held = undefined;
     for (const link of [...this.links]) link.close();
     await new Promise<void>((resolve) =>
       this.server ? this.server.close(() => resolve()) : resolve(),

@@ -1,5 +1,6 @@
 import type { Connections, RedisClient } from '../../redis/connections';
 import type { KeyBuilder } from '../../redis/keys';
+import { signal } from '../../redis/scripts/signal';
 import { sleep, type Clock } from '../clock';
 import type { EntityHandle } from '../entities/entity';
 import type { RunnerRegistry } from '../running/runner-registry';
@@ -118,6 +119,12 @@ export class Dispatcher {
     const { claims, redis, keys } = this.ctx;
     // Fresh pod counts first: a view up to a heartbeat old could let one pod take a whole burst.
     await this.ctx.refreshRegistry();
+    if (!claims.watchesSpawns()) {
+      // Popped by a wait sent before this pod was cut off (see PodRegistry.recovering): offer
+      // it again to the pods that may claim.
+      await signal(redis, keys.spawnKey(), refs);
+      return;
+    }
     const budget = Math.min(SPAWN_BATCH, claims.budget() - 1);
     if (budget > 0) {
       const more = await redis.zpopmin(keys.spawnKey(), budget);
