@@ -1,6 +1,6 @@
 /**
- * A job move whose reply is lost with its connection: Redis ran it, ioredis resends it, and the
- * resent copy meets a queue the first one changed.
+ * A job step whose reply is lost with its connection: Redis ran it, ioredis resends it, and the
+ * resent copy meets a job or queue the first one changed.
  * - `take-9.lua` (the runner takes a job): the first copy moved job 1 to active, the resent one
  *   takes job 2; job 1 sits in active, locked with the holder's token, under a live lease.
  * - `finish-13.lua` (the runner completes a job and takes the next in the same call): the first
@@ -8,16 +8,20 @@
  * Either way the runner notices the reconnect, puts back the jobs it does not run (in order) and
  * goes on: each job runs once, in order, without waiting for a lease to expire, and a caller
  * awaiting job 1 gets its result.
+ * - `recordAttempt-4.lua` (a failed attempt to be retried in place): the resent copy must not
+ *   count the attempt twice (the job's `attemptsMade`, which a pod taking the job over reads).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TYPE, lostReplySuite, scriptCall } from '../fixtures/lost-reply-suite';
+import { queueKey } from '../fixtures/queue-state';
 
-describe('a job move whose reply is lost', () => {
-  const { producer, proxy, starts, engineBehindProxy } = lostReplySuite('lostJobMove');
+describe('a job step whose reply is lost', () => {
+  const { prefix, redis, producer, proxy, starts, engineBehindProxy } =
+    lostReplySuite('lostJobMove');
 
   it('take: the job moved by the lost copy runs first, once', { timeout: 30_000 }, async (t) => {
-    await engineBehindProxy('holder');
+    await engineBehindProxy('holder', { entities: { [TYPE]: { attempts: 3 } } });
     const lost = proxy().loseReply(scriptCall('take', 'm'));
     const t0 = Date.now();
     await producer.enqueueBulk(
@@ -53,4 +57,23 @@ describe('a job move whose reply is lost', () => {
       assert.deepEqual([starts.of('f1').length, starts.of('f2').length], [1, 1], 'each once');
     },
   );
+
+  it('recordAttempt: the failed attempt counts once', { timeout: 30_000 }, async () => {
+    starts.fail('a1', 1);
+    const lost = proxy().loseReply(scriptCall('recordAttempt', 'a'));
+    const result = await producer.enqueueAndWait(
+      TYPE,
+      'a',
+      'op',
+      { label: 'a1' },
+      {
+        jobId: 'a-job',
+      },
+    );
+    await lost;
+    assert.equal(result, 'a1');
+    assert.equal(starts.of('a1').length, 2, 'one failed attempt, then the one that succeeded');
+    // BullMQ's count: one per failed attempt, and one for the attempt that completed.
+    assert.equal(await redis.hget(queueKey(prefix, TYPE, 'a', 'a-job'), 'atm'), '2');
+  });
 });

@@ -139,7 +139,14 @@ export class JobExecution {
         if (seat.isLost()) return undefined;
         if (attempt >= config.attempts) return this.fail(job, err);
         const made = await this.persistently('recording a failed attempt', () =>
-          recordAttempt(this.host.redis, seat.entity.keys, seat.guard, job.id!, errorMessage(err)),
+          recordAttempt(
+            this.host.redis,
+            seat.entity.keys,
+            seat.guard,
+            job.id!,
+            errorMessage(err),
+            attempt,
+          ),
         );
         if (made === 'lost') {
           seat.markLost();
