@@ -154,7 +154,18 @@ export class Pod {
       });
       if (o.enableCronManager) {
         this.cron = new CronManager(
-          { redis, keys, clock, leaseTtlMs, retryWatchMs, claims, runners, entityFromRef, report },
+          {
+            redis,
+            keys,
+            clock,
+            leaseTtlMs,
+            retryWatchMs,
+            claims,
+            runners,
+            recovering: () => registry.recovering(),
+            entityFromRef,
+            report,
+          },
           o.cronIntervalMs,
         );
       }

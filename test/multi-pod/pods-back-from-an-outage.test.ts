@@ -8,7 +8,8 @@
  *
  * Three pods, each behind its own fault proxy, hold three busy entities each while a
  * producer-only engine keeps adding jobs (which offers every entity whose lease expired to the
- * spawn set). The three are cut off from Redis for 1.5 s (heartbeatTTL 1 s); pod0 comes back
+ * spawn set), and three idle ones (empty queues: to the first pod back they look at rest, and
+ * tidying them would take the fencing counter their holders need to take their leases back). The three are cut off from Redis for 1.5 s (heartbeatTTL 1 s); pod0 comes back
  * first, pod1 and pod2 700 ms later. Once every pod is past its warm-up, each entity must run on
  * the pod that held it before.
  */
@@ -23,6 +24,8 @@ import { multiPodSuite } from '../fixtures/multi-pod-suite';
 import { registryCaughtUp } from '../fixtures/queue-state';
 
 const TYPE = 'account';
+/** Entities held idle (a long idle timeout), their queues empty. */
+const IDLE_TYPE = 'ledger';
 const HEARTBEAT_TTL_S = 1;
 const CRON_INTERVAL_MS = 250;
 const JOB_MS = 20;
@@ -48,22 +51,32 @@ describe('pods back from an outage, one after the other', () => {
         heartbeatTTL: HEARTBEAT_TTL_S,
         cronInterval: CRON_INTERVAL_MS,
         idleTimeoutSeconds: 3,
+        extraTypes: { [IDLE_TYPE]: { idleTimeoutSeconds: 60 } },
       })),
     );
     const podIds = pods.map((p) => p.podId);
     await registryCaughtUp(redis, prefix, podIds, Date.now());
-    // Each pod enqueues to its own entities, one per round, so it claims them itself.
+    // Each pod enqueues to its own entities, one busy and one idle per round, so it claims
+    // them itself.
     for (let round = 0; round < 3; round++) {
-      const entities = pods.map((_, p) => `e${p}${round}`);
+      const busy = pods.map((_, p) => `e${p}${round}`);
+      const idle = pods.map((_, p) => `i${p}${round}`);
+      const entities = [...busy, ...idle];
       await Promise.all(
         pods.map(async (pod, p) => {
-          const reply = await pod.request({
-            type: 'enqueueBulk',
-            entity: entities[p],
-            name: 'work',
-            data: Array.from({ length: BACKLOG }, (_, seq) => ({ seq })),
-          });
-          assert.ok(reply.ok, `${pod.podId} enqueued: ${reply.error?.message}`);
+          for (const [entityType, entity, jobs] of [
+            [TYPE, busy[p], BACKLOG],
+            [IDLE_TYPE, idle[p], 1],
+          ] as const) {
+            const reply = await pod.request({
+              type: 'enqueueBulk',
+              entityType,
+              entity,
+              name: 'work',
+              data: Array.from({ length: jobs }, (_, seq) => ({ seq })),
+            });
+            assert.ok(reply.ok, `${pod.podId} enqueued: ${reply.error?.message}`);
+          }
         }),
       );
       await waitForLedger(
@@ -95,13 +108,15 @@ describe('pods back from an outage, one after the other', () => {
       podId: 'producer',
       processing: false,
       workerDefaults: { heartbeatTTL: HEARTBEAT_TTL_S },
-      entities: { [TYPE]: {} },
+      entities: { [TYPE]: {}, [IDLE_TYPE]: {} },
     });
     await producer.start();
+    const busy = [...holderOf.keys()].filter((e) => e.startsWith('e'));
+    const idle = [...holderOf.keys()].filter((e) => e.startsWith('i'));
     let loading = true;
     const load = (async () => {
       while (loading) {
-        await Promise.all([...holderOf.keys()].map((e) => producer.enqueue(TYPE, e, 'work', {})));
+        await Promise.all(busy.map((e) => producer.enqueue(TYPE, e, 'work', {})));
         await sleep(200);
       }
     })();
@@ -115,17 +130,24 @@ describe('pods back from an outage, one after the other', () => {
       proxies[2].resume();
       const settledAt = now() + SETTLED_MS;
 
-      // Who runs each entity once every pod is past its warm-up.
+      // Who runs each entity once every pod is past its warm-up: the busy ones run on; the idle
+      // ones get a job now.
       const after = new Map<string, string>();
-      await waitForLedger(
-        () => fleet.ledgerFiles,
-        (r) => {
-          for (const e of executionsOf(r))
-            if (e.start > settledAt && !after.has(e.entity)) after.set(e.entity, e.podId);
-          return after.size === holderOf.size;
-        },
-        { timeoutMs: 30_000, progress: () => `running again: ${describe(after)}` },
-      );
+      const ranSince = (entities: string[], since: number) =>
+        waitForLedger(
+          () => fleet.ledgerFiles,
+          (r) => {
+            for (const e of executionsOf(r))
+              if (e.start > since && entities.includes(e.entity) && !after.has(e.entity))
+                after.set(e.entity, e.podId);
+            return entities.every((e) => after.has(e));
+          },
+          { timeoutMs: 30_000, progress: () => `running again: ${describe(after)}` },
+        );
+      await ranSince(busy, settledAt);
+      const idleJobsAt = now();
+      await Promise.all(idle.map((e) => producer.enqueue(IDLE_TYPE, e, 'work', {})));
+      await ranSince(idle, idleJobsAt);
       t.diagnostic(`running after the outage: ${describe(after)}`);
       assert.equal(describe(after), describe(holderOf), 'each entity back on its holder');
     } finally {

@@ -23,6 +23,8 @@ export interface CronManagerContext {
   readonly retryWatchMs: number;
   readonly claims: Claims;
   readonly runners: RunnerRegistry;
+  /** This pod is cut off, or back from a gap in its beats (see PodRegistry.recovering). */
+  recovering(): boolean;
   entityFromRef(ref: string): EntityHandle | undefined;
   report(error: unknown, context: string): void;
 }
@@ -99,6 +101,11 @@ export class CronManager {
       // No live holder (or a dead one's job is stranded beside live ones): take it over.
       await touchIndex(redis, indexKey, 'XX', [[this.ctx.leaseTtlMs, ref]]);
       await this.claimOrOffer(entity);
+    } else if (this.ctx.recovering()) {
+      // Its lease may have run out only because its holder was cut off with this pod: it takes
+      // the lease back as it reconnects (includes/ownLease.lua), which needs the fencing counter
+      // the rest set tidies away. Look again once past the warm-up.
+      await touchIndex(redis, indexKey, 'XX', [[this.ctx.leaseTtlMs, ref]]);
     } else if (await unindex(redis, indexKey, ref, score)) {
       await touchIndex(redis, keys.restKey(), 'NX', [[0, ref]]);
     }
