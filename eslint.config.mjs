@@ -29,7 +29,17 @@ function layer(files, ...rules) {
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'build/', 'node_modules/', 'coverage/', '.tmp/', 'scripts/*.js', 'docs/'],
+    ignores: [
+      'dist/',
+      'build/',
+      'node_modules/',
+      'coverage/',
+      '.tmp/',
+      'scripts/*.js',
+      'docs/',
+      // An app of its own, compiled against the packed package by pack-and-consume.test.ts.
+      'test/package/consumer/',
+    ],
   },
   eslint.configs.recommended,
   {

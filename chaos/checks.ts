@@ -2,7 +2,7 @@
  * The checkers: pure functions from the oracle's rows to the scenario's numbers. Nothing here
  * reads Redis: the oracle is the only witness.
  */
-import type { ExecutionRow, OracleDump } from './oracle';
+import { DATA_LOSS, type ExecutionRow, type OracleDump } from './oracle';
 import { percentile } from './util';
 
 export interface Metrics {
@@ -10,7 +10,7 @@ export interface Metrics {
   accepted: number;
   /** Distinct accepted jobs whose business effect committed. */
   executed: number;
-  /** Accepted jobs that must commit and never did. */
+  /** Accepted jobs that must commit and never did (those a data loss dropped aside). */
   lost: number;
   /** Pairs of executions of one entity whose intervals intersect and whose writes both committed. */
   overlaps: number;
@@ -44,6 +44,13 @@ export interface MetricDetails {
   fencedCommitted: number;
   /** Distinct fencing tokens seen per entity, summed: how many times entities changed hands. */
   acquisitions: number;
+  /** Accepted before a data loss (DATA_LOSS fault), never applied: dropped with Redis's data. */
+  droppedByDataLoss: number;
+  /**
+   * Per data loss and entity, executions started after Redis came back whose token is not
+   * larger than every token of the entity's executions started before the loss (must be 0).
+   */
+  tokensWentBack: number;
   recoverySamples: number;
   recoveryMsMax: number | null;
   /** Examples of each violation, for the report. */
@@ -76,16 +83,21 @@ export function computeMetrics(dump: OracleDump, opts: { orderApplies: boolean }
   const appliedBy = groupBy(dump.applied, (a) => a.business_id);
   const execById = new Map(dump.executions.map((e) => [e.id, e]));
 
-  // accepted / executed / lost
+  // accepted / executed / lost (or dropped with Redis's data: acknowledged before it went)
+  const dataLosses = dump.faults.filter((f) => f.kind === DATA_LOSS);
   let executed = 0;
   let lost = 0;
+  let droppedByDataLoss = 0;
   let poisonApplied = 0;
   for (const e of dump.enqueued) {
     const applied = appliedBy.has(e.business_id);
     if (applied && e.expect === 'commit') executed += 1;
     if (!applied && e.expect === 'commit') {
-      lost += 1;
-      note(`lost: ${e.entity} job ${e.job_id} seq ${e.seq}`);
+      if (dataLosses.some((f) => e.acked_at < f.at)) droppedByDataLoss += 1;
+      else {
+        lost += 1;
+        note(`lost: ${e.entity} job ${e.job_id} seq ${e.seq}`);
+      }
     }
     if (applied && e.expect === 'fail') {
       poisonApplied += 1;
@@ -196,6 +208,21 @@ export function computeMetrics(dump: OracleDump, opts: { orderApplies: boolean }
     }
   }
 
+  // fencing tokens across each data loss: those handed out after it are above those before
+  let tokensWentBack = 0;
+  for (const f of dataLosses) {
+    for (const [entity, rows] of byEntity) {
+      const before = rows.filter((e) => e.start < f.at).map((e) => e.fence);
+      const highest = Math.max(...before);
+      for (const e of rows) {
+        if (e.start > (f.until ?? f.at) && e.fence <= highest) {
+          tokensWentBack += 1;
+          note(`token back: ${entity} ${brief(e)} after the loss, token ${highest} before`);
+        }
+      }
+    }
+  }
+
   const acquisitions = [...groupBy(dump.executions, (e) => e.entity).values()].reduce(
     (n, rows) => n + new Set(rows.map((r) => r.fence)).size,
     0,
@@ -221,6 +248,8 @@ export function computeMetrics(dump: OracleDump, opts: { orderApplies: boolean }
       poisonApplied,
       fencedCommitted,
       acquisitions,
+      droppedByDataLoss,
+      tokensWentBack,
       recoverySamples: samples.length,
       recoveryMsMax: samples.length ? Math.round(Math.max(...samples)) : null,
       examples,

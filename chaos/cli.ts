@@ -11,16 +11,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BANKING_SCENARIO } from './bad-input';
 import type { RunParams } from './harness';
 import { killAllChildren, recordIncident } from './procs';
-import { REPRO_SCENARIOS } from './repro';
-import { STOCK_SCENARIOS, failedResult, type Scenario, type ScenarioResult } from './scenarios';
+import { failedResult, type Scenario, type ScenarioResult } from './scenarios';
+import { EXTRA, SCENARIOS } from './suite';
 
-/** The suite (what runs without --scenario). */
-const SCENARIOS: Scenario[] = [...STOCK_SCENARIOS, BANKING_SCENARIO];
-/** Targeted bug reproductions: by name only. */
-const EXTRA: Scenario[] = REPRO_SCENARIOS;
 const ROOT = path.resolve(__dirname, '..', '..');
 
 interface Args {

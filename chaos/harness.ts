@@ -9,13 +9,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { AtomicEngine } from '../src';
+import { AtomicEngine, RedisRefusedError } from '../src';
 import { startLocalRedis, type LocalRedis } from '../scripts/local-redis';
 import { computeMetrics, type Metrics } from './checks';
 import { DriverOracle, type OracleDump } from './oracle';
 import { ChildHandle, driverIncidents, forgetTempDir, registerTempDir } from './procs';
 import type { ChaosPodConfig, OrderJob, PodMessage } from './protocol';
 import { sleep, until } from '../support/async';
+import { skewedClockEnv } from '../support/faketime';
 import { seededRandom } from '../support/random';
 import { errorText, now } from './util';
 
@@ -48,6 +49,13 @@ export interface EnvOptions {
   /** Restart a pod that exits by itself (poison jobs) after this delay; off when undefined. */
   autoRestartMs?: number;
   pods?: number;
+  /** Redis's memory limit (`noeviction`); scenarios lower it with CONFIG SET. */
+  maxmemory?: string;
+  /**
+   * Wall-clock skew of each slot's pods, ms (+ runs fast), restarts included: libfaketime
+   * (support/faketime.ts). Slots past the list run on the true clock.
+   */
+  clockSkewsMs?: readonly number[];
 }
 
 export interface LoadOptions {
@@ -62,6 +70,8 @@ export interface LoadOptions {
 
 const POD_SCRIPT = path.join(__dirname, 'pod.js');
 export const PREFIX = 'chaos';
+/** How far a pod's measured clock may be from its configured skew (one round trip, loaded). */
+const SKEW_TOLERANCE_MS = 250;
 
 interface Slot {
   index: number;
@@ -76,8 +86,19 @@ export class ScenarioEnv {
   readonly checks: Check[] = [];
   readonly slots: Slot[] = [];
   readonly allPods: ChildHandle[] = [];
+  /** Each pod's clock as it measured it against Redis's at start, ms off (+ fast). */
+  readonly clockSkews = new Map<string, number>();
   enqueueErrors = 0;
+  /** Enqueues Redis refused (RedisRefusedError), by reason. */
+  readonly refusals: Record<string, number> = {};
+  /** When an enqueue was last refused / last accepted (driver clock, ms). */
+  lastRefusedAt = 0;
+  lastAcceptedAt = 0;
   private readonly seqs = new Map<string, number>();
+  /** Set while enqueues are held back (holdEnqueues); resolves when they may go. */
+  private held?: Promise<void>;
+  /** Enqueues sent and not answered yet. */
+  private sending = 0;
   private tearingDown = false;
   private producer?: AtomicEngine;
   private readonly started = now();
@@ -102,6 +123,7 @@ export class ScenarioEnv {
       redis = await startLocalRedis({
         appendonly: true,
         appendfsync: options.appendfsync ?? 'always',
+        maxmemory: options.maxmemory,
         dir: path.join(dir, 'redis'),
       });
       const oracle = new DriverOracle(path.join(dir, 'oracle.db'));
@@ -114,6 +136,8 @@ export class ScenarioEnv {
         enqueueTimeoutMs: 4000,
         workerDefaults: { heartbeatTTL: params.heartbeatTTL },
         entities: options.entities,
+        // The driver measures; its lines would break into the progress table on stdout.
+        logger: false,
       });
       producer.on('error', () => undefined);
       await producer.start();
@@ -176,20 +200,30 @@ export class ScenarioEnv {
     }
     slot.generation += 1;
     const podId = `p${index}_g${slot.generation}`;
+    const skews = this.options.clockSkewsMs;
+    const skew = skews?.[index] ?? 0;
     const pod = new ChildHandle(
       podId,
       POD_SCRIPT,
       [JSON.stringify(this.podConfig(podId))],
       path.join(this.dir, `${podId}.log`),
+      { ...process.env, ...skewedClockEnv(skew) },
     );
     slot.pod = pod;
     slot.podId = podId;
     this.allPods.push(pod);
     void pod.exited.then(() => this.onExit(slot, pod));
-    await pod.waitFor(
-      (m) => ((m as PodMessage).type === 'ready' ? true : undefined),
+    const measured = await pod.waitFor(
+      (m) => ((m as PodMessage).type === 'ready' ? (m as PodMessage).clockSkewMs : undefined),
       Math.max(5_000, Math.min(90_000, this.remaining())),
     );
+    this.clockSkews.set(podId, measured);
+    if (skews && Math.abs(measured - skew) > SKEW_TOLERANCE_MS)
+      this.check(
+        `${podId}'s clock runs ${skew} ms off, as configured`,
+        false,
+        `measured ${measured} ms against Redis's TIME (is libfaketime preloaded?)`,
+      );
     return pod;
   }
 
@@ -259,13 +293,33 @@ export class ScenarioEnv {
     return seq;
   }
 
-  /** Enqueues one order; records it in the oracle once Redis acknowledged it. */
+  /**
+   * Holds new enqueues back and waits until none is in flight (bounded by the enqueue timeout),
+   * so that a fault splits the accepted jobs cleanly into those acknowledged before it and
+   * after. Returns the function that lets them go.
+   */
+  async holdEnqueues(): Promise<() => void> {
+    let release = (): void => undefined;
+    this.held = new Promise<void>((resolve) => (release = resolve));
+    await until(() => this.sending === 0, { timeoutMs: 10_000, intervalMs: 5 });
+    if (this.sending > 0) throw new Error(`${this.sending} enqueues still in flight`);
+    return () => {
+      this.held = undefined;
+      release();
+    };
+  }
+
+  /**
+   * Enqueues one order; records it in the oracle once Redis acknowledged it. A refused enqueue
+   * gives its seq back: the entity's next enqueue retries the same job id.
+   */
   async enqueue(
     type: string,
     entity: string,
     extra: Partial<OrderJob> = {},
     expect: 'commit' | 'fail' = 'commit',
   ): Promise<boolean> {
+    while (this.held) await this.held;
     const seq = this.nextSeq(entity);
     const b = `o.${entity}.${seq}`;
     const job: OrderJob = {
@@ -277,12 +331,21 @@ export class ScenarioEnv {
       ...extra,
     };
     const sentAt = now();
+    this.sending += 1;
     try {
       await this.engine.enqueue(type, entity, 'order', job, { jobId: b });
-    } catch {
+    } catch (err) {
       this.enqueueErrors += 1;
+      if (err instanceof RedisRefusedError) {
+        this.refusals[err.reason] = (this.refusals[err.reason] ?? 0) + 1;
+        this.lastRefusedAt = now();
+        if (this.seqs.get(entity) === seq + 1) this.seqs.set(entity, seq);
+      }
       return false;
+    } finally {
+      this.sending -= 1;
     }
+    this.lastAcceptedAt = now();
     this.oracle.accepted({
       job_id: b,
       business_id: b,

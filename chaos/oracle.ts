@@ -10,7 +10,7 @@
  *   written in the same transaction as the stock: a job re-run after a crash finds its business id
  *   here and applies nothing. `commit_seq` is the global commit order.
  * - `executions`: every handler execution (entity, job id, business id, pod, pid, fencing token,
- *   start/end in ms from `performance.timeOrigin + performance.now()`, outcome).
+ *   start/end in ms from `now()` of util.ts, the witnesses' clock, outcome).
  * - `enqueued`: every enqueue the driver saw acknowledged.
  * - `faults`: every fault injected (kind, target pod and pid, time).
  */
@@ -18,6 +18,12 @@ import Database from 'better-sqlite3';
 import type { Database as DB } from 'better-sqlite3';
 import { sleep } from '../support/async';
 import { now } from './util';
+
+/**
+ * The fault kind of a Redis restarted empty (no persistence). Accepted jobs it dropped before
+ * they ran are what running without persistence means: counted apart from lost ones.
+ */
+export const DATA_LOSS = 'redis-wipe';
 
 export type Outcome = 'running' | 'committed' | 'fenced' | 'rerun' | 'threw';
 
@@ -374,15 +380,19 @@ export class DriverOracle {
       .all(since);
   }
 
-  /** Accepted jobs expected to commit that have no business effect yet. */
+  /**
+   * Accepted jobs expected to commit that have no business effect yet, but for those a data loss
+   * dropped (acknowledged before it).
+   */
   unappliedCount(): number {
     const row = this.db
-      .prepare<[], { n: number }>(
+      .prepare<[string], { n: number }>(
         `SELECT count(*) AS n FROM enqueued e
          WHERE e.expect = 'commit'
-           AND NOT EXISTS (SELECT 1 FROM applied a WHERE a.business_id = e.business_id)`,
+           AND NOT EXISTS (SELECT 1 FROM applied a WHERE a.business_id = e.business_id)
+           AND NOT EXISTS (SELECT 1 FROM faults f WHERE f.kind = ? AND e.acked_at < f.at)`,
       )
-      .get();
+      .get(DATA_LOSS);
     return row?.n ?? 0;
   }
 

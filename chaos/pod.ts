@@ -7,7 +7,9 @@
  * stops gracefully on SIGTERM, and never outlives its parent.
  */
 import type { Job } from 'bullmq';
+import { Redis } from 'ioredis';
 import { AtomicEngine, type JobContext } from '../src';
+import { measureClockSkewMs } from '../support/faketime';
 import { StockStore, openOracle } from './oracle';
 import type { ChaosPodConfig, OrderJob, PodMessage } from './protocol';
 import { sleep } from '../support/async';
@@ -122,9 +124,11 @@ async function main(): Promise<void> {
     process.exit(3);
   }, config.maxLifetimeMs).unref();
 
-  const ready: PodMessage = { type: 'ready', podId: config.podId, pid: process.pid };
+  const probe = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
+  const clockSkewMs = await measureClockSkewMs(probe).finally(() => probe.disconnect());
+  const ready: PodMessage = { type: 'ready', podId: config.podId, pid: process.pid, clockSkewMs };
   process.send?.(ready);
-  log('ready');
+  log(`ready; clock ${clockSkewMs} ms off Redis's`);
 }
 
 main().catch((err: unknown) => {

@@ -39,4 +39,10 @@ export interface OrderJob {
   failTimes?: number;
 }
 
-export type PodMessage = { type: 'ready'; podId: string; pid: number };
+export type PodMessage = {
+  type: 'ready';
+  podId: string;
+  pid: number;
+  /** How far the pod's Date.now() was from Redis's TIME at start (+ when fast), ms. */
+  clockSkewMs: number;
+};

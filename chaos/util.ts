@@ -1,9 +1,11 @@
 /** Small helpers shared by the chaos driver and its pod processes. */
+import { trueNow } from '../support/faketime';
 
-/** Wall-clock milliseconds with sub-millisecond precision, comparable across processes. */
-export function now(): number {
-  return performance.timeOrigin + performance.now();
-}
+/**
+ * Wall-clock milliseconds with sub-millisecond precision, comparable across processes, pods
+ * started with a skewed clock included (support/faketime.ts).
+ */
+export const now = trueNow;
 
 /** Nearest-rank percentile of `values` (p in 0..100); null when there are none. */
 export function percentile(values: readonly number[], p: number): number | null {

@@ -4,6 +4,8 @@
 //   build/src/redis/lua/...   (the everything-build that tests, benchmarks and pods run)
 // It is the last step of `npm run build`, so it also writes build/.build-stamp, which
 // scripts/setup.js compares with source mtimes to decide whether a rebuild is needed.
+// `--dist-only` (the last step of `npm run build:dist`, which `prepack` runs) copies to dist/
+// alone and leaves build/ and its stamp untouched: packing must not pass build/ off as fresh.
 'use strict';
 
 const fs = require('node:fs');
@@ -11,9 +13,10 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const luaSrc = path.join(root, 'src', 'redis', 'lua');
+const distOnly = process.argv.includes('--dist-only');
 const targets = [
   path.join(root, 'dist', 'redis', 'lua'),
-  path.join(root, 'build', 'src', 'redis', 'lua'),
+  ...(distOnly ? [] : [path.join(root, 'build', 'src', 'redis', 'lua')]),
 ];
 
 /** Relative paths of every *.lua file under `dir` (empty if `dir` doesn't exist). */
@@ -40,5 +43,7 @@ console.log(
   `copy-assets: ${files.length} Lua file(s) -> ${targets.map((t) => path.relative(root, t)).join(', ')}`,
 );
 
-fs.mkdirSync(path.join(root, 'build'), { recursive: true });
-fs.writeFileSync(path.join(root, 'build', '.build-stamp'), `${new Date().toISOString()}\n`);
+if (!distOnly) {
+  fs.mkdirSync(path.join(root, 'build'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'build', '.build-stamp'), `${new Date().toISOString()}\n`);
+}

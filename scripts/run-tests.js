@@ -7,6 +7,8 @@
 //   (`npm test -- --test-name-pattern=ordering`).
 // - Files run one at a time (--test-concurrency=1): 2-core machines, multi-pod tests spawn
 //   processes. Order: unit, integration, multi-pod, e2e, then anything else.
+// - Each file must finish within TEST_TIMEOUT_MS (default 5 min), except in the folders of
+//   SLOW_FOLDERS, which get their own `node --test` run with a longer limit.
 // - Without REDIS_URL it starts a redis-server on a free loopback port (build/scripts/
 //   local-redis.js) for the whole run and stops it at the end. No Redis means failure, never skip.
 'use strict';
@@ -18,7 +20,13 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '..');
 const testRoot = path.join(root, 'build', 'test');
 const ORDER = ['unit', 'integration', 'multi-pod', 'e2e'];
-const TEST_TIMEOUT_MS = process.env.TEST_TIMEOUT_MS || '300000';
+const TEST_TIMEOUT_MS = Number(process.env.TEST_TIMEOUT_MS || 300_000);
+/**
+ * Per-file time limits above TEST_TIMEOUT_MS, by top folder under build/test/. `package` packs
+ * the library and installs and compiles five apps: ~1.5 min on two idle cores, over 5 on busy
+ * ones. `chaos` runs every fault scenario in short form: ~4 min on two idle cores.
+ */
+const SLOW_FOLDERS = { package: 15 * 60_000, chaos: 15 * 60_000 };
 
 function findTests(dir) {
   if (!fs.existsSync(dir)) return [];
@@ -31,10 +39,69 @@ function findTests(dir) {
   return out;
 }
 
+function topFolder(file) {
+  return path.relative(testRoot, file).split(path.sep)[0];
+}
+
 function rank(file) {
-  const top = path.relative(testRoot, file).split(path.sep)[0];
-  const i = ORDER.indexOf(top);
+  const i = ORDER.indexOf(topFolder(file));
   return i === -1 ? ORDER.length : i;
+}
+
+function timeoutOf(file) {
+  return Math.max(TEST_TIMEOUT_MS, SLOW_FOLDERS[topFolder(file)] ?? 0);
+}
+
+/** Consecutive files with the same time limit, in order: one `node --test` run each. */
+function runsOf(files) {
+  const runs = [];
+  for (const file of files) {
+    const timeoutMs = timeoutOf(file);
+    const last = runs[runs.length - 1];
+    if (last && last.timeoutMs === timeoutMs) last.files.push(file);
+    else runs.push({ timeoutMs, files: [file] });
+  }
+  return runs;
+}
+
+/** Set on Ctrl-C / CI cancel: no further `node --test` run starts. */
+let interrupted = false;
+
+/** One `node --test` run; resolves with its exit code. */
+async function runNodeTest(files, timeoutMs, nodeFlags, env) {
+  const nodeArgs = [
+    '--enable-source-maps',
+    '--test',
+    '--test-concurrency=1',
+    `--test-timeout=${timeoutMs}`,
+    ...nodeFlags,
+    ...files.map((f) => path.relative(root, f)),
+  ];
+  console.log(
+    `run-tests: ${files.length} file(s): node ${nodeArgs.slice(0, 4 + nodeFlags.length).join(' ')} ...`,
+  );
+  const child = spawn(process.execPath, nodeArgs, { cwd: root, env, stdio: 'inherit' });
+
+  // Ctrl-C / CI cancel: the runner gets the signal from the terminal or we forward it; Redis is
+  // stopped in `finally` once the runner has exited.
+  const forward = (sig) => {
+    interrupted = true;
+    child.kill(sig);
+  };
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  try {
+    return await new Promise((resolve) => {
+      child.on('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0)));
+      child.on('error', (err) => {
+        console.error(err);
+        resolve(1);
+      });
+    });
+  } finally {
+    process.off('SIGINT', forward);
+    process.off('SIGTERM', forward);
+  }
 }
 
 async function main() {
@@ -77,32 +144,13 @@ async function main() {
   };
 
   try {
-    const nodeArgs = [
-      '--enable-source-maps',
-      '--test',
-      '--test-concurrency=1',
-      `--test-timeout=${TEST_TIMEOUT_MS}`,
-      ...nodeFlags,
-      ...files.map((f) => path.relative(root, f)),
-    ];
-    console.log(
-      `run-tests: ${files.length} file(s): node ${nodeArgs.slice(0, 4 + nodeFlags.length).join(' ')} ...`,
-    );
-    const child = spawn(process.execPath, nodeArgs, { cwd: root, env, stdio: 'inherit' });
-
-    // Ctrl-C / CI cancel: the runner gets the signal from the terminal or we forward it; Redis is
-    // stopped in `finally` once the runner has exited.
-    const forward = (sig) => child.kill(sig);
-    process.on('SIGINT', forward);
-    process.on('SIGTERM', forward);
-
-    const code = await new Promise((resolve) => {
-      child.on('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0)));
-      child.on('error', (err) => {
-        console.error(err);
-        resolve(1);
-      });
-    });
+    // Every run goes ahead, whatever the one before did; the first failure's code is returned.
+    let code = 0;
+    for (const run of runsOf(files)) {
+      if (interrupted) break;
+      const status = await runNodeTest(run.files, run.timeoutMs, nodeFlags, env);
+      if (code === 0) code = status;
+    }
     return code;
   } finally {
     await stopRedis();

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Gets a fresh clone ready to run: dependencies, a redis-server, an up-to-date build.
+// Gets a fresh clone ready to run: dependencies, a redis-server, libfaketime (pods with a skewed
+// clock in tests and chaos), an up-to-date build.
 // Runs as `pretest`, `predemo`, `prebench`, `prechaos`, before anything is installed, so it is
 // plain CommonJS with no dependencies. Reuse from another script: `require('./setup').setup()`.
 'use strict';
@@ -42,17 +43,24 @@ function ensureDependencies() {
   run('npm', [hasLock ? 'ci' : 'install']);
 }
 
+let aptUpdated = false;
+
+/** Installs a Debian package with apt-get when running as root; false when it can't. */
+function aptInstall(pkg, why) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot || !onPath('apt-get')) return false;
+  log(`${why}, installing ${pkg} with apt-get`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (!aptUpdated) run('apt-get', ['update', '-qq'], env);
+  aptUpdated = true;
+  run('apt-get', ['install', '-y', '-qq', pkg], env);
+  return true;
+}
+
 function ensureRedis() {
   if (process.env.REDIS_URL) return log(`using REDIS_URL=${process.env.REDIS_URL}`);
   if (onPath('redis-server')) return;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (isRoot && onPath('apt-get')) {
-    log('redis-server is missing, installing it with apt-get');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    run('apt-get', ['update', '-qq'], env);
-    run('apt-get', ['install', '-y', '-qq', 'redis-server'], env);
-    return;
-  }
+  if (aptInstall('redis-server', 'redis-server is missing')) return;
   console.error(
     [
       'setup: redis-server is not installed and REDIS_URL is not set. Either:',
@@ -62,6 +70,26 @@ function ensureRedis() {
     ].join('\n'),
   );
   process.exit(1);
+}
+
+/**
+ * libfaketime, for the pods the tests and chaos start with a skewed clock (support/faketime.ts
+ * finds the library; LIBFAKETIME overrides). Required by `npm test` and `npm run chaos`: a
+ * missing one is a failure there, never a skip; the demo and the benchmarks don't need it.
+ */
+function ensureFaketime() {
+  if (process.env.LIBFAKETIME || onPath('faketime')) return;
+  if (aptInstall('faketime', 'libfaketime is missing')) return;
+  const needed = !['predemo', 'prebench'].includes(process.env.npm_lifecycle_event);
+  console.error(
+    [
+      `setup: libfaketime is not installed${needed ? '' : ' (needed only by tests and chaos)'}.`,
+      '  - install it: `sudo apt-get install -y faketime` (Debian/Ubuntu; it brings libfaketime),',
+      '    or build https://github.com/wolfcw/libfaketime and set LIBFAKETIME to its',
+      '    libfaketime.so.1 (Linux only: the tests preload it with LD_PRELOAD).',
+    ].join('\n'),
+  );
+  if (needed) process.exit(1);
 }
 
 /** Newest mtime (ms) among files under `dir`, recursively; skips node_modules and dotfolders. */
@@ -109,6 +137,7 @@ function ensureBuild() {
 function setup() {
   ensureDependencies();
   ensureRedis();
+  ensureFaketime();
   ensureBuild();
   log('ready');
 }

@@ -1,12 +1,14 @@
 // Public API of atomic-queues. Everything a user may import is named here; nothing else is public.
-export { AtomicEngine, MAX_ENTITY_ID_BYTES } from './core';
+export { AtomicEngine, MAX_ENTITY_ID_BYTES, METRIC_NAMES } from './core';
 export type {
   ActiveEntity,
   AtomicQueuesEvents,
+  AtomicQueuesLogger,
   AtomicQueuesOptions,
   BackoffOptions,
   BulkJob,
   ClusterEntity,
+  EngineHealth,
   EngineState,
   EngineStats,
   EnqueueAndWaitOptions,
@@ -16,14 +18,31 @@ export type {
   EntityJobHandler,
   EntityReleasedEvent,
   EntityTypeOptions,
+  FailedEntity,
+  FailedJob,
+  FailedJobIds,
+  HealthOptions,
+  HealthStatus,
   JobCompletedEvent,
   JobContext,
   JobFailedEvent,
   JobRetryingEvent,
   JobFinishedEvent,
+  LeaseHealth,
+  ListPage,
+  LoopHealth,
+  MetricsOptions,
+  PageOptions,
+  PrometheusRegistry,
   RedisConnection,
+  RedisHealth,
+  RedisLostEvent,
+  RedisRestoredEvent,
   ReleaseReason,
+  RemoveFailedJobsResult,
   ResolvedEntityType,
+  RetryFailedJobsResult,
+  SkipNextJobResult,
   SpawnRequest,
   WaitForJobOptions,
   WorkerConfig,
@@ -32,6 +51,7 @@ export {
   AtomicQueuesError,
   EngineStateError,
   EnqueueFailedError,
+  EntityNotPausedError,
   EnqueueTimeoutError,
   InvalidEntityIdError,
   InvalidOptionsError,
@@ -41,12 +61,14 @@ export {
   JobTimeoutError,
   LeaseLostError,
   NoHandlerError,
+  RedisConnectionError,
   RedisRefusedError,
   UnknownEntityTypeError,
 } from './errors';
 export type {
   AtomicQueuesErrorCode,
   LeaseLostReason,
+  RedisConnectionReason,
   RedisRefusalReason,
   SerializedError,
 } from './errors';
@@ -77,6 +99,8 @@ export { WorkerManagerService } from './nest/services/worker-manager.service';
 export { SpawnQueueService } from './nest/services/spawn-queue.service';
 export { QueueEventsManagerService } from './nest/services/queue-events-manager.service';
 export { ProcessorDiscoveryService } from './nest/services/processor-discovery.service';
+export { AtomicQueuesHealthIndicator } from './nest/health/atomic-queues-health.indicator';
+export type { AtomicQueuesHealthResult } from './nest/health/atomic-queues-health.indicator';
 export type {
   DiscoveredCqrsRoute,
   DiscoveredProcessor,

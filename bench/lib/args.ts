@@ -7,7 +7,7 @@ export interface CliArgs {
   timeoutSeconds?: number;
   cpuProfDir?: string;
   help: boolean;
-  /** Other `--name value` pairs, for the scenario to validate. */
+  /** Other `--name value` pairs, for the scenario to validate; a bare `--name` is `'true'`. */
   options: Map<string, string>;
 }
 
@@ -45,7 +45,9 @@ export function parseArgs(argv: string[]): CliArgs {
       args.timeoutSeconds = n;
     } else if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
+      const next = argv[i + 1];
       if (eq > 0) args.options.set(arg.slice(2, eq), arg.slice(eq + 1));
+      else if (next === undefined || next.startsWith('--')) args.options.set(arg.slice(2), 'true');
       else args.options.set(arg.slice(2), value());
     } else if (args.scenario === undefined) args.scenario = arg;
     else throw new UsageError(`Unexpected argument \`${arg}\``);

@@ -1,7 +1,10 @@
 /**
  * A processing pod of the engine benchmarks: one AtomicEngine with a no-op handler, counting
  * completions with the engine's own `job:completed` event. Started by bench/lib/pod-runner.ts.
+ * With `metrics`, the engine keeps its prom-client metrics too (in a Registry of its own), so
+ * that their cost can be measured.
  */
+import { Registry } from 'prom-client';
 import { AtomicEngine } from '../../src';
 import { runPod } from '../lib/pod-child';
 import { reportError } from '../lib/pod-child';
@@ -13,6 +16,7 @@ export interface EnginePodConfig {
   entityType: string;
   idleTimeoutSeconds: number;
   heartbeatTTL: number;
+  metrics?: boolean;
 }
 
 runPod<EnginePodConfig>((config, counter, errors) => {
@@ -22,6 +26,7 @@ runPod<EnginePodConfig>((config, counter, errors) => {
     podId: config.podId,
     processing: true,
     workerDefaults: { heartbeatTTL: config.heartbeatTTL },
+    metrics: config.metrics ? { registry: new Registry() } : undefined,
     entities: { [config.entityType]: { idleTimeoutSeconds: config.idleTimeoutSeconds } },
   });
   engine.registerHandler(config.entityType, () => Promise.resolve(undefined));

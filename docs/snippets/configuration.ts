@@ -9,12 +9,14 @@ export const queues = AtomicQueuesModule.forRoot({
   },
 
   // ── Global settings ──
-  keyPrefix: 'myapp', // Redis key namespace (default: 'aq')
+  keyPrefix: 'myapp', // Redis key namespace: letters, digits, _ . - : (default: 'aq')
   enableCronManager: true, // the safety sweep that takes over a dead pod's entities (default: true)
   cronInterval: 1000, // ms between sweeps (default: 1000)
   processing: true, // false: a producer-only pod (enqueues, runs nothing)
   enqueueTimeoutMs: 5000, // an enqueue Redis does not confirm in time rejects
   maxPayloadBytes: 512 * 1024, // larger payloads are refused at enqueue
+  startTimeoutMs: 10_000, // bootstrap fails (RedisConnectionError) without Redis after this long
+  // logger: false, // no log lines (default: Nest's Logger; without Nest, the console)
 
   // ── Worker defaults ──
   workerDefaults: {

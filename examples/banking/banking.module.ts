@@ -1,5 +1,6 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { TerminusModule } from '@nestjs/terminus';
 // In an application: `from 'atomic-queues'`.
 import { AtomicQueuesModule, QueueBus } from '../../src';
 import { AccountController } from './account.controller';
@@ -7,6 +8,8 @@ import { AccountRepository } from './account.repository';
 import { BANKING_OPTIONS, type BankingOptions } from './banking-options';
 import { DirectQueueBus } from './direct-queue-bus';
 import { FaultInjector } from './fault-injector';
+import { HealthController } from './health.controller';
+import { MetricsController } from './metrics.controller';
 import { DepositHandler } from './handlers/deposit.handler';
 import { TransferHandler } from './handlers/transfer.handler';
 import { WithdrawHandler } from './handlers/withdraw.handler';
@@ -31,6 +34,8 @@ export class BankingModule {
               redis: options.redisUrl,
               keyPrefix: options.keyPrefix,
               workerDefaults: { heartbeatTTL: options.heartbeatTTL },
+              // atomic_queues_* metrics in prom-client's default registry, served on GET /metrics.
+              metrics: true,
               entities: {
                 account: {
                   queueName: (id) => `account-${id}-queue`,
@@ -40,9 +45,12 @@ export class BankingModule {
                 },
               },
             }),
+            TerminusModule,
           ],
           providers: [],
         };
+    // GET /health (Terminus with AtomicQueuesHealthIndicator) and GET /metrics (prom-client).
+    const operations = options.withoutLibrary ? [] : [HealthController, MetricsController];
     const providers: Provider[] = [
       { provide: BANKING_OPTIONS, useValue: options },
       AccountRepository,
@@ -55,7 +63,7 @@ export class BankingModule {
     return {
       module: BankingModule,
       imports: [CqrsModule.forRoot(), ...(queues.imports ?? [])],
-      controllers: [AccountController, PodController],
+      controllers: [AccountController, PodController, ...operations],
       providers: [...providers, ...(queues.providers ?? [])],
     };
   }

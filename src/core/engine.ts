@@ -4,10 +4,25 @@ import { hostname } from 'node:os';
 import { EngineStateError } from '../errors';
 import { KeyBuilder } from '../redis/keys';
 import type { ClusterEntity, EntityBacklog, SpawnRequest } from './admin/entity-admin';
+import type {
+  FailedEntity,
+  FailedJob,
+  FailedJobIds,
+  ListPage,
+  PageOptions,
+  RemoveFailedJobsResult,
+  RetryFailedJobsResult,
+  SkipNextJobResult,
+} from './admin/failed-jobs';
 import { systemClock } from './clock';
 import { EntityCatalog } from './entities/entity-catalog';
 import type { EntityJobHandler } from './entities/job-context';
 import type { AtomicQueuesEvents } from './events';
+import { logEngineEvents } from './logger';
+import { EngineMetrics } from './observability/engine-metrics';
+import { checkHealth, type EngineHealth, type HealthOptions } from './observability/health';
+import { JobTracing, loadOtelApi } from './observability/job-tracing';
+import { loadPromClient } from './observability/prometheus';
 import type { AtomicQueuesOptions, EntityTypeOptions } from './options/atomic-queues-options';
 import type { ResolvedEntityType, ResolvedOptions } from './options/resolved-options';
 import { resolveOptions } from './options/resolve-options';
@@ -48,12 +63,16 @@ export interface EngineStats {
  * docs/DESIGN.md maps them.
  *
  * Events (typed, see AtomicQueuesEvents): `error` (err, context), `entity:claimed`,
- * `entity:released`, `lease:lost`, `job:completed`, `job:failed`.
+ * `entity:released`, `lease:lost`, `job:completed`, `job:failed`, `job:retrying`, `redis:lost`,
+ * `redis:restored`. The `logger` option logs errors and outages. Operations (README): `metrics`
+ * option, spans when an OpenTelemetry tracer provider is registered, `health()`.
  */
 export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
   readonly podId: string;
   readonly #options: ResolvedOptions;
   readonly #catalog: EntityCatalog;
+  readonly #tracing?: JobTracing;
+  readonly #metrics?: EngineMetrics;
   #state: EngineState = 'new';
   #pod?: Pod;
   #starting?: Promise<void>;
@@ -72,8 +91,17 @@ export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
       (ref) => this.#pod?.runners.has(ref) ?? false,
       () => this.#pod?.runners.size ?? 0,
     );
-    // Background loops report through 'error'; without a listener EventEmitter would throw.
-    this.on('error', () => undefined);
+    // Also the 'error' listener, without which EventEmitter would throw.
+    logEngineEvents(this, this.#options.logger);
+    const otel = loadOtelApi();
+    if (otel) this.#tracing = new JobTracing(otel);
+    const metrics = this.#options.metrics;
+    if (metrics) {
+      const prom = loadPromClient(metrics);
+      this.#metrics = new EngineMetrics(prom, metrics.registry ?? prom.register, this, () =>
+        (this.#pod?.runners.all() ?? []).map((r) => r.entity.type),
+      );
+    }
   }
 
   /** Declares an entity type (or changes its settings before start). */
@@ -96,14 +124,21 @@ export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
     return this.#catalog.entityType(type);
   }
 
-  /** Connects to Redis and starts taking work (on a processing pod). */
+  /**
+   * Connects to Redis and starts taking work (on a processing pod). Rejects with
+   * RedisConnectionError when Redis can't be reached within `startTimeoutMs` (at once for wrong
+   * credentials or TLS), having closed what it opened; start() may then be called again.
+   */
   start(): Promise<void> {
     if (this.#state !== 'new')
       return Promise.reject(
         new EngineStateError(`start() was already called (state: ${this.#state})`),
       );
     this.#state = 'starting';
-    this.#starting = this.#open();
+    this.#starting = this.#open().catch((err: unknown) => {
+      if (this.#state === 'starting') this.#state = 'new';
+      throw err;
+    });
     return this.#starting;
   }
 
@@ -116,6 +151,7 @@ export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
       clock: systemClock,
       catalog: this.#catalog,
       events: this,
+      tracing: this.#tracing,
       report: (error, context) => this.#report(error, context),
       state: () => this.#state,
     });
@@ -142,6 +178,7 @@ export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
       await pod.close();
     }
     this.#state = 'stopped';
+    this.#metrics?.close();
   }
 
   /** True between `start()` resolving and `stop()` being called. */
@@ -239,6 +276,57 @@ export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
     return this.#started().admin.drain(type, entityId, opts);
   }
 
+  // ── failed jobs ────────────────────────────────────────────────────────────
+
+  /** A page of an entity's failed jobs, oldest failure first (`limit` 1 to 1,000, default 100). */
+  listFailedJobs(
+    type: string,
+    entityId: unknown,
+    opts?: PageOptions,
+  ): Promise<ListPage<FailedJob>> {
+    return this.#started().failedJobs.list(type, entityId, opts);
+  }
+
+  /** A page of the entities of a type that keep failed jobs, earliest first failure first. */
+  listFailedEntities(type: string, opts?: PageOptions): Promise<ListPage<FailedEntity>> {
+    return this.#started().failedJobs.entities(type, opts);
+  }
+
+  /**
+   * Puts failed jobs of an entity back at the head of its queue (oldest failure first, with
+   * their attempts anew) and has the entity run them, unless it is paused. Ids that are not
+   * failed jobs of the entity are reported in `notFound`: a second call changes nothing.
+   */
+  retryFailedJobs(
+    type: string,
+    entityId: unknown,
+    jobIds: FailedJobIds,
+  ): Promise<RetryFailedJobsResult> {
+    return this.#started().failedJobs.retry(type, entityId, jobIds);
+  }
+
+  /** Removes failed jobs of an entity; ids that are not failed jobs of it are in `notFound`. */
+  removeFailedJobs(
+    type: string,
+    entityId: unknown,
+    jobIds: FailedJobIds,
+  ): Promise<RemoveFailedJobsResult> {
+    return this.#started().failedJobs.remove(type, entityId, jobIds);
+  }
+
+  /**
+   * Moves the next waiting job of a paused entity to failed without running it (reason
+   * `skipped`); the entity stays paused unless `resume: true`. `EntityNotPausedError` when the
+   * entity is not paused.
+   */
+  skipNextJob(
+    type: string,
+    entityId: unknown,
+    opts?: { resume?: boolean },
+  ): Promise<SkipNextJobResult> {
+    return this.#started().failedJobs.skipNext(type, entityId, opts);
+  }
+
   // ── introspection ──────────────────────────────────────────────────────────
 
   /** The entities this pod runs now. */
@@ -253,6 +341,24 @@ export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
       since: r.since,
       jobsProcessed: r.jobsProcessed,
     }));
+  }
+
+  /**
+   * Is this pod fit to work? Redis answers a PING (within `timeoutMs`), the leases were renewed
+   * within their TTL, and the pod's loops came round recently. Never rejects: what is wrong is
+   * in `reasons`. See EngineHealth and README "Operations".
+   */
+  health(options?: HealthOptions): Promise<EngineHealth> {
+    return checkHealth(
+      {
+        podId: this.podId,
+        clock: systemClock,
+        leaseTtlMs: this.#options.heartbeatTtlMs,
+        state: () => this.#state,
+        pod: () => this.#pod?.probe(),
+      },
+      options,
+    );
   }
 
   /** This pod's counters. */

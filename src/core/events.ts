@@ -1,4 +1,4 @@
-import type { LeaseLostError } from '../errors';
+import type { LeaseLostError, RedisConnectionReason } from '../errors';
 
 /** An entity was claimed by this pod (`entity:claimed`). */
 export interface EntityClaimedEvent {
@@ -21,6 +21,10 @@ export interface EntityReleasedEvent extends EntityClaimedEvent {
 export interface JobFinishedEvent extends EntityClaimedEvent {
   jobId: string;
   name: string;
+  /** From the start of its first attempt to the end of its last (this pod's clock). */
+  durationMs: number;
+  /** From its enqueue to the start of its first run (Redis's clock); NaN when unknown. */
+  waitMs: number;
 }
 
 export interface JobCompletedEvent extends JobFinishedEvent {
@@ -34,12 +38,34 @@ export interface JobFailedEvent extends JobFinishedEvent {
 }
 
 /** A job's attempt failed and it will be run again, in place (`job:retrying`). */
-export interface JobRetryingEvent extends JobFinishedEvent {
+export interface JobRetryingEvent extends EntityClaimedEvent {
+  jobId: string;
+  name: string;
   /** The attempt that failed (1 for the first run). */
   attempt: number;
   error: unknown;
   /** Milliseconds until the next attempt (the backoff). */
   delayMs: number;
+}
+
+/**
+ * This pod lost Redis (`redis:lost`): once per outage, when the first of its connections drops.
+ * ioredis reconnects by itself; commands wait meanwhile (enqueues up to `enqueueTimeoutMs`).
+ */
+export interface RedisLostEvent {
+  /** Where Redis is: `host:port`, a socket path, Sentinels or Cluster nodes; never credentials. */
+  target: string;
+  /** Why, as far as the connection tells: `closed` when Redis went away, `refused`, ... */
+  reason: RedisConnectionReason;
+  /** The same in words, e.g. `the server closed the connection`. */
+  message: string;
+}
+
+/** Every connection of this pod is ready again (`redis:restored`): once per `redis:lost`. */
+export interface RedisRestoredEvent {
+  target: string;
+  /** Milliseconds since the `redis:lost` it ends. */
+  downtimeMs: number;
 }
 
 /** Every event of an engine (this pod) and its listener's arguments. */
@@ -50,7 +76,12 @@ export interface AtomicQueuesEvents {
   'job:completed': [JobCompletedEvent];
   'job:failed': [JobFailedEvent];
   'job:retrying': [JobRetryingEvent];
-  /** A background loop hit an error; `context` says what it was doing. */
+  'redis:lost': [RedisLostEvent];
+  'redis:restored': [RedisRestoredEvent];
+  /**
+   * A background loop hit an error; `context` says what it was doing. Connection errors come as
+   * `redis:lost` instead, once per outage.
+   */
   error: [error: Error, context: string];
 }
 

@@ -3,18 +3,40 @@
 export { AtomicEngine } from './engine';
 export type { ActiveEntity, EngineState, EngineStats } from './engine';
 export type { ClusterEntity, EntityBacklog, SpawnRequest } from './admin/entity-admin';
+export type {
+  FailedEntity,
+  FailedJob,
+  FailedJobIds,
+  ListPage,
+  PageOptions,
+  RemoveFailedJobsResult,
+  RetryFailedJobsResult,
+  SkipNextJobResult,
+} from './admin/failed-jobs';
 export type { BulkJob, WaitForJobOptions } from './producing/producer';
 export type { EnqueueAndWaitOptions, EnqueueOptions } from './producing/job-request';
 export type { EntityJobHandler, JobContext } from './entities/job-context';
 export { MAX_ENTITY_ID_BYTES, normalizeEntityId } from './entities/entity-id';
 export type {
+  EngineHealth,
+  HealthOptions,
+  HealthStatus,
+  LeaseHealth,
+  LoopHealth,
+  RedisHealth,
+} from './observability/health';
+export { METRIC_NAMES } from './observability/engine-metrics';
+export type { PrometheusRegistry } from './observability/prometheus';
+export type {
   AtomicQueuesOptions,
   BackoffOptions,
   EntityTypeOptions,
+  MetricsOptions,
   RedisConnection,
   WorkerConfig,
 } from './options/atomic-queues-options';
 export type { ResolvedEntityType } from './options/resolved-options';
+export { checkEntityTypeKeys } from './options/option-keys';
 export type {
   AtomicQueuesEvents,
   EntityClaimedEvent,
@@ -23,5 +45,8 @@ export type {
   JobFailedEvent,
   JobRetryingEvent,
   JobFinishedEvent,
+  RedisLostEvent,
+  RedisRestoredEvent,
   ReleaseReason,
 } from './events';
+export type { AtomicQueuesLogger } from './logger';

@@ -2,11 +2,16 @@ import { createRedisBackend } from 'bullmq';
 import type { KeyPrefixOptions, QueueBaseOptions, RedisQueueBackend } from 'bullmq';
 import { Connections } from '../redis/connections';
 import type { KeyBuilder } from '../redis/keys';
+import { pingWithin } from '../redis/ping';
 import { defineScripts } from '../redis/script-loader';
 import { EntityAdmin } from './admin/entity-admin';
+import { FailedIndex } from './admin/failed-index';
+import { FailedJobs } from './admin/failed-jobs';
 import type { Clock } from './clock';
 import type { EntityCatalog } from './entities/entity-catalog';
 import type { EventSink } from './events';
+import type { PodProbe } from './observability/health';
+import type { JobTracing } from './observability/job-tracing';
 import type { ResolvedOptions } from './options/resolved-options';
 import { Claims } from './placement/claims';
 import { CronManager } from './placement/cron-manager';
@@ -27,6 +32,8 @@ export interface PodSetup {
   readonly clock: Clock;
   readonly catalog: EntityCatalog;
   readonly events: EventSink;
+  /** Spans and trace context, when `@opentelemetry/api` is installed. */
+  readonly tracing?: JobTracing;
   report(error: unknown, context: string): void;
   /** The engine's lifecycle state (`started` while it takes work). */
   state(): string;
@@ -42,6 +49,7 @@ export class Pod {
   readonly claims: Claims;
   readonly producer: Producer;
   readonly admin: EntityAdmin;
+  readonly failedJobs: FailedJobs;
   private readonly registry: PodRegistry;
   private readonly waiters: ReplyWaiters;
   private readonly heartbeat: Heartbeat;
@@ -52,7 +60,7 @@ export class Pod {
     private readonly setup: PodSetup,
     private readonly connections: Connections,
   ) {
-    const { podId, options: o, keys, clock, catalog, events } = setup;
+    const { podId, options: o, keys, clock, catalog, events, tracing } = setup;
     const report = (error: unknown, context: string): void => setup.report(error, context);
     const redis = connections.command;
     const isStarted = (): boolean => setup.state() === 'started';
@@ -64,9 +72,10 @@ export class Pod {
       this.producer.storedOutcome(job),
     );
     const replies = new ReplySender(redis, keys, podId, this.waiters, report);
-    // An entity at rest keeping failed jobs is looked at this often: a job put back by a
-    // BullMQ tool runs within about a lease TTL and a sweep.
-    const retryWatchMs = leaseTtlMs + o.cronIntervalMs;
+    // An entity that keeps failed jobs (or is paused) is looked at this often, by its idle holder
+    // or in the rest set: a job a BullMQ tool puts back runs within a lease TTL and a sweep.
+    const watchMs = leaseTtlMs;
+    const failedIndex = new FailedIndex(redis, keys);
     this.runners = new RunnerRegistry({
       podId,
       redis,
@@ -78,8 +87,12 @@ export class Pod {
       },
       events,
       replies,
-      restDelayMs: retryWatchMs,
-      handlerFor: (type) => catalog.handlerFor(type),
+      reroute: (entity) => this.claims.route(entity, 'claim-if-work'),
+      watchMs,
+      failedIndex,
+      handlerFor: tracing
+        ? (type) => tracing.wrap(catalog.handlerFor(type))
+        : (type) => catalog.handlerFor(type),
       renewLease: (runner) => this.heartbeat.renewOne(runner),
       report,
     });
@@ -114,6 +127,7 @@ export class Pod {
       enqueueTimeoutMs: o.enqueueTimeoutMs,
       runners,
       claims,
+      redisNow: () => registry.redisNow(),
     });
     this.producer = new Producer({
       podId,
@@ -122,9 +136,18 @@ export class Pod {
       catalog,
       transport,
       waiters: this.waiters,
+      tracing,
       state: () => setup.state(),
     });
     this.admin = new EntityAdmin({ redis, keys, catalog, runners, claims });
+    this.failedJobs = new FailedJobs({
+      redis,
+      catalog,
+      claims,
+      replies,
+      failedIndex,
+      resume: (type, id) => this.admin.resume(type, id),
+    });
     this.heartbeat = new Heartbeat(
       {
         podId,
@@ -159,9 +182,10 @@ export class Pod {
             keys,
             clock,
             leaseTtlMs,
-            retryWatchMs,
+            watchMs,
             claims,
             runners,
+            failedIndex,
             recovering: () => registry.recovering(),
             entityFromRef,
             report,
@@ -172,23 +196,42 @@ export class Pod {
     }
   }
 
-  /** Connects to Redis and builds the parts; the loops start with {@link startLoops}. */
+  /**
+   * Connects to Redis and builds the parts; the loops start with {@link startLoops}. Bounded by
+   * `startTimeoutMs` (RedisConnectionError); on failure, closes everything it opened.
+   */
   static async open(setup: PodSetup): Promise<Pod> {
-    const o = setup.options;
-    const connections = new Connections(o.redis, `${o.keyPrefix}:aq:${setup.podId}`, (e, c) =>
-      setup.report(e, c),
+    const { options: o, events } = setup;
+    const connections = new Connections(
+      o.redis,
+      `${o.keyPrefix}:aq:${setup.podId}`,
+      {
+        lost: ({ reason, description }, target) =>
+          events.emit('redis:lost', { target, reason, message: description }),
+        restored: (downtimeMs, target) => events.emit('redis:restored', { target, downtimeMs }),
+        error: (error, context) => setup.report(error, context),
+      },
+      () => setup.clock.now(),
     );
+    let root: RedisQueueBackend | undefined;
     try {
-      return await Pod.connect(setup, connections);
+      const backend = (root = Pod.backend(setup, connections.command));
+      await connections.start(o.startTimeoutMs, () => backend.waitUntilReady());
+      setup.catalog.attach(backend);
+      const pod = new Pod(setup, connections);
+      // One beat before the first enqueue: the pod is in the registry and knows Redis's clock.
+      await pod.registry.beat(connections.command, 0, o.processing);
+      return pod;
     } catch (err) {
+      await root?.close().catch(() => undefined);
       await connections.close();
       throw err;
     }
   }
 
-  private static async connect(setup: PodSetup, connections: Connections): Promise<Pod> {
+  /** The BullMQ backend the entities' queues share, on the command connection. */
+  private static backend(setup: PodSetup, command: Connections['command']): RedisQueueBackend {
     const o = setup.options;
-    const command = connections.command;
     defineScripts(command);
     const rootOpts: QueueBaseOptions & KeyPrefixOptions & { lockDuration: number } = {
       connection: command,
@@ -197,13 +240,25 @@ export class Pod {
       // Job locks live as long as leases: the heartbeat renews both together.
       lockDuration: o.heartbeatTtlMs,
     };
-    const root: RedisQueueBackend = createRedisBackend('__aq', rootOpts);
-    // BullMQ re-emits connection errors (Redis down, restarting) on the backend: report them and
-    // keep going (ioredis reconnects by itself); an unheard 'error' event would kill the process.
-    root.on('error', (err: unknown) => setup.report(err, 'Redis connection'));
-    await root.waitUntilReady();
-    setup.catalog.attach(root);
-    return new Pod(setup, connections);
+    const root = createRedisBackend('__aq', rootOpts);
+    // BullMQ re-emits the command connection's errors here; Connections hears them already (once
+    // per outage). An unheard 'error' event would kill the process.
+    root.on('error', () => undefined);
+    return root;
+  }
+
+  /** What a health check reads: Redis, and when the pod's loops last came round. */
+  probe(): PodProbe {
+    const { heartbeat, dispatcher, runners } = this;
+    return {
+      ping: (timeoutMs) => pingWithin(this.connections.command, timeoutMs),
+      loopTimes: () => ({
+        heartbeatTickAt: heartbeat.lastTickAt,
+        leasesRenewedAt: heartbeat.renewedAt,
+        dispatcherTickAt: dispatcher?.lastTickAt,
+      }),
+      held: () => runners.size,
+    };
   }
 
   /** Starts the heartbeat, and on a processing pod the dispatcher and the cron manager. */

@@ -8,6 +8,7 @@ export type AtomicQueuesErrorCode =
   | 'ENQUEUE_FAILED'
   | 'ENQUEUE_TIMEOUT'
   | 'ENTITY_ID_PARAMETER'
+  | 'ENTITY_NOT_PAUSED'
   | 'INVALID_ENTITY_ID'
   | 'INVALID_OPTIONS'
   | 'INVALID_PAYLOAD'
@@ -21,6 +22,7 @@ export type AtomicQueuesErrorCode =
   | 'NO_ROUTE'
   | 'REDIS_REFUSED'
   | 'JOB_NOT_FOUND'
+  | 'REDIS_CONNECTION'
   | 'UNKNOWN_ENTITY_TYPE';
 
 /**

@@ -1,15 +1,33 @@
-import type { FactoryProvider } from '@nestjs/common';
-import { AtomicEngine } from '../core';
+import { Logger, type FactoryProvider } from '@nestjs/common';
+import { AtomicEngine, type AtomicQueuesOptions } from '../core';
+import { LOGGER_CONTEXT } from './atomic-queues.constants';
 import { ATOMIC_QUEUES_OPTIONS } from './atomic-queues.module-definition';
 import type { AtomicQueuesModuleOptions } from './interfaces/atomic-queues-module-options.interface';
 
 /**
  * The engine, injectable as `AtomicEngine`. Constructing it validates the options, so a bad
  * option stops the application while it is being created, with the InvalidOptionsError message
- * (option, expected value, received value). It connects to Redis only at bootstrap.
+ * (option, expected value, received value). It connects to Redis only at bootstrap. It logs
+ * through Nest's `Logger` (context `AtomicQueues`) unless the options name another `logger`.
  */
 export const atomicEngineProvider: FactoryProvider<AtomicEngine> = {
   provide: AtomicEngine,
-  useFactory: (options: AtomicQueuesModuleOptions) => new AtomicEngine(options),
+  useFactory: (options: AtomicQueuesModuleOptions) => {
+    const engine = engineOptions(options);
+    return new AtomicEngine(
+      typeof engine === 'object' && engine !== null && engine.logger === undefined
+        ? { ...engine, logger: new Logger(LOGGER_CONTEXT) }
+        : engine,
+    );
+  },
   inject: [ATOMIC_QUEUES_OPTIONS],
 };
+
+/** The engine's options from the module's: `metrics: true` is the default registry. */
+export function engineOptions(options: AtomicQueuesModuleOptions): AtomicQueuesOptions {
+  // Anything but an object goes on as it is: the engine's option check names what is wrong.
+  if (typeof options !== 'object' || options === null) return options;
+  const { metrics, ...rest } = options;
+  if (metrics === undefined || metrics === false) return rest;
+  return { ...rest, metrics: metrics === true ? {} : metrics };
+}

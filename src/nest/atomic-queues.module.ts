@@ -6,6 +6,7 @@ import { AtomicQueuesConfigurableModule } from './atomic-queues.module-definitio
 import { AtomicQueuesOrchestrator } from './atomic-queues.orchestrator';
 import { CqrsBridge } from './cqrs/cqrs.bridge';
 import { ProcessorExplorer } from './discovery/processor.explorer';
+import { AtomicQueuesHealthIndicator } from './health/atomic-queues-health.indicator';
 import { QueueBus } from './queue-bus.service';
 import { RouteRegistry } from './registry/route.registry';
 import { JobRouter } from './routing/job.router';
@@ -20,6 +21,7 @@ const services = [
   SpawnQueueService,
   QueueEventsManagerService,
   ProcessorDiscoveryService,
+  AtomicQueuesHealthIndicator,
 ];
 
 /**
@@ -29,8 +31,8 @@ const services = [
  * AtomicQueuesModule.forRoot({ redis: { host: 'localhost', port: 6379 }, keyPrefix: 'myapp' })
  * AtomicQueuesModule.forRootAsync({ inject: [ConfigService], useFactory: (c) => ({ redis: c.get('REDIS_URL') }) })
  * ```
- * Global by default (`isGlobal: false` to scope it). Exports QueueBus, the services and the
- * engine itself (`AtomicEngine`).
+ * Global by default (`isGlobal: false` to scope it). Exports QueueBus, the services, the
+ * `@nestjs/terminus` indicator AtomicQueuesHealthIndicator and the engine itself (`AtomicEngine`).
  */
 @Module({
   imports: [DiscoveryModule],

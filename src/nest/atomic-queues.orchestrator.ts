@@ -22,7 +22,9 @@ import { JobRouter } from './routing/job.router';
  *   gracefully, so each entity's running job finishes, leases are released and connections
  *   close. It starts at `onModuleDestroy`, before the `beforeApplicationShutdown` /
  *   `onApplicationShutdown` hooks in which libraries usually close the resources jobs use.
- * Engine errors from background loops are logged with their context.
+ * When Redis can't be reached, bootstrap (`app.init()`, `app.listen()`) fails with the engine's
+ * RedisConnectionError within `startTimeoutMs`. The engine logs its background errors and Redis
+ * outages itself, through Nest's Logger (see atomicEngineProvider).
  */
 @Injectable()
 export class AtomicQueuesOrchestrator
@@ -30,8 +32,6 @@ export class AtomicQueuesOrchestrator
 {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private stopping?: Promise<void>;
-  private readonly logError = (error: Error, context: string): void =>
-    this.logger.error(`${context}: ${error.message}`, error.stack);
 
   constructor(
     private readonly engine: AtomicEngine,
@@ -39,9 +39,7 @@ export class AtomicQueuesOrchestrator
     private readonly routes: RouteRegistry,
     private readonly router: JobRouter,
     private readonly cqrs: CqrsBridge,
-  ) {
-    engine.on('error', this.logError);
-  }
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     this.explorer.explore();
@@ -80,7 +78,7 @@ export class AtomicQueuesOrchestrator
   }
 
   private stop(): Promise<void> {
-    this.stopping ??= this.engine.stop().finally(() => this.engine.off('error', this.logError));
+    this.stopping ??= this.engine.stop();
     return this.stopping;
   }
 }

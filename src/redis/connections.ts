@@ -1,15 +1,50 @@
 import IORedis, { Cluster, type Redis, type RedisOptions } from 'ioredis';
+import { ConnectionMonitor } from './connection-monitor';
+import type { ConnectionProblem } from './connection-problem';
+import { firstConnect } from './first-connect';
+import { describeRedisTarget } from './redis-target';
 
+/** A client as the engine uses it: the classes of the ioredis it is compiled against. */
 export type RedisClient = Redis | Cluster;
+
+/**
+ * An ioredis `Redis` or `Cluster` instance, of ioredis 5 or 6, recognized by its shape: a
+ * client made by the app's own copy of ioredis type-checks whichever copy these declarations
+ * resolve to (ioredis's classes have private members, so they only match their own copy).
+ * BullMQ recognizes clients the same way. The engine sends its commands through this client
+ * and opens its other connections with `duplicate()`.
+ */
+export interface IORedisClient {
+  readonly isCluster: boolean;
+  readonly status: string;
+  duplicate(): IORedisClient;
+  sendCommand(...args: never[]): unknown;
+  defineCommand(name: string, definition: { lua: string; numberOfKeys?: number }): void;
+}
 
 /** How to reach Redis: connection settings, a `redis://` / `rediss://` URL, or your own client. */
 export type RedisConnection =
   | string
-  | Redis
-  | Cluster
+  | IORedisClient
   | (Pick<RedisOptions, 'host' | 'port' | 'password' | 'username' | 'db' | 'tls'> & RedisOptions);
 
-function isClient(value: RedisConnection): value is Redis | Cluster {
+/** What the pod hears of its connections once started (see {@link ConnectionMonitor}). */
+export interface ConnectionEvents {
+  /** The first connection dropped; `target` says where Redis is (never credentials). */
+  lost(problem: ConnectionProblem, target: string): void;
+  /** Every connection is ready again, `downtimeMs` after `lost`. */
+  restored(downtimeMs: number, target: string): void;
+  /** An error of a connection that is up, not about the connection itself. */
+  error(error: unknown, context: string): void;
+}
+
+const UNHEARD: ConnectionEvents = {
+  lost: () => undefined,
+  restored: () => undefined,
+  error: () => undefined,
+};
+
+function isClient(value: RedisConnection): value is IORedisClient {
   return (
     typeof value === 'object' &&
     typeof (value as { sendCommand?: unknown }).sendCommand === 'function'
@@ -17,10 +52,21 @@ function isClient(value: RedisConnection): value is Redis | Cluster {
 }
 
 /**
+ * Whether `client` is an ioredis `Cluster`, by the `isCluster` flag both ioredis classes carry
+ * (as BullMQ's `isRedisCluster` does), not `instanceof`: an app's client may come from another
+ * copy of ioredis than the one loaded here (workspaces, a nested install), and a Cluster taken
+ * for a single Redis would send multi-slot pipelines and scripts.
+ */
+export function isCluster(client: RedisClient): client is Cluster {
+  return client.isCluster === true;
+}
+
+/**
  * The pod's Redis connections. Their number is fixed, whatever the number of entities:
  * `command` carries every non-blocking call (enqueues, job moves, heartbeats), `blocking` waits
  * for wake-up and spawn signals (processing pods only), `subscriber` receives job results for
- * `enqueueAndWait` (opened on first use).
+ * `enqueueAndWait` (opened on first use). Start-up is bounded ({@link start}); after it, outages
+ * are reported once each (lost, restored), not per reconnection attempt.
  */
 export class Connections {
   readonly command: RedisClient;
@@ -36,17 +82,30 @@ export class Connections {
    */
   blockingEpoch = 0;
   private readonly owned: RedisClient[] = [];
+  /** Stops following each client, for the clients followed. */
+  private readonly unfollow = new Map<RedisClient, () => void>();
+  private readonly monitor: ConnectionMonitor;
   private blockingClient?: RedisClient;
   private subscriberClient?: RedisClient;
 
   constructor(
     private readonly config: RedisConnection,
     private readonly connectionName: string,
-    /** Hears connection errors of the clients opened here (ioredis reconnects by itself). */
-    private readonly onError: (error: unknown, context: string) => void = () => undefined,
+    events: ConnectionEvents = UNHEARD,
+    now: () => number = Date.now,
   ) {
+    this.monitor = new ConnectionMonitor(
+      {
+        lost: (problem) => events.lost(problem, this.target()),
+        restored: (downtimeMs) => events.restored(downtimeMs, this.target()),
+        error: (error, context) => events.error(error, context),
+      },
+      now,
+    );
     if (isClient(config)) {
-      this.command = config;
+      // The app's own Redis or Cluster, perhaps from another copy of ioredis: same API.
+      this.command = config as RedisClient;
+      this.follow(this.command, 'cmd');
     } else {
       this.command = this.open('cmd');
     }
@@ -56,6 +115,22 @@ export class Connections {
   private readonly countClose = (): void => {
     this.commandEpoch += 1;
   };
+
+  /** Where Redis is, for messages: `host:port`, a socket, Sentinels or Cluster nodes. */
+  target(): string {
+    return describeRedisTarget(this.command);
+  }
+
+  /**
+   * Runs start-up `work` while the command connection makes its first connection; rejects with
+   * RedisConnectionError when it fails for good (credentials, TLS) or takes over `timeoutMs`.
+   * Outages are reported from then on.
+   */
+  async start<T>(timeoutMs: number, work: () => Promise<T>): Promise<T> {
+    const result = await firstConnect(this.command, timeoutMs, work);
+    this.monitor.arm();
+    return result;
+  }
 
   /** The dedicated blocking connection; created on first use. */
   get blocking(): RedisClient {
@@ -75,7 +150,7 @@ export class Connections {
     const name = `${this.connectionName}:${role}`;
     let client: RedisClient;
     if (isClient(this.config)) {
-      client = this.config.duplicate();
+      client = this.config.duplicate() as RedisClient;
     } else {
       // Commands wait through a reconnect instead of failing; enqueue bounds the wait itself.
       const base: RedisOptions = {
@@ -88,9 +163,20 @@ export class Connections {
           ? new IORedis(this.config, base)
           : new IORedis({ ...this.config, ...base });
     }
-    client.on('error', (err: unknown) => this.onError(err, `Redis connection ${name}`));
+    this.follow(client, role);
     this.owned.push(client);
     return client;
+  }
+
+  private follow(client: RedisClient, role: string): void {
+    this.unfollow.set(client, this.monitor.follow(client, `${this.connectionName}:${role}`));
+  }
+
+  /** Closes a client of ours on purpose: no longer followed, its last errors unheard. */
+  private release(client: RedisClient): void {
+    this.unfollow.get(client)?.();
+    this.unfollow.delete(client);
+    client.on('error', () => undefined); // ioredis prints errors nobody listens to
   }
 
   /** Interrupts a blocking wait: closes the blocking connection; the next use reopens it. */
@@ -99,16 +185,27 @@ export class Connections {
     if (!client) return;
     this.blockingClient = undefined;
     this.owned.splice(this.owned.indexOf(client), 1);
+    this.release(client);
     client.disconnect();
   }
 
+  /** Closes the connections opened here (a client you passed in stays open). */
   async close(): Promise<void> {
+    this.monitor.disarm();
     this.command.off('close', this.countClose);
+    for (const stop of this.unfollow.values()) stop();
+    this.unfollow.clear();
     const clients = this.owned.splice(0);
     this.blockingClient = undefined;
     this.subscriberClient = undefined;
     await Promise.all(
       clients.map(async (c) => {
+        this.release(c);
+        // QUIT waits for a connection that may never come (Redis down, start-up failed).
+        if (c.status !== 'ready') {
+          c.disconnect();
+          return;
+        }
         try {
           await c.quit();
         } catch {
@@ -118,5 +215,3 @@ export class Connections {
     );
   }
 }
-
-export { Cluster };

@@ -10,14 +10,28 @@ type Send = (args: unknown[]) => unknown;
 /** BullMQ's reply of a job fetch (`moveToActive`), or of a move that fetched the next job. */
 export type NextJobData = unknown[] | undefined | void;
 
-/** Jobs whose hash named pods awaiting their result when they were fetched. */
-const awaitedJobs = new WeakSet<Job>();
-/** The same, for fetched job records not yet made into jobs. */
-const awaitedRecords = new WeakSet<object>();
+/**
+ * What the engine keeps in a job's hash beside BullMQ's fields, as read when it was fetched:
+ * whether pods awaited its result (`aqw`), and the trace context of its enqueue (`aqt`).
+ */
+export interface JobExtras {
+  awaited: boolean;
+  /** `aqt`: the W3C traceparent, then a space and the tracestate when there is one. */
+  traceContext?: string;
+}
 
-/** True when pods awaited the job's result as it was fetched (its `aqw` field was set). */
+const NONE: JobExtras = Object.freeze({ awaited: false });
+/** Extras of fetched jobs, and of fetched job records not yet made into jobs. */
+const extrasOf = new WeakMap<object, JobExtras>();
+
+/** The engine's fields of a fetched job (see {@link JobExtras}). */
+export function jobExtras(job: Job): JobExtras {
+  return extrasOf.get(job) ?? NONE;
+}
+
+/** True when pods awaited the job's result as it was fetched. */
 export function isAwaited(job: Job): boolean {
-  return awaitedJobs.has(job);
+  return jobExtras(job).awaited;
 }
 
 /**
@@ -78,17 +92,23 @@ export class EntityQueue extends EventEmitter {
     const record = raw[0];
     const job = Job.fromJSON(this, record as never, raw[1] as string);
     job.token = token;
-    if (awaitedRecords.has(record)) awaitedJobs.add(job);
+    const extras = extrasOf.get(record);
+    if (extras) extrasOf.set(job, extras);
     return job;
   }
 
   /** BullMQ's fetch reply from a script's raw `{job hash (flat), job id}` reply. */
   static nextFromRaw(raw: unknown[]): NextJobData {
     const next = raw2NextJobData(raw) as unknown[];
-    // BullMQ's decoding keeps only its own fields: note the waiters field before it goes.
+    // BullMQ's decoding keeps only its own fields: note the engine's before they go.
     const flat = (raw[0] ?? []) as unknown[];
-    for (let i = 0; i < flat.length; i += 2)
-      if (flat[i] === 'aqw' && next[0]) awaitedRecords.add(next[0]);
+    let extras: JobExtras | undefined;
+    for (let i = 0; i < flat.length; i += 2) {
+      if (flat[i] === 'aqw') (extras ??= { awaited: false }).awaited = true;
+      else if (flat[i] === 'aqt')
+        (extras ??= { awaited: false }).traceContext = String(flat[i + 1]);
+    }
+    if (extras && next[0]) extrasOf.set(next[0], extras);
     return next;
   }
 
@@ -104,17 +124,24 @@ export class EntityQueue extends EventEmitter {
 
   /**
    * Queues BullMQ's `addDelayedJob` for one job on `target` (synchronously: BullMQ queues its
-   * script through `runCommand`). Resolves with the job's id.
+   * script through `runCommand`). Resolves with the job's id. BullMQ makes the job due at
+   * `timestamp + delay`, compared with Redis's clock when promoted: `timestamp` is Redis's now.
    */
   sendDelayedAdd(
     target: ScriptTarget,
-    job: { name: string; data: unknown; jobId: string | undefined; delay: number },
+    job: {
+      name: string;
+      data: unknown;
+      jobId: string | undefined;
+      delay: number;
+      timestamp: number;
+    },
     keep: {
       removeOnComplete: boolean | number | KeepJobs;
       removeOnFail: boolean | number | KeepJobs;
     },
   ): Promise<unknown> {
-    const jobOpts: JobsOptions = { ...keep, delay: job.delay };
+    const jobOpts: JobsOptions = { ...keep, delay: job.delay, timestamp: job.timestamp };
     if (job.jobId !== undefined) jobOpts.jobId = job.jobId;
     const delayed = new Job(this, job.name, job.data, jobOpts, job.jobId);
     const bullTarget = {

@@ -4,10 +4,11 @@
  * Layout, with `P` the key prefix (BullMQ's `prefix` too) and `Q` an entity's queue name:
  * - `P:Q:*`              the entity's BullMQ queue (wait, active, jobs, ...), inspectable with BullMQ;
  * - `P:Q:__aq:lease`     the entity's lease (hash: owner token, pod, idle flag), with a TTL;
- * - `P:Q:__aq:fence`     the entity's fencing counter, incremented on every lease acquisition;
+ * - `P:Q:__aq:fence`     the entity's last fencing token: each acquisition takes a larger one;
  * - `P:Q:__aq:slots`     token of each lease slot's last holder;
- * - `P:{__aq}:*`         pod-wide signals: spawn requests, per-pod wake-ups, the pod registry and
- *                        the entity index read by the safety sweep.
+ * - `P:{__aq}:*`         pod-wide signals: spawn requests, per-pod wake-ups, the pod registry,
+ *                        the entity index read by the safety sweep, the rest set, and per type
+ *                        the entities that keep failed jobs.
  * `Q` is always wrapped in `{...}`, so one entity's keys share a Redis Cluster hash slot.
  */
 
@@ -100,6 +101,14 @@ export class KeyBuilder {
    */
   restKey(): string {
     return `${this.prefix}:{__aq}:rest`;
+  }
+
+  /**
+   * Sorted set of the entities of `entityType` that keep failed jobs; score: when the first of
+   * them failed (Redis's clock). Type names are `[A-Za-z0-9_.]`: safe in a key.
+   */
+  failedKey(entityType: string): string {
+    return `${this.prefix}:{__aq}:failed:${entityType}`;
   }
 
   /** Pub/sub channel on which a pod receives results of jobs it enqueued and waits for. */

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { computeMetrics } from '../../chaos/checks';
-import type { AppliedRow, ExecutionRow, OracleDump } from '../../chaos/oracle';
+import { DATA_LOSS, type AppliedRow, type ExecutionRow, type OracleDump } from '../../chaos/oracle';
 
 let nextId = 1;
 function exec(p: Partial<ExecutionRow> & { job_id: string; start: number }): ExecutionRow {
@@ -134,6 +134,41 @@ describe('chaos checkers', () => {
     assert.equal(m.orderInversions, 1);
     assert.equal(m.details.startOrderInversions, 1);
     assert.equal(computeMetrics(world([]), { orderApplies: false }).orderInversions, null);
+  });
+
+  it('counts jobs a data loss dropped apart from lost ones, and tokens that went back', () => {
+    const dump = world([
+      exec({ job_id: 'o.e.0', start: 0, fence: 500 }),
+      exec({ job_id: 'o.e.1', start: 20, end: null, outcome: 'running', fence: 500 }),
+      exec({ job_id: 'o.e.2', start: 300, fence: 400 }),
+      exec({ job_id: 'o.e.3', start: 320, end: null, outcome: 'running', fence: 600 }),
+    ]);
+    const acked = [10, 30, 250, 310];
+    dump.enqueued.forEach((e, i) => (e.acked_at = acked[i]));
+    const loss = {
+      id: 1,
+      kind: DATA_LOSS,
+      pod: 'redis',
+      pid: 9,
+      at: 100,
+      until: 200,
+      detail: null,
+    };
+    dump.faults.push(loss);
+    const m = computeMetrics(dump, { orderApplies: true });
+    assert.equal(m.details.droppedByDataLoss, 1, 'job 1, acknowledged before the loss');
+    assert.equal(m.lost, 1, 'job 3, acknowledged after it');
+    assert.equal(
+      m.details.tokensWentBack,
+      1,
+      'job 2 ran after the loss with a smaller token than job 0',
+    );
+    dump.faults[0] = { ...loss, kind: 'redis-kill' };
+    const kill = computeMetrics(dump, { orderApplies: true });
+    assert.deepEqual(
+      [kill.lost, kill.details.droppedByDataLoss, kill.details.tokensWentBack],
+      [2, 0, 0],
+    );
   });
 
   it('measures recovery from a fault to the next execution of the entities it interrupted', () => {

@@ -3,7 +3,7 @@
  * carries a hash tag, so each entity's keys and scripts stay on one slot while entities spread
  * over the masters; jobs run once, in order per entity, on both processing pods; results come
  * back to a producer-only pod, including after the holder went idle (on a Cluster the caller
- * wakes it: the wake set is in another slot).
+ * wakes it: the wake set is in another slot); the failed-job calls work across slots.
  *
  * The pods are engines in this process, each with Cluster connections of its own: this checks
  * that the engine works on a Cluster; failure handling across processes is checked on a single
@@ -38,6 +38,8 @@ describe('on a Redis Cluster', () => {
   const errors: string[] = [];
   /** Per entity, the `n` of each job in the order the handlers ran them. */
   const ran = new Map<string, number[]>();
+  /** Entities whose jobs fail (after they are counted in `ran`). */
+  const failing = new Set<string>();
   let producer: AtomicEngine;
   /** What the burst's enqueueAndWait calls returned, in call order. */
   let results: Outcome[];
@@ -75,6 +77,7 @@ describe('on a Redis Cluster', () => {
         const seen = ran.get(ctx.entityId) ?? [];
         seen.push(n);
         ran.set(ctx.entityId, seen);
+        if (failing.has(ctx.entityId)) throw new Error(`${ctx.entityId} failed`);
         await new Promise((resolve) => setTimeout(resolve, 1));
         return { entity: ctx.entityId, n, pod: ctx.podId };
       });
@@ -175,6 +178,43 @@ describe('on a Redis Cluster', () => {
       await idle(n);
     }
     assert.deepEqual(ran.get('w0'), [0, 1, 2, 3, 4, 5], 'run once each, in order');
+    assert.deepEqual(errors, [], 'no error events');
+  });
+
+  it('lists, retries and removes failed jobs across slots', { timeout: 30_000 }, async () => {
+    const ids = ['f0', 'f1', 'f2'];
+    ids.forEach((id) => failing.add(id));
+    const jobs = await Promise.all(
+      ids.map((id) =>
+        producer.enqueueBulk(
+          [0, 1].map((n) => ({ type: TYPE, entityId: id, name: 'op', data: { n } })),
+        ),
+      ),
+    );
+    await waitFor(
+      async () => {
+        const page = await producer.listFailedEntities(TYPE);
+        return page.items.filter((e) => e.failedJobs === 2).length === 3;
+      },
+      { message: 'three entities with two failed jobs each, listed' },
+    );
+    const listed = await producer.listFailedJobs(TYPE, 'f0');
+    assert.deepEqual(
+      listed.items.map((j) => [j.id, j.failedReason]),
+      jobs[0].map((id) => [id, 'f0 failed']),
+    );
+    failing.clear();
+    assert.deepEqual((await producer.retryFailedJobs(TYPE, 'f0', 'all')).retried, jobs[0]);
+    assert.deepEqual((await producer.removeFailedJobs(TYPE, 'f1', 'all')).removed, jobs[1]);
+    await waitFor(() => ran.get('f0')?.length === 4, { message: 'f0 ran its jobs again' });
+    assert.deepEqual(ran.get('f0'), [0, 1, 0, 1]);
+    const left = (await producer.listFailedEntities(TYPE)).items.map((e) => e.entityId);
+    assert.deepEqual(left, ['f2']);
+    await producer.pauseEntity(TYPE, 'f2');
+    const [next] = await producer.enqueueBulk([
+      { type: TYPE, entityId: 'f2', name: 'op', data: { n: 2 } },
+    ]);
+    assert.deepEqual(await producer.skipNextJob(TYPE, 'f2'), { skipped: next, resumed: false });
     assert.deepEqual(errors, [], 'no error events');
   });
 });

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Injectable } from '@nestjs/common';
+import { ConflictException, Injectable } from '@nestjs/common';
 import { CommandHandler, CqrsModule, type ICommandHandler } from '@nestjs/cqrs';
 import {
   JobFailedError,
@@ -30,6 +30,7 @@ class SpendCommand {
     @QueueEntityId() public readonly walletId: string,
     public readonly amount: number,
     public readonly hold = false,
+    public readonly http = false,
   ) {}
 }
 
@@ -46,10 +47,11 @@ class Wallets {
 class SpendHandler implements ICommandHandler<SpendCommand> {
   constructor(private readonly wallets: Wallets) {}
 
-  async execute({ walletId, amount, hold }: SpendCommand) {
+  async execute({ walletId, amount, hold, http }: SpendCommand) {
     const { balances, spent, held } = this.wallets;
     if (hold) await held.promise;
     const balance = balances.get(walletId) ?? 100;
+    if (balance < amount && http) throw new ConflictException(`Wallet ${walletId} is short`);
     if (balance < amount) throw new InsufficientFundsError(walletId, balance);
     balances.set(walletId, balance - amount);
     spent.push({ walletId, amount });
@@ -73,6 +75,23 @@ describe('QueueBus results', () => {
   after(async () => {
     wallets.held.open(); // lets a held job finish if its test failed
     await t.close();
+  });
+
+  it("an HttpException's status and response reach the caller, so it can answer with them", async () => {
+    const err = await bus
+      .enqueueAndWait(new SpendCommand('w-http', 500, false, true), { timeoutMs: 5000 })
+      .then(
+        () => assert.fail('expected a JobFailedError'),
+        (e: unknown) => e as JobFailedError & { status?: number; response?: unknown },
+      );
+    assert.ok(err instanceof JobFailedError);
+    assert.equal(err.name, 'ConflictException');
+    assert.equal(err.status, 409);
+    assert.deepEqual(err.response, {
+      statusCode: 409,
+      message: 'Wallet w-http is short',
+      error: 'Conflict',
+    });
   });
 
   it('enqueueAndWait resolves with the handler result', async () => {

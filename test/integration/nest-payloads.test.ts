@@ -1,7 +1,8 @@
 /**
- * Payloads that don't serialize (function, cycle, BigInt) or are over the size limit (512 KiB by
- * default, `maxPayloadBytes` when set) are rejected with InvalidPayloadError naming the job and
- * the field, before anything is written: each test checks that its document stored no job.
+ * Payloads that don't serialize (function, cycle, BigInt, a Map or Set that JSON would empty) or
+ * are over the size limit (512 KiB by default, `maxPayloadBytes` when set) are rejected with
+ * InvalidPayloadError naming the job and the field, before anything is written: each test checks
+ * that its document stored no job.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -73,6 +74,11 @@ describe('payloads', () => {
       { cents: 10n },
       /\$\.body\.cents is a BigInt, which JSON cannot carry/,
     ));
+
+  it('rejects a Map and a Set, which JSON would turn into {}', async () => {
+    await rejectsPayload(t, 'd-map', { tags: new Map([['a', 1]]) }, /\$\.body\.tags is a Map/);
+    await rejectsPayload(t, 'd-set', [new Set([1])], /\$\.body\[0\] is a Set/);
+  });
 
   it('rejects a payload over the default 512 KiB', () =>
     rejectsPayload(

@@ -19,6 +19,7 @@ import { gate, nestPrefix, startApp, type TestApp } from './nest-testing';
 
 let hold = gate();
 const ran: string[] = [];
+let flakyFails = true;
 
 @WorkerProcessor({ entityType: 'acct', idleTimeoutSeconds: 30 })
 class AcctProcessor {
@@ -26,6 +27,12 @@ class AcctProcessor {
   async hold(_job: Job, entityId: string) {
     await hold.promise;
     ran.push(`hold ${entityId}`);
+  }
+
+  @JobHandler('flaky')
+  flaky(job: Job, entityId: string) {
+    if (flakyFails) throw new Error(`flaky ${entityId} failed`);
+    ran.push(`flaky ${entityId}`);
   }
 
   @JobHandler('run')
@@ -120,18 +127,71 @@ describe('runtime services', () => {
   });
 
   it('relays this pod’s events, once and until unsubscribed', async () => {
-    const events = podA.get(QueueEventsManagerService);
+    // Whichever pod holds the entity runs its jobs and relays their events; the other relays
+    // none. Listen on both.
     const completed: string[] = [];
     const first: string[] = [];
-    const off = events.on('job:completed', (e) => completed.push(`${e.entityId}:${e.name}`));
-    events.once('job:completed', (e) => first.push(e.entityId));
+    const offs = [podA, podB].map((pod) => {
+      const events = pod.get(QueueEventsManagerService);
+      events.once('job:completed', (e) => first.push(e.entityId));
+      return events.on('job:completed', (e) => completed.push(`${e.entityId}:${e.name}`));
+    });
     const bus = podA.get(QueueBus).forEntity('acct', 'ev');
     await bus.enqueueAndWait('run', { n: 1 }, { timeoutMs: 5000 });
     await bus.enqueueAndWait('run', { n: 2 }, { timeoutMs: 5000 });
-    off();
+    for (const off of offs) off();
     await bus.enqueueAndWait('run', { n: 3 }, { timeoutMs: 5000 });
     assert.deepEqual(completed, ['ev:run', 'ev:run']);
-    assert.deepEqual(first, ['ev']);
+    assert.deepEqual(first, ['ev'], 'once: the first event only, on the pod that ran it');
+  });
+
+  it('lists, retries and removes failed jobs, and skips a paused entity’s next job', async () => {
+    const managerA = podA.get(WorkerManagerService);
+    const managerB = podB.get(WorkerManagerService);
+    const target = podA.get(QueueBus).forEntity('acct', 'f');
+    flakyFails = true;
+    const first = await target.enqueue('flaky');
+    const second = await target.enqueue('flaky');
+    await waitFor(async () => (await managerB.getBacklog('acct', 'f')).failed === 2, {
+      message: 'two failed jobs',
+    });
+    const page = await managerB.listFailedJobs('acct', 'f');
+    assert.deepEqual(
+      page.items.map((j) => [j.id, j.failedReason]),
+      [
+        [first, 'flaky f failed'],
+        [second, 'flaky f failed'],
+      ],
+    );
+    const entities = await managerA.listFailedEntities('acct');
+    assert.deepEqual(
+      entities.items.map((e) => [e.entityId, e.failedJobs]),
+      [['f', 2]],
+    );
+    assert.deepEqual(await managerA.removeFailedJobs('acct', 'f', [second]), {
+      removed: [second],
+      notFound: [],
+      remaining: 1,
+    });
+    flakyFails = false;
+    assert.deepEqual(await managerB.retryFailedJobs('acct', 'f', 'all'), {
+      retried: [first],
+      notFound: [],
+      remaining: 0,
+      paused: false,
+    });
+    await waitFor(() => ran.includes('flaky f'), { message: 'the retried job ran' });
+    assert.deepEqual((await managerA.listFailedEntities('acct')).items, []);
+
+    await managerA.pauseEntity('acct', 'f');
+    const skipped = await target.enqueue('run', { n: 9 });
+    assert.deepEqual(await managerB.skipNextJob('acct', 'f', { resume: true }), {
+      skipped,
+      resumed: true,
+    });
+    assert.equal((await managerB.listFailedJobs('acct', 'f')).items[0]?.failedReason, 'skipped');
+    await managerB.removeFailedJobs('acct', 'f', 'all');
+    assert.ok(!ran.includes('run f 9'));
   });
 });
 

@@ -7,7 +7,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { AtomicEngine, AtomicQueuesModule, type AtomicQueuesOptions } from '../../src';
 import { cleanPrefix, newRedis, redisUrl, uniquePrefix } from '../helpers/redis';
 
-/** A key prefix the engine accepts (letters, digits, `_`, `.`), unique to this test. */
+/** A key prefix of letters, digits and `_`, unique to this test. */
 export function nestPrefix(name: string): string {
   return uniquePrefix(`nest${name.replace(/[^A-Za-z0-9]/g, '')}`).replace(/-/g, '_');
 }

@@ -7,22 +7,22 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { waitFor } from '../../support/async';
 import { multiPodSuite } from '../fixtures/multi-pod-suite';
 import {
-  analyze,
+  assertExclusiveAndOrdered,
   byEntity,
   completedCount,
   completions,
-  describeReport,
   executionsOf,
   heldBy,
   readLedger,
+  takeoversAfterKill,
   waitForLedger,
 } from '../fixtures/ledger';
+import { enqueueSequences } from '../fixtures/engines';
 import { now } from '../fixtures/ledger-writer';
 import type { PodHandle } from '../fixtures/pods';
-import { allQueueCounts, readCounters } from '../fixtures/queue-state';
+import { allQueueCounts, readCounters, waitForAllCompleted } from '../fixtures/queue-state';
 
 const TYPE = 'account';
 const HEARTBEAT_TTL_S = 1.5;
@@ -47,23 +47,8 @@ describe('kill -9 of a pod', () => {
           idleTimeoutSeconds: 5,
         })),
       );
-      const producer = engines.create({
-        processing: false,
-        podId: 'producer',
-        entities: { [TYPE]: {} },
-      });
-      await producer.start();
       const ids = Array.from({ length: ENTITIES }, (_, i) => `k${String(i).padStart(2, '0')}`);
-      await producer.enqueueBulk(
-        ids.flatMap((entity) =>
-          Array.from({ length: JOBS }, (_, seq) => ({
-            type: TYPE,
-            entityId: entity,
-            name: 'increment',
-            data: { seq },
-          })),
-        ),
-      );
+      await enqueueSequences(engines, TYPE, ids, JOBS);
 
       // Let a quarter of the work run, then kill the pod holding the FEWEST entities (but some):
       // the survivors then hold more than the dead pod, the hardest case for fair-share claiming.
@@ -91,15 +76,7 @@ describe('kill -9 of a pod', () => {
       assert.equal(exit.signal, 'SIGKILL');
 
       // Every accepted job ends up completed in BullMQ, none failed.
-      await waitFor(
-        async () => {
-          const counts = await allQueueCounts(redis, prefix, TYPE, ids);
-          return [...counts.values()].every(
-            (c) => c.completed === JOBS && c.wait === 0 && c.active === 0,
-          );
-        },
-        { timeoutMs: 60_000, intervalMs: 250, message: 'every job completed after the kill' },
-      );
+      await waitForAllCompleted(redis, prefix, TYPE, ids, JOBS);
       const survivors = pods.filter((p) => p !== victim);
       const exits = await Promise.all(survivors.map((p) => p.stop()));
       assert.deepEqual(
@@ -118,35 +95,26 @@ describe('kill -9 of a pod', () => {
 
       const records = readLedger(fleet.ledgerFiles);
       const executions = executionsOf(records, { [victim.podId]: killedAt });
-      const report = analyze(executions);
-      t.diagnostic(describeReport(report));
-      assert.equal(
-        report.overlaps.length,
-        0,
-        `two executions of one entity ran at once\n${describeReport(report)}`,
-      );
-      assert.equal(report.inversions.length, 0, `order broken\n${describeReport(report)}`);
-      assert.equal(report.fencing.length, 0, `fencing tokens\n${describeReport(report)}`);
+      assertExclusiveAndOrdered(executions, (m) => t.diagnostic(m));
 
       const held = heldBy(records, victim.podId);
       assert.ok(held.size > 0, `the killed pod ${victim.podId} held entities`);
       const groups = byEntity(executions);
       const latencies: string[] = [];
       const late: string[] = [];
-      for (const entity of held) {
-        const group = groups.get(entity) ?? [];
-        const cutShort = group.filter((e) => e.podId === victim.podId && !e.finished);
-        const startedBeforeKill = new Set(
-          group.filter((e) => e.start < killedAt).map((e) => e.seq),
-        );
-        const hadWorkLeft = cutShort.length > 0 || startedBeforeKill.size < JOBS;
-        const resumed = group.find((e) => e.podId !== victim.podId && e.start > killedAt);
-        if (!hadWorkLeft && !resumed) continue;
+      for (const { entity, cutShort, resumed, latencyMs } of takeoversAfterKill(
+        records,
+        executions,
+        victim.podId,
+        killedAt,
+        JOBS,
+      )) {
         assert.ok(resumed, `${entity} had work left at the kill and resumed on another pod`);
-        const latency = resumed.start - killedAt;
+        const latency = latencyMs ?? Infinity;
         latencies.push(`${entity} ${latency.toFixed(0)} ms on ${resumed.podId}`);
         if (latency > TAKEOVER_BOUND_MS) late.push(`${entity} after ${latency.toFixed(0)} ms`);
         // The job the dead pod was running is run again (G3), by the new owner, and completed.
+        const group = groups.get(entity) ?? [];
         const completed = completions(records).get(entity);
         for (const e of cutShort) {
           const rerun = group.find(

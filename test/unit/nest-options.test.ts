@@ -76,6 +76,27 @@ describe('AtomicQueuesModule options', () => {
     assertInvalid(err, 'keyPrefix', '`"my app"` (string)');
   });
 
+  it("forRoot: an unknown key names the closest known one; isGlobal is the module's", async () => {
+    const err = await compileError(
+      AtomicQueuesModule.forRoot({
+        redis: REDIS,
+        isGlobal: false,
+        workerDefaults: { concurrency: 1, heartbeatTtl: 3 },
+      } as AtomicQueuesModuleOptions),
+    );
+    assert.ok(err instanceof InvalidOptionsError, String(err));
+    assert.equal(
+      err.message,
+      'Unknown option `heartbeatTtl` in `workerDefaults`; did you mean `heartbeatTTL`?',
+    );
+    const app = await Test.createTestingModule({
+      imports: [AtomicQueuesModule.forRoot({ redis: REDIS, isGlobal: false })],
+    })
+      .setLogger({ log() {}, error() {}, warn() {} })
+      .compile();
+    await app.close();
+  });
+
   it('forRootAsync useFactory: the factory result is validated the same way', async () => {
     const err = await compileError(
       AtomicQueuesModule.forRootAsync({

@@ -21,6 +21,8 @@ export const OPTIONS = {
   rounds:
     'N       repetitions of the throughput phases, median reported (default 3; 1 with --quick)',
   pods: 'N         engine pods of the entities1000 phase (default: one per core)',
+  metrics:
+    '        engine pods keep the prom-client metrics (`metrics` option), to measure their cost',
 };
 
 function positiveInt(ctx: BenchContext, name: string, fallback: number): number {
@@ -40,8 +42,15 @@ export function engineParams(ctx: BenchContext) {
   for (const p of phases)
     if (!(PHASES as readonly string[]).includes(p))
       throw new Error(`Expected \`--only\` phases among ${PHASES.join(', ')}, got \`${p}\``);
+  const metrics = ctx.options.get('metrics');
+  if (metrics !== undefined && metrics !== 'true' && metrics !== 'false')
+    throw new Error(
+      `Expected \`--metrics\` to be a bare flag (or true / false), got \`${metrics}\``,
+    );
   return {
     phases: phases as Phase[],
+    /** Engine pods run with the `metrics` option (a prom-client Registry of their own). */
+    metrics: metrics === 'true',
     rounds: positiveInt(ctx, 'rounds', q ? 1 : 3),
     rawJobs: q ? 2_000 : 20_000,
     rawConcurrency: [1, 50] as const,

@@ -35,6 +35,7 @@ function enginePodConfig(
     entityType: p.entityType,
     idleTimeoutSeconds,
     heartbeatTTL: p.heartbeatTTL,
+    metrics: p.metrics,
   };
 }
 

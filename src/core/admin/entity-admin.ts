@@ -1,4 +1,4 @@
-import { Cluster, type RedisClient } from '../../redis/connections';
+import { isCluster, type RedisClient } from '../../redis/connections';
 import type { KeyBuilder } from '../../redis/keys';
 import type { EntityCatalog } from '../entities/entity-catalog';
 import type { EntityHandle } from '../entities/entity';
@@ -74,7 +74,7 @@ export class EntityAdmin {
       .map((ref) => catalog.fromRef(ref))
       .filter((e): e is EntityHandle => e !== undefined);
     let owners: (string | null)[];
-    if (redis instanceof Cluster) {
+    if (isCluster(redis)) {
       // The leases sit in as many slots as there are entities: a Cluster pipeline can't mix
       // slots, so one command each, all in flight at once.
       owners = await Promise.all(known.map((e) => redis.hget(e.keys.lease, 'p')));

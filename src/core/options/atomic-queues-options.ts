@@ -1,5 +1,7 @@
 import type { KeepJobs } from 'bullmq';
 import type { RedisConnection } from '../../redis/connections';
+import type { AtomicQueuesLogger } from '../logger';
+import type { PrometheusRegistry } from '../observability/prometheus';
 
 export type { RedisConnection };
 
@@ -87,10 +89,22 @@ export interface EntityTypeOptions {
   removeOnFail?: boolean | number | KeepJobs;
 }
 
+/** Prometheus metrics of the engine (README "Operations"). */
+export interface MetricsOptions {
+  /**
+   * The prom-client `Registry` the metrics are registered in; engines sharing one add up.
+   * @defaultValue prom-client's default registry (`register`)
+   */
+  registry?: PrometheusRegistry;
+}
+
 /** Options of the engine (and of `AtomicQueuesModule.forRoot`). Only `redis` is required. */
 export interface AtomicQueuesOptions {
   redis: RedisConnection;
-  /** Namespace of every Redis key. @defaultValue 'aq' */
+  /**
+   * Namespace of every Redis key: letters, digits, `_`, `.`, `-` and `:` (what key names, Cluster
+   * hash tags and SCAN patterns take as they are). @defaultValue 'aq'
+   */
   keyPrefix?: string;
   /**
    * Runs the safety sweep that takes over entities whose pod died. Turning it off removes the
@@ -109,4 +123,24 @@ export interface AtomicQueuesOptions {
   maxPayloadBytes?: number;
   /** Identifies this pod in Redis and introspection. @defaultValue host name, pid and random */
   podId?: string;
+  /**
+   * Milliseconds `start()` (in Nest: the application's bootstrap) waits for Redis before it
+   * fails with RedisConnectionError naming the host and the cause. Wrong credentials and TLS
+   * failures fail at once. @defaultValue 10000
+   */
+  startTimeoutMs?: number;
+  /**
+   * Where the engine logs background errors and Redis outages (one warning when Redis is lost,
+   * one line when it is back): any object with `log`, `warn` and `error` (Nest's `LoggerService`
+   * shape), or `false` for nothing. The Nest module passes Nest's `Logger` unless you set one.
+   * @defaultValue the console, prefixed `[atomic-queues]`
+   */
+  logger?: AtomicQueuesLogger | false;
+  /**
+   * Keeps the `atomic_queues_*` Prometheus metrics (jobs completed, failed, retried, their
+   * duration and wait, entities held, leases lost, Redis reconnects) in a prom-client registry.
+   * Needs prom-client, an optional peer dependency: without this option it is never loaded.
+   * @defaultValue off
+   */
+  metrics?: MetricsOptions;
 }

@@ -1,5 +1,20 @@
 import { InvalidOptionsError } from '../../errors';
-import type { AtomicQueuesOptions, EntityTypeOptions } from './atomic-queues-options';
+import { maskRedisUrl } from '../../redis/redis-target';
+import { consoleLogger } from '../logger';
+import { isPrometheusRegistry } from '../observability/prometheus';
+import type {
+  AtomicQueuesOptions,
+  EntityTypeOptions,
+  MetricsOptions,
+} from './atomic-queues-options';
+import {
+  METRICS_KEYS,
+  OPTION_KEYS,
+  WORKER_CONFIG_KEYS,
+  checkEntityTypeKeys,
+  checkKeys,
+  checkOptionObject,
+} from './option-keys';
 import type { ResolvedEntityType, ResolvedOptions } from './resolved-options';
 
 export const DEFAULTS = Object.freeze({
@@ -19,6 +34,7 @@ export const DEFAULTS = Object.freeze({
   removeOnFail: Object.freeze({ age: 7 * 24 * 3600, count: 1000 }),
   enqueueTimeoutMs: 5000,
   maxPayloadBytes: 512 * 1024,
+  startTimeoutMs: 10_000,
 });
 
 const NAME = /^[A-Za-z0-9_.]+$/;
@@ -33,6 +49,11 @@ const isInt = (v: unknown, min: number): boolean =>
 const isNum = (v: unknown, min: number): boolean =>
   typeof v === 'number' && Number.isFinite(v) && v >= min;
 const isOptFn = (v: unknown): boolean => v === undefined || typeof v === 'function';
+const isLogger = (v: unknown): boolean =>
+  typeof v === 'object' &&
+  v !== null &&
+  ['log', 'warn', 'error'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function') &&
+  isOptFn((v as Record<string, unknown>).debug);
 
 function checkRedis(redis: unknown): void {
   if (typeof redis === 'string') {
@@ -40,8 +61,7 @@ function checkRedis(redis: unknown): void {
       /^rediss?:\/\//.test(redis),
       'redis',
       'a redis:// or rediss:// URL, connection options or an ioredis client',
-      // Never echo credentials: mask anything between `//` and `@`.
-      redis.replace(/\/\/[^@/]*@/, '//***@'),
+      maskRedisUrl(redis), // never echo credentials
     );
     return;
   }
@@ -70,6 +90,25 @@ function checkRedis(redis: unknown): void {
   if (opts.db !== undefined) check(isInt(opts.db, 0), 'redis.db', 'an integer ≥ 0', opts.db);
 }
 
+function checkMetrics(metrics: unknown): MetricsOptions | undefined {
+  if (metrics === undefined) return undefined;
+  check(
+    typeof metrics === 'object' && metrics !== null && !Array.isArray(metrics),
+    'metrics',
+    '{ registry?: a prom-client Registry }',
+    metrics,
+  );
+  checkKeys(metrics as object, METRICS_KEYS, 'metrics');
+  const { registry } = metrics as MetricsOptions;
+  check(
+    registry === undefined || isPrometheusRegistry(registry),
+    'metrics.registry',
+    'a prom-client Registry',
+    registry,
+  );
+  return Object.freeze({ registry });
+}
+
 function checkKeep(v: unknown, option: string): void {
   const ok =
     v === undefined ||
@@ -85,7 +124,8 @@ function resolveEntityType(
   defaults: Omit<ResolvedEntityType, 'type'>,
 ): ResolvedEntityType {
   const at = `entities.${type}`;
-  check(typeof raw === 'object' && raw !== null, at, 'an object', raw);
+  check(typeof raw === 'object' && raw !== null && !Array.isArray(raw), at, 'an object', raw);
+  checkEntityTypeKeys(raw, at);
   check(isOptFn(raw.queueName), `${at}.queueName`, 'a function (id) => string', raw.queueName);
   check(isOptFn(raw.workerName), `${at}.workerName`, 'a function (id) => string', raw.workerName);
   const w = raw.workerConfig ?? {};
@@ -161,6 +201,7 @@ function resolveEntityType(
 /** Merges user options with {@link DEFAULTS} and validates them; throws InvalidOptionsError. */
 export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
   check(typeof options === 'object' && options !== null, 'options', 'an object', options);
+  checkKeys(options, OPTION_KEYS);
   check(
     options.redis !== undefined && options.redis !== null,
     'redis',
@@ -176,6 +217,7 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     options.keyPrefix,
   );
   const w = options.workerDefaults ?? {};
+  checkOptionObject(w, WORKER_CONFIG_KEYS, 'workerDefaults');
   const heartbeatTTL = w.heartbeatTTL ?? DEFAULTS.heartbeatTTL;
   check(
     isNum(heartbeatTTL, 0.3),
@@ -213,6 +255,20 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     'a boolean',
     options.enableCronManager,
   );
+  const startTimeoutMs = options.startTimeoutMs ?? DEFAULTS.startTimeoutMs;
+  check(
+    isInt(startTimeoutMs, 1),
+    'startTimeoutMs',
+    'an integer number of ms ≥ 1',
+    options.startTimeoutMs,
+  );
+  const logger = options.logger ?? consoleLogger;
+  check(
+    logger === false || isLogger(logger),
+    'logger',
+    'false or an object with log, warn and error functions (a Nest LoggerService)',
+    options.logger,
+  );
   check(
     options.podId === undefined ||
       (typeof options.podId === 'string' && POD_ID.test(options.podId)),
@@ -220,6 +276,8 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     'a string of letters, digits, `_`, `.` or `-`',
     options.podId,
   );
+
+  const metrics = checkMetrics(options.metrics);
 
   const entityDefaults = resolveEntityType(
     '*',
@@ -237,7 +295,14 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     },
   );
   const entities = new Map<string, ResolvedEntityType>();
-  for (const [type, raw] of Object.entries(options.entities ?? {})) {
+  const declared = options.entities ?? {};
+  check(
+    typeof declared === 'object' && declared !== null && !Array.isArray(declared),
+    'entities',
+    'an object of entity types',
+    declared,
+  );
+  for (const [type, raw] of Object.entries(declared)) {
     check(NAME.test(type), `entities.${type}`, 'a type name of letters, digits, `_` or `.`', type);
     entities.set(type, resolveEntityType(type, raw, entityDefaults));
   }
@@ -253,6 +318,9 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     enqueueTimeoutMs,
     maxPayloadBytes,
     podId: options.podId,
+    startTimeoutMs,
+    logger,
+    metrics,
     entityDefaults,
     entities,
   });

@@ -1,6 +1,7 @@
 import type { KeepJobs } from 'bullmq';
 import type { RedisConnection } from '../../redis/connections';
-import type { BackoffOptions } from './atomic-queues-options';
+import type { AtomicQueuesLogger } from '../logger';
+import type { BackoffOptions, MetricsOptions } from './atomic-queues-options';
 
 /** An entity type's settings once merged with the defaults and checked. */
 export interface ResolvedEntityType {
@@ -31,6 +32,10 @@ export interface ResolvedOptions {
   readonly enqueueTimeoutMs: number;
   readonly maxPayloadBytes: number;
   readonly podId?: string;
+  readonly startTimeoutMs: number;
+  readonly logger: AtomicQueuesLogger | false;
+  /** Checked for shape; prom-client is loaded by the engine. */
+  readonly metrics?: MetricsOptions;
   readonly entityDefaults: Omit<ResolvedEntityType, 'type'>;
   readonly entities: ReadonlyMap<string, ResolvedEntityType>;
 }

@@ -1,4 +1,4 @@
-import { Cluster, type RedisClient } from '../../redis/connections';
+import { isCluster, type RedisClient } from '../../redis/connections';
 import { leaseSlotKey, type KeyBuilder } from '../../redis/keys';
 import { claim, type ClaimArgs, type ClaimMode, type ClaimReply } from '../../redis/scripts/claim';
 import { signal } from '../../redis/scripts/signal';
@@ -129,8 +129,8 @@ export class Claims {
         }
         this.remoteOwners.set(entity.ref, clock.now() + leaseTtlMs / 2);
         if (this.remoteOwners.size > MAX_REMOTE_OWNERS) this.remoteOwners.clear();
-        if (reply.wake === 1)
-          await redis.zadd(keys.wakeKey(reply.pod), 'NX', clock.now(), entity.ref);
+        // Scored by Redis's clock (signal-1.lua), as the claim script does off Cluster.
+        if (reply.wake === 1) await signal(redis, keys.wakeKey(reply.pod), [entity.ref]);
         return;
       }
       case 'free':
@@ -170,7 +170,7 @@ export class Claims {
       mode,
       slots: entity.config.maxWorkersPerEntity,
       // Off Cluster the claim script wakes an idle holder itself (see claim-10.lua).
-      wakeKeyPrefix: this.ctx.redis instanceof Cluster ? '' : this.ctx.keys.wakeKey(''),
+      wakeKeyPrefix: isCluster(this.ctx.redis) ? '' : this.ctx.keys.wakeKey(''),
       ref: entity.ref,
     };
   }

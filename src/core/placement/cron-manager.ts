@@ -5,6 +5,7 @@ import { inspect } from '../../redis/scripts/inspect';
 import { rest } from '../../redis/scripts/rest';
 import { touchIndex } from '../../redis/scripts/touch-index';
 import { unindex } from '../../redis/scripts/unindex';
+import type { FailedIndex } from '../admin/failed-index';
 import type { Clock, ClockTimer } from '../clock';
 import type { EntityHandle } from '../entities/entity';
 import type { RunnerRegistry } from '../running/runner-registry';
@@ -19,10 +20,14 @@ export interface CronManagerContext {
   readonly keys: KeyBuilder;
   readonly clock: Clock;
   readonly leaseTtlMs: number;
-  /** How often an entity at rest that keeps failed jobs is looked at, ms. */
-  readonly retryWatchMs: number;
+  /**
+   * How often an entity at rest that a BullMQ tool may put work in (it keeps failed jobs, or is
+   * paused with jobs waiting) is looked at, ms.
+   */
+  readonly watchMs: number;
   readonly claims: Claims;
   readonly runners: RunnerRegistry;
+  readonly failedIndex: FailedIndex;
   /** This pod is cut off, or back from a gap in its beats (see PodRegistry.recovering). */
   recovering(): boolean;
   entityFromRef(ref: string): EntityHandle | undefined;
@@ -39,9 +44,11 @@ export interface CronManagerContext {
  *   here or offered to other pods; no lease and no work moves it to the rest set.
  * - The rest set holds entities with no holder that still keep finished jobs: retention applies
  *   by Redis's clock, a live queue's keys go, and work put back by a BullMQ tool (a retried
- *   failed job) is found within `retryWatchMs`: the entity is then claimed like any other.
+ *   failed job) is found within `watchMs` and a sweep: the entity is then claimed like any
+ *   other. Entities that keep no failed job leave the index of those that do (see FailedIndex).
  *
- * Cost when nothing is due: one script call per set per interval.
+ * Cost when nothing is due: one script call per set per interval. An entity at rest with failed
+ * jobs costs two script calls (two round trips) per `watchMs`.
  */
 export class CronManager {
   private timer?: ClockTimer;
@@ -87,7 +94,7 @@ export class CronManager {
 
   /** Acts on one due index entry (`score` as read, for the conditional removal). */
   private async check(ref: string, score: string): Promise<void> {
-    const { redis, keys, runners } = this.ctx;
+    const { redis, keys, runners, failedIndex } = this.ctx;
     const indexKey = keys.indexKey();
     if (runners.has(ref)) return; // ours: the heartbeat keeps it fresh
     const entity = this.ctx.entityFromRef(ref);
@@ -99,7 +106,10 @@ export class CronManager {
       await touchIndex(redis, indexKey, 'XX', [[state.pttl, ref]]);
     } else if (state.work) {
       // No live holder (or a dead one's job is stranded beside live ones): take it over.
-      await touchIndex(redis, indexKey, 'XX', [[this.ctx.leaseTtlMs, ref]]);
+      await Promise.all([
+        touchIndex(redis, indexKey, 'XX', [[this.ctx.leaseTtlMs, ref]]),
+        failedIndex.note(entity), // see below
+      ]);
       await this.claimOrOffer(entity);
     } else if (this.ctx.recovering()) {
       // Its lease may have run out only because its holder was cut off with this pod: it takes
@@ -107,13 +117,19 @@ export class CronManager {
       // the rest set tidies away. Look again once past the warm-up.
       await touchIndex(redis, indexKey, 'XX', [[this.ctx.leaseTtlMs, ref]]);
     } else if (await unindex(redis, indexKey, ref, score)) {
-      await touchIndex(redis, keys.restKey(), 'NX', [[0, ref]]);
+      // Its holder is gone, and may have died between failing a job and noting the entity in the
+      // index of those with failed jobs: noted at a guess (one that keeps none is dropped again
+      // when it rests, and is never listed meanwhile).
+      await Promise.all([
+        touchIndex(redis, keys.restKey(), 'NX', [[0, ref]]),
+        failedIndex.note(entity),
+      ]);
     }
   }
 
   /** Looks after one due entity of the rest set. */
   private async tend(ref: string, score: string): Promise<void> {
-    const { redis, keys } = this.ctx;
+    const { redis, keys, failedIndex } = this.ctx;
     const restKey = keys.restKey();
     const entity = this.ctx.entityFromRef(ref);
     if (!entity) return;
@@ -123,19 +139,24 @@ export class CronManager {
       failed: entity.keepFailed,
     });
     if (state.kind === 'rest') {
-      // Failed jobs may be put back by an operator's tool: look again soon while there are any.
+      // A BullMQ tool may put work back (a retried failed job, a resume) and wake nobody: look
+      // again soon while it can.
       let next = state.nextMs;
-      if (state.failed > 0)
-        next = next < 0 ? this.ctx.retryWatchMs : Math.min(next, this.ctx.retryWatchMs);
+      if (state.watch) next = next < 0 ? this.ctx.watchMs : Math.min(next, this.ctx.watchMs);
+      // One that keeps no failed job leaves the index of those that do (a read when it isn't in).
+      const pruned = state.failed === 0 ? failedIndex.prune(entity) : undefined;
       if (next >= 0) {
-        await touchIndex(redis, restKey, 'XX', [[next, ref]]);
+        await Promise.all([touchIndex(redis, restKey, 'XX', [[next, ref]]), pruned]);
         return;
       }
+      await pruned;
     }
     if (!(await unindex(redis, restKey, ref, score))) return; // touched meanwhile: keep it
     if (state.kind === 'work') {
       await touchIndex(redis, keys.indexKey(), '', [[this.ctx.leaseTtlMs, ref]]);
       await this.claimOrOffer(entity);
+    } else if (state.kind === 'gone') {
+      await failedIndex.prune(entity);
     }
   }
 

@@ -37,12 +37,15 @@ export interface DispatcherContext {
  * the number of entities; while the pod is over its fair share it leaves the spawn set to others.
  */
 export class Dispatcher {
+  /** When the loop last came back from its blocking wait (for health checks). */
+  lastTickAt = 0;
   private stopping = false;
   private loop?: Promise<void>;
 
   constructor(private readonly ctx: DispatcherContext) {}
 
   start(): void {
+    this.lastTickAt = this.ctx.clock.now();
     this.loop = this.run();
   }
 
@@ -65,6 +68,7 @@ export class Dispatcher {
         const popped = await connections.blocking
           .bzpopmin(...watch, open ? BLOCK_SECONDS : FULL_BLOCK_SECONDS)
           .finally(() => {
+            this.lastTickAt = this.ctx.clock.now();
             if (epoch !== connections.blockingEpoch && !this.stopping) this.wakeAllIdle();
           });
         if (this.stopping) break;

@@ -55,6 +55,8 @@ export class PodRegistry {
   /** The current warm-up follows a gap in this pod's beats (not its start). */
   private afterGap = false;
   private lastBeatAt: number;
+  /** Redis's clock minus this pod's, as the last beat heard it (0 until one is answered). */
+  private redisOffsetMs = 0;
 
   constructor(
     private readonly key: string,
@@ -73,16 +75,20 @@ export class PodRegistry {
   }
 
   async beat(client: RedisClient, owned: number, processing: boolean): Promise<void> {
+    const sentAt = this.clock.now();
     const reply = await beat(
       client,
       { pods: this.key, spawn: this.spawnKey },
       { podId: this.podId, owned, processing, goneAfterMs: 10 * this.staleAfterMs },
     );
-    this.observe(reply);
+    this.observe(reply, sentAt);
   }
 
-  /** Takes in what a beat read back (by Redis's clock): the live pods, the waiting spawns. */
-  observe(reply: BeatReply): void {
+  /**
+   * Takes in what a beat read back (by Redis's clock): the live pods, the waiting spawns, and
+   * Redis's time (`sentAt`: when the beat was sent, on this pod's clock).
+   */
+  observe(reply: BeatReply, sentAt = this.clock.now()): void {
     this.view = readRegistry(reply.entries, this.podId, reply.now, this.staleAfterMs);
     this.pendingSpawns = reply.pendingSpawns;
     // This pod could not beat for a while (Redis was down or restarting, or the process was
@@ -96,6 +102,16 @@ export class PodRegistry {
       this.afterGap = true;
     }
     this.lastBeatAt = answeredAt;
+    this.redisOffsetMs = reply.now - (sentAt + answeredAt) / 2;
+  }
+
+  /**
+   * Redis's clock now, as the last beat heard it and carried forward on this pod's monotonic
+   * clock (off by at most half a round trip): for the one time BullMQ takes from the caller, a
+   * delayed job's timestamp. This pod's clock until a beat was answered.
+   */
+  redisNow(): number {
+    return this.clock.now() + this.redisOffsetMs;
   }
 
   async leave(client: RedisClient): Promise<void> {

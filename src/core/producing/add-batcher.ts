@@ -16,6 +16,8 @@ export interface PendingJob {
   delay: number | undefined;
   /** The caller awaiting the job's result on this pod (enqueueAndWait), if any. */
   waiter?: Waiter;
+  /** The trace context of its enqueue (`aqt`), when a tracer provider is registered. */
+  trace?: string;
 }
 
 /** One caller's jobs (one `enqueue`, or one chunk of `enqueueBulk`), settled together. */

@@ -1,9 +1,10 @@
 import { EnqueueTimeoutError } from '../../errors';
-import { Cluster, type RedisClient } from '../../redis/connections';
+import { isCluster, type RedisClient } from '../../redis/connections';
 import type { KeyBuilder } from '../../redis/keys';
 import { decodeJobReply, sendAdd } from '../../redis/scripts/add';
 import { sendAwait } from '../../redis/scripts/await';
 import { decodeClaim, sendClaim } from '../../redis/scripts/claim';
+import { sendSetTrace } from '../../redis/scripts/set-trace';
 import { sendTouchIndex, touchIndex } from '../../redis/scripts/touch-index';
 import type { ScriptTarget } from '../../redis/script-loader';
 import type { Clock } from '../clock';
@@ -25,6 +26,8 @@ export interface AddTransportContext {
   readonly enqueueTimeoutMs: number;
   readonly runners: RunnerRegistry;
   readonly claims: Claims;
+  /** Redis's clock as the pod last heard it: a delayed job is timed from it, not the pod's. */
+  redisNow(): number;
 }
 
 /** Where one job's replies sit in a batch: its add, and the await of a delayed awaited job. */
@@ -76,7 +79,8 @@ export class AddTransport {
   /**
    * Queues one job's add on `sink` (synchronously, in order). Jobs neither delayed nor
    * prioritized go through the engine's add script (see add-8.lua), delayed ones through
-   * BullMQ's addDelayedJob, followed by an await when the caller waits for the result.
+   * BullMQ's addDelayedJob, followed by its trace context when traced, and an await when the
+   * caller waits for the result.
    */
   private queueJob(sink: AddSink, entity: EntityHandle, job: PendingJob): JobSlots {
     const awaitingPod = job.waiter ? this.ctx.podId : undefined;
@@ -89,6 +93,7 @@ export class AddTransport {
           data: job.json,
           opts: entity.storedOpts(job.jobId),
           awaitingPod,
+          trace: job.trace,
         }),
       );
       return { job, add };
@@ -96,16 +101,26 @@ export class AddTransport {
     sink.queue((target) =>
       entity.queue.sendDelayedAdd(
         target,
-        { name: job.name, data: job.data, jobId: job.jobId, delay: job.delay! },
+        {
+          name: job.name,
+          data: job.data,
+          jobId: job.jobId,
+          delay: job.delay!,
+          timestamp: this.ctx.redisNow(),
+        },
         {
           removeOnComplete: entity.config.removeOnComplete,
           removeOnFail: entity.config.removeOnFail,
         },
       ),
     );
+    const trace = job.trace;
+    if (trace !== undefined)
+      sink.queue((target) => sendSetTrace(target, entity.keys, job.jobId, trace));
     if (!awaitingPod) return { job, add };
+    const awaitAt = sink.length;
     sink.queue((target) => sendAwait(target, entity.keys, job.jobId, awaitingPod));
-    return { job, add, await: add + 1 };
+    return { job, add, await: awaitAt };
   }
 
   /**
@@ -147,7 +162,7 @@ export class AddTransport {
   /** Sends one batch of gathered enqueues; settles every request in it. */
   private sendBatch(groups: AddGroup[]): void {
     const redis = this.ctx.redis;
-    if (redis instanceof Cluster) {
+    if (isCluster(redis)) {
       // A Cluster pipeline must stay on one slot: one per entity (its keys share a hash tag).
       for (const group of groups) void this.sendPipeline([group]);
     } else {
@@ -172,7 +187,7 @@ export class AddTransport {
   private async sendNow(groups: AddGroup[]): Promise<void> {
     const { redis, keys, claims, runners, clock, leaseTtlMs } = this.ctx;
     const sentAt = clock.now();
-    const isCluster = redis instanceof Cluster;
+    const onCluster = isCluster(redis);
     const sink = addSink(
       redis,
       groups.reduce((sum, group) => sum + group.jobCount, 0),
@@ -185,7 +200,7 @@ export class AddTransport {
       // The index entry is written first: see the sweep's removal rule in docs/DESIGN.md.
       if (!local && !claims.heldElsewhere(entity.ref, sentAt)) {
         const entry = [[leaseTtlMs, entity.ref]] as const;
-        if (isCluster) sideCommands.push(touchIndex(redis, keys.indexKey(), '', entry));
+        if (onCluster) sideCommands.push(touchIndex(redis, keys.indexKey(), '', entry));
         else
           sink.queue((target: ScriptTarget) => sendTouchIndex(target, keys.indexKey(), '', entry));
       }

@@ -1,4 +1,5 @@
 import { InvalidOptionsError } from '../../errors';
+import { checkOptionObject, keysOf } from '../options/option-keys';
 import type { EntityHandle } from '../entities/entity';
 import type { PendingJob } from './add-batcher';
 import { checkPayload } from './payload';
@@ -21,6 +22,15 @@ export interface EnqueueAndWaitOptions extends EnqueueOptions {
 }
 
 const JOB_ID = /^[A-Za-z0-9_.~-]{1,256}$/;
+const ENQUEUE_KEYS = keysOf<EnqueueOptions>({ jobId: true, delay: true });
+const ENQUEUE_AND_WAIT_KEYS = keysOf<EnqueueAndWaitOptions>({
+  jobId: true,
+  delay: true,
+  timeoutMs: true,
+});
+
+/** Which call the options came with: `enqueueAndWait` takes `timeoutMs` too. */
+export type EnqueueCall = 'enqueue' | 'enqueueAndWait' | 'enqueueBulk';
 
 /**
  * Checks one job (name, options, payload) at the boundary, before anything is written, and
@@ -34,7 +44,13 @@ export function checkJob(
   opts: EnqueueOptions,
   jobId: () => string,
   maxPayloadBytes: number,
+  call: EnqueueCall,
 ): PendingJob {
+  checkOptionObject(
+    opts,
+    call === 'enqueueAndWait' ? ENQUEUE_AND_WAIT_KEYS : ENQUEUE_KEYS,
+    `${call}() options`,
+  );
   if (typeof name !== 'string' || name.length === 0 || name.length > 256) {
     throw new InvalidOptionsError('job name', 'a non-empty string of at most 256 characters', name);
   }

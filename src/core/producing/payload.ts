@@ -1,8 +1,10 @@
+import { types } from 'node:util';
 import { InvalidPayloadError } from '../../errors';
 
 /**
  * Checks that a job payload survives JSON and fits the size limit; throws InvalidPayloadError
- * naming the offending path. JSON.stringify alone would silently drop functions and symbols.
+ * naming the offending path. JSON.stringify alone would silently drop functions and symbols, and
+ * empty a Map or Set.
  * Returns the JSON as BullMQ stores a job's data (`{}` for undefined).
  */
 export function checkPayload(jobName: string, data: unknown, maxBytes: number): string {
@@ -56,7 +58,9 @@ function findUnserializable(
   }
   if (value === null) return;
   const obj = value as Record<string, unknown>;
-  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return; // Date and friends
+  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return; // Date, Buffer, ...
+  const lost = lostByJson(obj);
+  if (lost !== undefined) throw new InvalidPayloadError(jobName, `${path} is ${lost}`);
   if (seen.has(obj))
     throw new InvalidPayloadError(jobName, `${path} refers back to itself (a cycle)`);
   seen.add(obj);
@@ -67,4 +71,34 @@ function findUnserializable(
       findUnserializable(jobName, obj[key], `${path}.${key}`, seen);
   }
   seen.delete(obj);
+}
+
+/**
+ * Built-in objects (without a `toJSON`, unlike Date and Buffer) whose contents JSON.stringify
+ * drops without a word, e.g. a Map becomes `{}`: what they are and what to send instead.
+ */
+function lostByJson(value: object): string | undefined {
+  if (types.isMap(value))
+    return 'a Map, which JSON turns into `{}` (send `Object.fromEntries(map)` or `[...map]`)';
+  if (types.isSet(value)) return 'a Set, which JSON turns into `{}` (send `[...set]`)';
+  if (
+    types.isWeakMap(value) ||
+    types.isWeakSet(value) ||
+    value instanceof WeakRef ||
+    types.isPromise(value)
+  )
+    return `${named(value)}, which JSON cannot carry`;
+  if (types.isRegExp(value))
+    return 'a RegExp, which JSON turns into `{}` (send its `source` and `flags`)';
+  if (types.isNativeError(value) || value instanceof Error)
+    return 'an Error, which JSON turns into `{}` (send its `message` and fields)';
+  if (types.isTypedArray(value) || types.isAnyArrayBuffer(value) || types.isDataView(value))
+    return `${named(value)}, which JSON does not keep (send an array or a base64 string)`;
+  return undefined;
+}
+
+/** `a Uint8Array`, `an ArrayBuffer`. */
+function named(value: object): string {
+  const name = value.constructor.name;
+  return `${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name}`; // a Uint8Array
 }

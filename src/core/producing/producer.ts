@@ -3,13 +3,19 @@ import type { RedisClient } from '../../redis/connections';
 import { awaitJob } from '../../redis/scripts/await';
 import type { EntityCatalog } from '../entities/entity-catalog';
 import type { EntityHandle } from '../entities/entity';
+import type { JobTracing, SendSpan } from '../observability/job-tracing';
 import { storedOutcome, type JobOutcome } from '../replies/job-outcome';
 import type { AwaitedJob, ReplyWaiters } from '../replies/reply-waiters';
 import type { PendingJob } from './add-batcher';
 import type { AddTransport } from './add-transport';
 import { enqueueError } from './enqueue-errors';
 import { JobIds } from './job-ids';
-import { checkJob, type EnqueueAndWaitOptions, type EnqueueOptions } from './job-request';
+import {
+  checkJob,
+  type EnqueueAndWaitOptions,
+  type EnqueueCall,
+  type EnqueueOptions,
+} from './job-request';
 
 /** Jobs of one entity sent per pipeline by `enqueueBulk`. */
 const BULK_CHUNK = 500;
@@ -39,6 +45,8 @@ export interface ProducerContext {
   readonly catalog: EntityCatalog;
   readonly transport: AddTransport;
   readonly waiters: ReplyWaiters;
+  /** Spans and trace context, when `@opentelemetry/api` is installed. */
+  readonly tracing?: JobTracing;
   /** The engine's state, for the error when it is not started. */
   state(): string;
 }
@@ -58,8 +66,9 @@ export class Producer {
     data: unknown,
     opts: EnqueueOptions = {},
   ): Promise<string> {
-    const job = this.check(type, entityId, name, data, opts);
-    const [id] = await this.ctx.transport.add(job.entity, [job]);
+    const job = this.check(type, entityId, name, data, opts, 'enqueue');
+    const span = this.traceOne(job);
+    const [id] = await traced(span, this.ctx.transport.add(job.entity, [job]));
     return id;
   }
 
@@ -75,7 +84,7 @@ export class Producer {
     data: unknown,
     opts: EnqueueAndWaitOptions = {},
   ): Promise<unknown> {
-    const job = this.check(type, entityId, name, data, opts);
+    const job = this.check(type, entityId, name, data, opts, 'enqueueAndWait');
     const waiters = this.ctx.waiters;
     // Awaited only until the first subscription is up: a burst of calls (the benchmarks' waves
     // make 50,000 at once) should not pay a promise and a turn each for it.
@@ -87,9 +96,12 @@ export class Producer {
       job.entity.id,
     );
     job.waiter = waiter;
+    const span = this.traceOne(job);
     // The result may arrive (even as a failure) before the enqueue's own reply: a failed enqueue
     // settles the waiter too, so exactly one rejection reaches the caller.
-    this.ctx.transport.add(job.entity, [job]).catch((err: unknown) => waiter.fail(err));
+    traced(span, this.ctx.transport.add(job.entity, [job])).catch((err: unknown) =>
+      waiter.fail(err),
+    );
     return waiter.promise;
   }
 
@@ -135,7 +147,10 @@ export class Producer {
 
   /** Enqueues many jobs; resolves with their ids in order. Jobs of one entity keep their order. */
   async enqueueBulk(items: ReadonlyArray<BulkJob>): Promise<string[]> {
-    const prepared = items.map((i) => this.check(i.type, i.entityId, i.name, i.data, i.opts ?? {}));
+    const prepared = items.map((i) =>
+      this.check(i.type, i.entityId, i.name, i.data, i.opts ?? {}, 'enqueueBulk'),
+    );
+    const span = this.traceBulk(prepared);
     // One entity's jobs go in order, in pipelines of up to BULK_CHUNK; entities in parallel.
     const byEntity = new Map<string, { entity: EntityHandle; slots: number[] }>();
     prepared.forEach(({ entity }, i) => {
@@ -144,7 +159,7 @@ export class Producer {
       byEntity.set(entity.ref, group);
     });
     const ids: string[] = new Array<string>(items.length);
-    await Promise.all(
+    const sending = Promise.all(
       [...byEntity.values()].map(async ({ entity, slots }) => {
         for (let start = 0; start < slots.length; start += BULK_CHUNK) {
           const chunk = slots.slice(start, start + BULK_CHUNK);
@@ -156,7 +171,26 @@ export class Producer {
         }
       }),
     );
+    await traced(span, sending);
     return ids;
+  }
+
+  /** The producer span of one job, whose context the job then carries; none when untraced. */
+  private traceOne(job: PendingJob): SendSpan | undefined {
+    const span = this.ctx.tracing?.send(job.entity.type, 1, job.jobId, job.entity.id);
+    if (span) job.trace = span.carried;
+    return span;
+  }
+
+  /** One producer span for a bulk enqueue, named for its entity type when it has only one. */
+  private traceBulk(jobs: PendingJob[]): SendSpan | undefined {
+    const tracing = this.ctx.tracing;
+    if (!tracing?.active || jobs.length === 0) return undefined;
+    const type = jobs[0].entity.type;
+    const oneType = jobs.every((job) => job.entity.type === type);
+    const span = tracing.send(oneType ? type : undefined, jobs.length);
+    if (span) for (const job of jobs) job.trace = span.carried;
+    return span;
   }
 
   private started(): void {
@@ -170,6 +204,7 @@ export class Producer {
     name: string,
     data: unknown,
     opts: EnqueueOptions,
+    call: EnqueueCall,
   ): PendingJob {
     this.started();
     return checkJob(
@@ -179,6 +214,22 @@ export class Producer {
       opts,
       this.makeId,
       this.ctx.maxPayloadBytes,
+      call,
     );
   }
+}
+
+/** `work`, ending `span` (when there is one) as it settles. */
+function traced<T>(span: SendSpan | undefined, work: Promise<T>): Promise<T> {
+  if (!span) return work;
+  return work.then(
+    (value) => {
+      span.end();
+      return value;
+    },
+    (err: unknown) => {
+      span.end(err);
+      throw err;
+    },
+  );
 }

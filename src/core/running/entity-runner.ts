@@ -2,7 +2,7 @@ import type { Job } from 'bullmq';
 import type { LeaseLostError } from '../../errors';
 import { EntityQueue } from '../../redis/entity-queue';
 import { isTransient } from '../../redis/redis-errors';
-import { markIdle } from '../../redis/scripts/idle';
+import { markIdle, type IdleReply } from '../../redis/scripts/idle';
 import type { LeaseGuard } from '../../redis/scripts/lease-guard';
 import { reclaimOwn } from '../../redis/scripts/reclaim-own';
 import { release } from '../../redis/scripts/release';
@@ -15,27 +15,19 @@ import {
   JobExecution,
   type ExecutionHost,
   type ExecutionSeat,
-  type JobStatus,
+  type FinishedJob,
 } from './job-execution';
 
 export type RunnerState = 'running' | 'idle' | 'releasing' | 'closed' | 'lost';
 
 /** What a runner needs from the pod that owns it. */
 export interface RunnerHost extends ExecutionHost {
+  /** How often an idle holder looks again at a queue a BullMQ tool may put work in, ms. */
+  readonly watchMs: number;
   /** Renews this runner's lease now; false when it was lost. */
   renewLease(runner: EntityRunner): Promise<boolean>;
-  /**
-   * A job left active. `waiters`: the pods awaiting its result; `published`: the finishing
-   * script sent it to them.
-   */
-  jobFinished(
-    runner: EntityRunner,
-    job: Job,
-    status: JobStatus,
-    value: unknown,
-    waiters: readonly string[],
-    published: boolean,
-  ): void;
+  /** A job left active. */
+  jobFinished(runner: EntityRunner, finished: FinishedJob): void;
   runnerClosed(runner: EntityRunner, reason: ReleaseReason, error?: unknown): void;
 }
 
@@ -150,17 +142,11 @@ export class EntityRunner implements ExecutionSeat {
     this.lastActivity = this.host.clock.now();
   }
 
-  recordFinished(
-    job: Job,
-    status: JobStatus,
-    value: unknown,
-    waiters: readonly string[],
-    published: boolean,
-  ): void {
+  recordFinished(finished: FinishedJob): void {
     this.jobsProcessed += 1;
-    this.activeJobs.delete(job.id!);
+    this.activeJobs.delete(finished.job.id!);
     this.lastActivity = this.host.clock.now();
-    this.host.jobFinished(this, job, status, value, waiters, published);
+    this.host.jobFinished(this, finished);
   }
 
   /** Starts a job only while the lease is surely valid; renews it first when in doubt. */
@@ -289,18 +275,50 @@ export class EntityRunner implements ExecutionSeat {
 
   private async idle(): Promise<'work' | 'released' | 'lost' | 'stopped'> {
     const clock = this.host.clock;
-    const reply = await this.resilient('marking the entity idle', () =>
-      markIdle(this.host.redis, this.entity.keys, this.guard),
-    );
+    let reply = await this.markIdle();
     if (reply === undefined) return 'stopped';
     if (reply.kind === 'lost') {
       this.markLost();
       return 'lost';
     }
     if (reply.kind === 'work') return 'work';
-    // Delays are kept by Redis's clock; the wait is measured here (the same length on any clock).
-    const nextDelayed = reply.dueInMs > 0 ? clock.now() + reply.dueInMs : Infinity;
     this.state = 'idle';
+    for (;;) {
+      // Delays are kept by Redis's clock; the wait is measured here (the same length on any clock).
+      const nextDelayed = reply.dueInMs > 0 ? clock.now() + reply.dueInMs : Infinity;
+      // A BullMQ tool that puts a failed job back (or resumes the queue) wakes nobody: while the
+      // queue keeps failed jobs or is paused, look at it again every watchMs.
+      const nextLook = reply.watch ? clock.now() + this.host.watchMs : Infinity;
+      const outcome = await this.idleUntil(nextDelayed, nextLook);
+      if (outcome !== 'look') return outcome;
+      reply = await this.markIdle();
+      if (reply === undefined) return 'stopped';
+      if (reply.kind === 'lost') {
+        this.markLost();
+        return 'lost';
+      }
+      if (reply.kind === 'work') break;
+    }
+    if (this.state === 'idle') this.state = 'running';
+    return this.state === 'running' ? 'work' : 'lost';
+  }
+
+  /** Marks the entity idle if nothing is ready; undefined when asked to stop meanwhile. */
+  private markIdle(): Promise<IdleReply | undefined> {
+    return this.resilient('marking the entity idle', () =>
+      markIdle(this.host.redis, this.entity.keys, this.guard),
+    );
+  }
+
+  /**
+   * Waits, idle, for a signal, the next delayed job, `nextLook` (→ 'look': time to look at the
+   * queue again) or the idle timeout (then releases, or finds work and keeps the lease).
+   */
+  private async idleUntil(
+    nextDelayed: number,
+    nextLook: number,
+  ): Promise<'work' | 'look' | 'released' | 'lost' | 'stopped'> {
+    const clock = this.host.clock;
     for (;;) {
       if (this.signalled) break;
       if (this.stopRequested) return 'stopped';
@@ -313,7 +331,8 @@ export class EntityRunner implements ExecutionSeat {
         if (released === 'kept') break;
         return released;
       }
-      await this.waitForSignal(Math.min(idleDeadline, nextDelayed) - now);
+      if (now >= nextLook) return 'look';
+      await this.waitForSignal(Math.min(idleDeadline, nextDelayed, nextLook) - now);
     }
     if (this.state === 'idle') this.state = 'running';
     return this.state === 'running' ? 'work' : 'lost';

@@ -1,4 +1,4 @@
-import { Cluster, type RedisClient } from '../../redis/connections';
+import { isCluster, type RedisClient } from '../../redis/connections';
 import { lockKey } from '../../redis/keys';
 import { extendLeases, type LeaseRenewal } from '../../redis/scripts/extend-leases';
 import { touchIndex } from '../../redis/scripts/touch-index';
@@ -29,6 +29,10 @@ export interface HeartbeatHost {
  * Redis connections, and only by one script call per 500 held entities.
  */
 export class Heartbeat {
+  /** When the last beat ended, renewed or not (for health checks). */
+  lastTickAt = 0;
+  /** When the last renewal of every held lease was sent: they last until this + TTL. */
+  renewedAt = 0;
   private timer?: ClockTimer;
   private running?: Promise<void>;
   private stopped = false;
@@ -40,10 +44,12 @@ export class Heartbeat {
 
   start(): void {
     const clock = this.host.clock;
+    this.lastTickAt = this.renewedAt = clock.now();
     const tick = (): void => {
       this.running = this.beat()
         .catch((err: unknown) => this.host.report(err, 'heartbeat'))
         .finally(() => {
+          this.lastTickAt = clock.now();
           if (!this.stopped) this.timer = clock.setTimeout(tick, this.intervalMs);
         });
     };
@@ -71,6 +77,7 @@ export class Heartbeat {
     const sentAt = host.clock.now();
     const ttl = host.leaseTtlMs;
     const results = await this.renew(runners);
+    this.renewedAt = sentAt;
     const alive: EntityRunner[] = [];
     runners.forEach((runner, i) => {
       if (results[i]) {
@@ -100,7 +107,7 @@ export class Heartbeat {
   private async renew(runners: EntityRunner[]): Promise<boolean[]> {
     if (runners.length === 0) return [];
     const redis = this.host.redis;
-    const groups = redis instanceof Cluster ? groupBySlot(runners) : chunk(runners, BATCH);
+    const groups = isCluster(redis) ? groupBySlot(runners) : chunk(runners, BATCH);
     const lost = new Set<EntityRunner>();
     await Promise.all(
       groups.map(async (group) => {

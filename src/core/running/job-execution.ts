@@ -22,6 +22,22 @@ import { backoffDelay, retryDelay } from './backoff';
 
 export type JobStatus = 'completed' | 'failed';
 
+/** A job that left active, as its runner reports it to the pod. */
+export interface FinishedJob {
+  job: Job;
+  status: JobStatus;
+  /** The handler's result, or the error it threw. */
+  value: unknown;
+  /** The pods awaiting its result. */
+  waiters: readonly string[];
+  /** The finishing script sent the result to them already. */
+  published: boolean;
+  /** From the start of its first attempt to the end of its last, on this pod's clock. */
+  durationMs: number;
+  /** From its enqueue to the start of its first run, by Redis's clock (NaN when unknown). */
+  waitMs: number;
+}
+
 /** What running a job needs from the pod. */
 export interface ExecutionHost {
   readonly podId: string;
@@ -71,17 +87,8 @@ export interface ExecutionSeat {
   leaseStillValid(): Promise<boolean>;
   /** Puts back jobs moved to active by a call whose reply crossed a reconnect. */
   reconcile(): Promise<undefined>;
-  /**
-   * A job left active: count it, and tell the pod. `waiters`: the pods awaiting its result;
-   * `published`: the finishing script sent it to them.
-   */
-  recordFinished(
-    job: Job,
-    status: JobStatus,
-    value: unknown,
-    waiters: readonly string[],
-    published: boolean,
-  ): void;
+  /** A job left active: count it, and tell the pod. */
+  recordFinished(finished: FinishedJob): void;
 }
 
 /**
@@ -116,9 +123,13 @@ export class JobExecution {
     return this.queue.toJob(raw, this.seat.token);
   }
 
+  /** When the running job's first attempt started, on this pod's clock. */
+  private startedAt = 0;
+
   private async attempts(job: Job): Promise<Job | undefined> {
     const seat = this.seat;
     seat.beginJob(job.id!);
+    this.startedAt = this.host.clock.now();
     const config = seat.entity.config;
     if (job.deferredFailure) return this.fail(job, new Error(job.deferredFailure));
     if (!(await seat.leaseStillValid())) return this.giveBack(job);
@@ -220,11 +231,23 @@ export class JobExecution {
     } catch (err) {
       return this.refused(err, job, status, value, epoch);
     }
-    seat.recordFinished(job, status, value, done.waiters, reply !== undefined);
+    seat.recordFinished(this.record(job, status, value, done.waiters, reply !== undefined));
     if (epoch !== this.host.connectionEpoch) return seat.reconcile();
     if (done.next === 'job') return this.toJob(EntityQueue.nextFromRaw(done.raw));
     if (done.next === 'fetch') return this.toJob(await this.queue.moveToActive(seat.token));
     return undefined;
+  }
+
+  private record(
+    job: Job,
+    status: JobStatus,
+    value: unknown,
+    waiters: readonly string[],
+    published: boolean,
+  ): FinishedJob {
+    const durationMs = this.host.clock.now() - this.startedAt;
+    const waitMs = (job.processedOn ?? NaN) - job.timestamp;
+    return { job, status, value, waiters, published, durationMs, waitMs };
   }
 
   /**
@@ -260,7 +283,7 @@ export class JobExecution {
       // found it gone.
       const back = await this.seat.reconcile();
       const finished = this.seat.isLost() ? undefined : await this.finishedWaiters(job);
-      if (finished) this.seat.recordFinished(job, status, value, finished, false);
+      if (finished) this.seat.recordFinished(this.record(job, status, value, finished, false));
       this.seat.activeJobs.delete(job.id!);
       return back;
     }

@@ -5,13 +5,14 @@ import { relinquish } from '../../redis/scripts/relinquish';
 import { signal } from '../../redis/scripts/signal';
 import { touchIndex } from '../../redis/scripts/touch-index';
 import { unindex } from '../../redis/scripts/unindex';
+import type { FailedIndex } from '../admin/failed-index';
 import type { Clock } from '../clock';
 import type { EntityHandle } from '../entities/entity';
 import type { EntityJobHandler } from '../entities/job-context';
 import type { EventSink, ReleaseReason } from '../events';
 import type { CompletionReply, ReplySender } from '../replies/reply-sender';
 import { EntityRunner, type RunnerHost } from './entity-runner';
-import type { ExecutionSeat, JobStatus } from './job-execution';
+import type { ExecutionSeat, FinishedJob, JobStatus } from './job-execution';
 
 /** What the runners of a pod need from the pod. */
 export interface RunnersContext {
@@ -23,8 +24,17 @@ export interface RunnersContext {
   readonly connectionEpoch: number;
   readonly events: EventSink;
   readonly replies: ReplySender;
-  /** How soon a released entity is first looked at in the rest set, ms. */
-  readonly restDelayMs: number;
+  /**
+   * Makes sure someone runs an entity whose runner here lost its lease: claim it if it is free
+   * with work (Redis lost the lease, or it expired unclaimed), else wake its new owner.
+   */
+  reroute(entity: EntityHandle): Promise<void>;
+  /**
+   * How often an entity a BullMQ tool may put work in (it keeps failed jobs, or is paused) is
+   * looked at, ms: by its idle holder, and at first in the rest set once released.
+   */
+  readonly watchMs: number;
+  readonly failedIndex: FailedIndex;
   handlerFor(type: string): EntityJobHandler;
   renewLease(runner: EntityRunner): Promise<boolean>;
   report(error: unknown, context: string): void;
@@ -78,6 +88,10 @@ export class RunnerRegistry implements RunnerHost {
 
   get connectionEpoch(): number {
     return this.ctx.connectionEpoch;
+  }
+
+  get watchMs(): number {
+    return this.ctx.watchMs;
   }
 
   get size(): number {
@@ -173,14 +187,8 @@ export class RunnerRegistry implements RunnerHost {
     this.ctx.report(error, context);
   }
 
-  jobFinished(
-    runner: EntityRunner,
-    job: Job,
-    status: JobStatus,
-    value: unknown,
-    waiters: readonly string[],
-    published: boolean,
-  ): void {
+  jobFinished(runner: EntityRunner, finished: FinishedJob): void {
+    const { job, status, value, waiters, published, durationMs, waitMs } = finished;
     if (status === 'completed') this.stats.jobsCompleted += 1;
     else this.stats.jobsFailed += 1;
     // The awaiting callers first: event listeners may be slow, or write to a socket themselves.
@@ -191,14 +199,17 @@ export class RunnerRegistry implements RunnerHost {
       jobId: job.id!,
       name: job.name,
       fencingToken: runner.fencingToken,
+      durationMs,
+      waitMs,
     };
-    if (status === 'completed') this.ctx.events.emit('job:completed', { ...event, result: value });
-    else
-      this.ctx.events.emit('job:failed', {
-        ...event,
-        error: value,
-        attempts: job.attemptsMade + 1,
-      });
+    if (status === 'completed') {
+      this.ctx.events.emit('job:completed', { ...event, result: value });
+      return;
+    }
+    this.ctx.events.emit('job:failed', { ...event, error: value, attempts: job.attemptsMade + 1 });
+    // After the finish (see FailedIndex): the entity joins its type's entities with failed jobs.
+    if (runner.entity.keepFailed[0] !== 0)
+      this.track(this.ctx.failedIndex.note(runner.entity), 'indexing an entity with failed jobs');
   }
 
   runnerClosed(runner: EntityRunner, reason: ReleaseReason, error?: unknown): void {
@@ -228,6 +239,9 @@ export class RunnerRegistry implements RunnerHost {
       this.stats.leasesLost += 1;
       const lost = runner.lostError;
       this.ctx.events.emit('lease:lost', lost ? { ...info, error: lost } : info);
+      // Jobs handed to this runner in memory (an enqueue from this pod) must not wait for a
+      // sweep: whoever holds the entity now, or this pod if nobody does, runs them.
+      this.track(this.ctx.reroute(entity), 'handing over an entity whose lease was lost');
       return;
     }
     if (reason === 'error') this.ctx.report(error, `running ${entity.type} ${entity.id}`);
@@ -261,7 +275,7 @@ export class RunnerRegistry implements RunnerHost {
   /** An entity with no holder and no work joins the rest set, where the cron manager tidies it. */
   private toRest(entity: EntityHandle): Promise<number> {
     return touchIndex(this.ctx.redis, this.ctx.keys.restKey(), 'NX', [
-      [this.ctx.restDelayMs, entity.ref],
+      [this.ctx.watchMs, entity.ref],
     ]);
   }
 }

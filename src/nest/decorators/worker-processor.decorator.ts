@@ -1,5 +1,6 @@
 import { Injectable, applyDecorators } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
+import { checkEntityTypeKeys } from '../../core';
 import { InvalidOptionsError } from '../../errors';
 import type { ClassType } from '../interfaces/class-type.interface';
 import type { WorkerProcessorOptions } from '../interfaces/worker-processor-options.interface';
@@ -13,6 +14,7 @@ export const WorkerProcessorDiscoverable =
  * methods run that type's jobs by name, and `@JobHandler('*')` catches the rest after CQRS
  * routing. The other options set the type's behaviour, over `entities[entityType]`.
  * One processor per entity type. Register it as a provider of a module, like any service.
+ * An unknown option key throws InvalidOptionsError as the class is defined.
  */
 export function WorkerProcessor(options: WorkerProcessorOptions) {
   if (
@@ -26,7 +28,10 @@ export function WorkerProcessor(options: WorkerProcessorOptions) {
       'an object with a non-empty `entityType`',
       options,
     );
-  return applyDecorators(WorkerProcessorDiscoverable(options), Injectable());
+  // Unknown keys are typos: refused as the class is defined, named after it.
+  const checkKeys: ClassDecorator = (target) =>
+    checkEntityTypeKeys(options, `@WorkerProcessor(${target.name})`, ['entityType']);
+  return applyDecorators(checkKeys, WorkerProcessorDiscoverable(options), Injectable());
 }
 
 /** The `@WorkerProcessor` options of a class, if it has them. */

@@ -1,10 +1,17 @@
-import type { AtomicQueuesOptions } from '../../core';
+import type { AtomicQueuesOptions, MetricsOptions } from '../../core';
 
 /**
- * Options of `AtomicQueuesModule.forRoot()` / `forRootAsync()`: the engine's options, unchanged
- * (see AtomicQueuesOptions). Only `redis` is required.
+ * Options of `AtomicQueuesModule.forRoot()` / `forRootAsync()`: the engine's options (see
+ * AtomicQueuesOptions), except that `metrics` may also be `true`: the metrics in prom-client's
+ * default registry (what `register.metrics()` serves). Only `redis` is required.
  */
-export type AtomicQueuesModuleOptions = AtomicQueuesOptions;
+export interface AtomicQueuesModuleOptions extends Omit<AtomicQueuesOptions, 'metrics'> {
+  /**
+   * Prometheus metrics (prom-client, an optional peer): `true` for prom-client's default
+   * registry, `{ registry }` for your own. @defaultValue off
+   */
+  metrics?: boolean | MetricsOptions;
+}
 
 /** What `forRootAsync({ useClass })` / `{ useExisting }` expects of its options class. */
 export interface AtomicQueuesOptionsFactory {

@@ -1,8 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import type { JobContext } from '../../core';
 import { NoRouteError } from '../../errors';
-import { LOGGER_CONTEXT } from '../atomic-queues.constants';
 import { CqrsBridge } from '../cqrs/cqrs.bridge';
 import { runWithJobContext } from '../job-context.storage';
 import { RouteRegistry } from '../registry/route.registry';
@@ -16,8 +15,6 @@ import { CommandCodec } from '../serialization/command.codec';
  */
 @Injectable()
 export class JobRouter {
-  private readonly logger = new Logger(LOGGER_CONTEXT);
-
   constructor(
     private readonly routes: RouteRegistry,
     private readonly cqrs: CqrsBridge,
@@ -38,11 +35,9 @@ export class JobRouter {
           route.route,
           CommandCodec.revive(route.route.messageClass, job.data),
         );
-      case 'none': {
-        const error = new NoRouteError(job.name, entityType, context.entityId);
-        this.logger.error(`${error.message} (job ${job.id})`);
-        throw error;
-      }
+      case 'none':
+        // Logged once by the engine, with the job's other final failures.
+        throw new NoRouteError(job.name, entityType, context.entityId);
     }
   }
 }

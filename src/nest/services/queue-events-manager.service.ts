@@ -6,7 +6,7 @@ type Listener<E extends keyof AtomicQueuesEvents> = (...args: AtomicQueuesEvents
 
 /**
  * Subscribes to what happens on this pod: entities claimed and released, leases lost, jobs
- * completed and failed, background errors. Listeners run synchronously in the engine: keep them
+ * completed and failed, Redis lost and restored, background errors. Listeners run synchronously in the engine: keep them
  * short and never throw. Subscriptions end when the application closes.
  *
  * @example

@@ -5,6 +5,14 @@ import {
   type ClusterEntity,
   type EngineStats,
   type EntityBacklog,
+  type FailedEntity,
+  type FailedJob,
+  type FailedJobIds,
+  type ListPage,
+  type PageOptions,
+  type RemoveFailedJobsResult,
+  type RetryFailedJobsResult,
+  type SkipNextJobResult,
 } from '../../core';
 
 export type { ClusterEntity };
@@ -15,6 +23,8 @@ export type { ClusterEntity };
  * - `getClusterEntities()` / `getWorkersByPod()`: every known entity cluster-wide and its pod;
  * - `getBacklog(type, id)`: job counts of one entity (waiting, active, delayed, failed, ...);
  * - `pauseEntity` / `resumeEntity` / `drainEntity`: control one entity, from any pod;
+ * - `listFailedJobs` / `listFailedEntities` / `retryFailedJobs` / `removeFailedJobs` /
+ *   `skipNextJob`: failed jobs of one entity, and the entities of a type that keep some;
  * - `getStats()`: this pod's counters.
  */
 @Injectable()
@@ -64,6 +74,46 @@ export class WorkerManagerService {
     opts?: { delayed?: boolean },
   ): Promise<void> {
     return this.engine.drainEntity(entityType, entityId, opts);
+  }
+
+  /** A page of an entity's failed jobs, oldest failure first. */
+  listFailedJobs(
+    entityType: string,
+    entityId: string | number,
+    opts?: PageOptions,
+  ): Promise<ListPage<FailedJob>> {
+    return this.engine.listFailedJobs(entityType, entityId, opts);
+  }
+
+  /** A page of the entities of a type that keep failed jobs, earliest first failure first. */
+  listFailedEntities(entityType: string, opts?: PageOptions): Promise<ListPage<FailedEntity>> {
+    return this.engine.listFailedEntities(entityType, opts);
+  }
+
+  /** Puts failed jobs back at the head of the entity's queue and has them run (unless paused). */
+  retryFailedJobs(
+    entityType: string,
+    entityId: string | number,
+    jobIds: FailedJobIds,
+  ): Promise<RetryFailedJobsResult> {
+    return this.engine.retryFailedJobs(entityType, entityId, jobIds);
+  }
+
+  removeFailedJobs(
+    entityType: string,
+    entityId: string | number,
+    jobIds: FailedJobIds,
+  ): Promise<RemoveFailedJobsResult> {
+    return this.engine.removeFailedJobs(entityType, entityId, jobIds);
+  }
+
+  /** Fails the next job of a paused entity without running it; stays paused unless `resume`. */
+  skipNextJob(
+    entityType: string,
+    entityId: string | number,
+    opts?: { resume?: boolean },
+  ): Promise<SkipNextJobResult> {
+    return this.engine.skipNextJob(entityType, entityId, opts);
   }
 
   getStats(): EngineStats {

@@ -22,6 +22,8 @@
   ARGV[3] data (JSON)
   ARGV[4] options (JSON, as BullMQ stores them)
   ARGV[5] pod awaiting the result (enqueueAndWait), or ""
+  ARGV[6] (optional) trace context of the enqueue, stored as `aqt`: the W3C traceparent, then a
+          space and the tracestate if any
 
   Returns {0} added. A job id already present is not added again (a 'duplicated' event is
   written, as BullMQ does), and the awaiting pod, if any, is added to its waiters:
@@ -51,6 +53,10 @@ local fields = {"name", name, "data", ARGV[3], "opts", ARGV[4], "timestamp", now
 if ARGV[5] ~= "" then
   fields[#fields + 1] = "aqw"
   fields[#fields + 1] = ARGV[5]
+end
+if ARGV[6] then
+  fields[#fields + 1] = "aqt"
+  fields[#fields + 1] = ARGV[6]
 end
 rcall("HSET", jobKey, unpack(fields))
 rcall("XADD", eventsKey, "*", "event", "added", "jobId", jobId, "name", name)

@@ -20,8 +20,10 @@
   ARGV[7] at most this many jobs removed by age per set and call
 
   Returns
-    {0, nextMs, failed}  at rest: look again in nextMs (-1: nothing will expire); failed: how many
-                         failed jobs it keeps
+    {0, nextMs, failed, watch}  at rest: look again in nextMs (-1: nothing will expire); failed:
+                                how many failed jobs it keeps; watch: 1 when a BullMQ tool may
+                                put work in it that wakes nobody (it keeps failed jobs, or is
+                                paused with jobs waiting for a resume), else 0
     {1}                  held by a pod: its release hands it back
     {2}                  work and no holder: claim it
     {3}                  nothing left: every key of the entity is gone
@@ -72,4 +74,8 @@ local function expiry(setKey, age)
 end
 expiry(KEYS[7], ARGV[4])
 expiry(KEYS[8], ARGV[6])
-return {0, next, failed}
+local watch = 0
+if failed > 0 or (paused and queued > 0) then
+  watch = 1
+end
+return {0, next, failed, watch}

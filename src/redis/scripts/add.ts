@@ -12,6 +12,8 @@ export interface AddJobArgs {
   opts: string;
   /** The pod awaiting the result (enqueueAndWait), if any. */
   awaitingPod?: string;
+  /** The enqueue's trace context (`aqt`: traceparent, then a space and tracestate), if any. */
+  trace?: string;
 }
 
 /**
@@ -31,6 +33,9 @@ export type JobReply =
  * reply, once the target answers, goes through {@link decodeJobReply}.
  */
 export function sendAdd(target: ScriptTarget, keys: EntityKeys, job: AddJobArgs): Promise<unknown> {
+  const args = [job.jobId, job.name, job.data, job.opts, job.awaitingPod ?? ''];
+  // Only traced jobs pay for the argument.
+  if (job.trace !== undefined) args.push(job.trace);
   return runScript(
     target,
     'add',
@@ -44,7 +49,7 @@ export function sendAdd(target: ScriptTarget, keys: EntityKeys, job: AddJobArgs)
       keys.failed,
       jobKey(keys, job.jobId),
     ],
-    [job.jobId, job.name, job.data, job.opts, job.awaitingPod ?? ''],
+    args,
   );
 }
 

@@ -3,8 +3,11 @@ import { runScript, type ScriptTarget } from '../script-loader';
 import type { KeepArgs } from './finish';
 
 export type RestReply =
-  /** At rest: look again in `nextMs` (-1: nothing expires); `failed` jobs are kept. */
-  | { kind: 'rest'; nextMs: number; failed: number }
+  /**
+   * At rest: look again in `nextMs` (-1: nothing expires); `failed` jobs are kept; `watch`: a
+   * BullMQ tool may put work in it that wakes nobody (failed jobs, or paused with jobs waiting).
+   */
+  | { kind: 'rest'; nextMs: number; failed: number; watch: boolean }
   /** Held by a pod: its release hands it back. */
   | { kind: 'held' }
   /** Work and no holder (a BullMQ tool put a job back): claim it. */
@@ -53,7 +56,12 @@ export async function rest(
   )) as number[];
   switch (Number(raw[0])) {
     case 0:
-      return { kind: 'rest', nextMs: Number(raw[1]), failed: Number(raw[2]) };
+      return {
+        kind: 'rest',
+        nextMs: Number(raw[1]),
+        failed: Number(raw[2]),
+        watch: Number(raw[3]) === 1,
+      };
     case 1:
       return { kind: 'held' };
     case 2:

@@ -7,16 +7,20 @@
   lock expired, is one it never knew it had (a reply lost with the connection): it goes back to
   the head of wait, in order, and counts as work. Nothing can stay stranded under a live lease.
 
+  An entity that keeps failed jobs, or is paused, may get work from a BullMQ tool (a retried job,
+  a resume), which wakes nobody: `watch` tells the holder to call again after a while.
+
   KEYS[1] lease  KEYS[2] wait  KEYS[3] prioritized  KEYS[4] delayed  KEYS[5] meta  KEYS[6] active
-  KEYS[7] fence
+  KEYS[7] fence  KEYS[8] failed
   ARGV[1] owner token
   ARGV[2] job key prefix
   ARGV[3] the owner's fencing token
   ARGV[4] pod id
   ARGV[5] lease TTL, ms
 
-  Returns {-1} lease lost; {1} work is ready; {0, dueInMs} idle now; dueInMs: milliseconds until
-  the next delayed job is due, by Redis's clock (0: no delayed job)
+  Returns {-1} lease lost; {1} work is ready; {0, dueInMs, watch} idle now; dueInMs: milliseconds
+  until the next delayed job is due, by Redis's clock (0: no delayed job); watch: 1 when the
+  queue keeps failed jobs or is paused, else 0
 ]]
 local rcall = redis.call
 --- @include "includes/putBack"
@@ -43,4 +47,8 @@ if first[2] then
   end
 end
 rcall("HSET", leaseKey, "i", "1")
-return {0, math.max(dueIn, 0)}
+local watch = 0
+if paused or rcall("ZCARD", KEYS[8]) > 0 then
+  watch = 1
+end
+return {0, math.max(dueIn, 0), watch}

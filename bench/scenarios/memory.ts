@@ -1,0 +1,313 @@
+/**
+ * `npm run bench -- memory`: what idle entities cost.
+ *
+ * - Redis memory per idle entity: `--entities` entities (default 20,000) get 1–2 small jobs
+ *   each, a processing pod runs them, the entities go idle and are released, and the cron
+ *   manager tends them at rest (rest-14.lua). Measured twice, from Redis's `used_memory`:
+ *   with the default retention (`removeOnComplete { age: 3600, count: 100 }`), once every entity
+ *   has been tended, its finished jobs still inside their retention; and with a retention of
+ *   `shortAgeSeconds` (default count), once that age has passed and the entities are gone.
+ * - A pod's memory after a flood: a fresh processing pod runs `--flood` entities (default
+ *   100,000) of one job each; its RSS (after a full garbage collection) before, at its peak,
+ *   once every entity is released, and once the cron manager has tended them all at rest.
+ *
+ * Each phase waits for a condition (bounded by the run's budget), never for a fixed time.
+ */
+import * as path from 'node:path';
+import { AtomicEngine, type EntityTypeOptions } from '../../src';
+import { seededRandom } from '../../support/random';
+import type { PodProcess } from '../lib/pod-runner';
+import type { TableRow } from '../lib/report';
+import type { BenchContext, Scenario, ScenarioResult } from '../lib/scenario';
+import { round, waitUntil } from '../lib/timing';
+import type { MemoryPodConfig, MemoryPodDetails } from '../pods/memory-pod';
+
+const POD_DIR = path.join(__dirname, '..', 'pods');
+const TARGETS = Object.freeze({ bytesPerIdleEntity: 1024, rssGrowthMb: 50 });
+const OPTIONS = {
+  entities: 'N  entities of the Redis-memory phases (default 20,000; 2,000 with --quick)',
+  flood: 'N     entities of the pod-RSS flood (default 100,000; 10,000 with --quick)',
+};
+/** Jobs per enqueueBulk call (one call to thousands of new entities nears enqueueTimeoutMs). */
+const CHUNK = 1_000;
+
+function positiveInt(ctx: BenchContext, name: string, fallback: number): number {
+  const raw = ctx.options.get(name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`Expected \`--${name}\` to be an integer ≥ 1, got \`${raw}\``);
+  return n;
+}
+
+function memoryParams(ctx: BenchContext) {
+  return {
+    entities: positiveInt(ctx, 'entities', ctx.quick ? 2_000 : 20_000),
+    jobsPerEntity: '1 or 2, drawn with seed 42',
+    flood: positiveInt(ctx, 'flood', ctx.quick ? 10_000 : 100_000),
+    floodJobsPerEntity: 1,
+    payload: '{ i, note: 48 × "x" } (about 70 bytes of JSON)',
+    keyPrefix: 'mem',
+    heartbeatTTL: 3,
+    cronInterval: 200,
+    idleTimeoutSeconds: 1,
+    shortAgeSeconds: 5,
+    defaultRetention:
+      'removeOnComplete { age: 3600, count: 100 }, removeOnFail { age: 604800, count: 1000 }',
+    podNodeFlags: '--expose-gc (memory read after a full collection)',
+  };
+}
+type MemoryParams = ReturnType<typeof memoryParams>;
+
+function entityTypes(p: MemoryParams): Record<string, EntityTypeOptions> {
+  const idle = { idleTimeoutSeconds: p.idleTimeoutSeconds };
+  return {
+    kept: idle,
+    short: { ...idle, removeOnComplete: { age: p.shortAgeSeconds, count: 100 } },
+    flood: idle,
+  };
+}
+
+/** Everything the phases share. */
+class Run {
+  readonly rest: string;
+  readonly index: string;
+  private producer?: AtomicEngine;
+
+  constructor(
+    readonly ctx: BenchContext,
+    readonly p: MemoryParams,
+  ) {
+    this.rest = `${p.keyPrefix}:{__aq}:rest`;
+    this.index = `${p.keyPrefix}:{__aq}:index`;
+  }
+
+  async startProducer(): Promise<AtomicEngine> {
+    this.producer = new AtomicEngine({
+      redis: this.ctx.redisUrl,
+      keyPrefix: this.p.keyPrefix,
+      podId: 'producer',
+      processing: false,
+      // Thousands of new entities a second on a shared machine: confirmations can be slow.
+      enqueueTimeoutMs: 60_000,
+      entities: entityTypes(this.p),
+    });
+    this.producer.on('error', (err: Error, context: string) =>
+      this.ctx.log(`producer error (${context}): ${err.message}`),
+    );
+    await this.producer.start();
+    return this.producer;
+  }
+
+  async stopProducer(): Promise<void> {
+    await this.producer?.stop();
+  }
+
+  async startPod(name: string, types: string[]): Promise<PodProcess> {
+    const all = entityTypes(this.p);
+    const config: MemoryPodConfig = {
+      redisUrl: this.ctx.redisUrl,
+      keyPrefix: this.p.keyPrefix,
+      podId: name,
+      heartbeatTTL: this.p.heartbeatTTL,
+      cronInterval: this.p.cronInterval,
+      entities: Object.fromEntries(types.map((t) => [t, all[t]])),
+    };
+    const pod = await this.ctx.pods.spawn(name, path.join(POD_DIR, 'memory-pod.js'), config, {
+      execArgv: ['--expose-gc'],
+    });
+    const started = pod.next('started', 20_000);
+    pod.send({ type: 'go' });
+    await started;
+    return pod;
+  }
+
+  /** Enqueues `jobs[i]` jobs for entity `<type>-<i>`, in chunks; returns the number of jobs. */
+  async enqueue(type: string, jobs: number[]): Promise<number> {
+    const items = jobs.flatMap((n, i) =>
+      Array.from({ length: n }, () => ({
+        type,
+        entityId: `${type}-${i}`,
+        name: 'touch',
+        data: { i, note: 'x'.repeat(48) },
+      })),
+    );
+    for (let at = 0; at < items.length; at += CHUNK)
+      await this.producer!.enqueueBulk(items.slice(at, at + CHUNK));
+    return items.length;
+  }
+
+  /** Waits until the pod has completed `total` jobs and holds no entity. */
+  async drained(pod: PodProcess, total: number, onSample?: (rssMb: number) => void): Promise<void> {
+    await waitUntil(
+      async () => {
+        if (pod.exited) throw new Error(`Pod ${pod.name} exited (code ${pod.exitCode})`);
+        const progress = await pod.report();
+        onSample?.(progress.rssMb);
+        return progress.completed >= total && progress.activeEntities === 0;
+      },
+      {
+        timeoutMs: this.ctx.deadline.remainingMs(),
+        intervalMs: 250,
+        message: `${total} jobs done and every entity released by ${pod.name}`,
+        deadline: this.ctx.deadline,
+      },
+    );
+  }
+
+  /** Waits until the rest set holds `members` entities and none is due within `withinMs`. */
+  async tended(members: number, withinMs: number): Promise<void> {
+    const redis = this.ctx.probe.client;
+    await waitUntil(
+      async () => {
+        const [seconds, micros] = await redis.time();
+        const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+        const [count, due, indexed] = await Promise.all([
+          redis.zcard(this.rest),
+          redis.zcount(this.rest, '-inf', now + withinMs),
+          redis.zcard(this.index),
+        ]);
+        return count === members && due === 0 && indexed === 0;
+      },
+      {
+        timeoutMs: this.ctx.deadline.remainingMs(),
+        intervalMs: 250,
+        message: `${members} entities tended at rest`,
+        deadline: this.ctx.deadline,
+      },
+    );
+  }
+
+  async redisMemory(): Promise<{ usedMemory: number; keys: number }> {
+    const s = await this.ctx.probe.snapshot();
+    return { usedMemory: s.usedMemory, keys: s.keys };
+  }
+}
+
+async function podMemory(pod: PodProcess): Promise<MemoryPodDetails> {
+  const details = (await pod.report()).details as MemoryPodDetails;
+  return {
+    rssMb: round(details.rssMb, 1),
+    heapUsedMb: round(details.heapUsedMb, 1),
+    heapTotalMb: round(details.heapTotalMb, 1),
+    externalMb: round(details.externalMb, 1),
+  };
+}
+
+/** Redis memory per idle entity, with the default retention and with a short one. */
+async function redisPhase(run: Run) {
+  const { ctx, p } = run;
+  const random = seededRandom(42);
+  const jobs = Array.from({ length: p.entities }, () => (random() < 0.5 ? 1 : 2));
+  const pod = await run.startPod('mem-redis', ['kept', 'short']);
+  const base = await run.redisMemory();
+
+  ctx.deadline.phase = `memory: ${p.entities} entities, default retention`;
+  const keptJobs = await run.enqueue('kept', jobs);
+  await run.drained(pod, keptJobs);
+  const released = await run.redisMemory();
+  // Tended: the rest script ran on every entity and scheduled it for its jobs' expiry (an hour).
+  await run.tended(p.entities, 600_000);
+  const kept = await run.redisMemory();
+
+  ctx.deadline.phase = `memory: ${p.entities} entities, removeOnComplete.age ${p.shortAgeSeconds} s`;
+  const shortJobs = await run.enqueue('short', jobs);
+  await run.drained(pod, keptJobs + shortJobs);
+  // Gone: the rest set holds the `kept` entities only.
+  await run.tended(p.entities, 600_000);
+  const short = await run.redisMemory();
+  await pod.stop();
+
+  const per = (from: { usedMemory: number }, to: { usedMemory: number }): number =>
+    round((to.usedMemory - from.usedMemory) / p.entities);
+  const keys = (from: { keys: number }, to: { keys: number }): number =>
+    round((to.keys - from.keys) / p.entities, 2);
+  return {
+    jobs: keptJobs,
+    baseUsedMemory: base.usedMemory,
+    bytesPerEntityReleased: per(base, released),
+    bytesPerEntityRetained: per(base, kept),
+    keysPerEntityRetained: keys(base, kept),
+    bytesPerEntityAfterRetention: per(kept, short),
+    keysPerEntityAfterRetention: keys(kept, short),
+  };
+}
+
+/** A fresh pod's memory before, during and after a flood of one-job entities. */
+async function floodPhase(run: Run) {
+  const { ctx, p } = run;
+  // All types: offers of the earlier phases' entities may still sit in the spawn set.
+  const pod = await run.startPod('mem-flood', ['kept', 'short', 'flood']);
+  const before = await podMemory(pod);
+  ctx.deadline.phase = `memory: flood of ${p.flood} entities`;
+  let peakRssMb = before.rssMb;
+  const enqueued = run.enqueue(
+    'flood',
+    Array.from({ length: p.flood }, () => 1),
+  );
+  await run.drained(pod, p.flood, (rss) => (peakRssMb = Math.max(peakRssMb, rss)));
+  await enqueued;
+  const released = await podMemory(pod);
+  ctx.deadline.phase = `memory: flood of ${p.flood} entities, tended at rest`;
+  // The kept/short phase left its `kept` entities in the rest set too.
+  await run.tended(p.entities + p.flood, 600_000);
+  const tended = await podMemory(pod);
+  await pod.stop();
+  return { before, peakRssMb: round(peakRssMb, 1), released, tended };
+}
+
+const scenario: Scenario = {
+  name: 'memory',
+  description: 'Redis memory per idle entity (default and short retention); pod RSS after a flood',
+  options: OPTIONS,
+  budgetSeconds: { full: 900, quick: 240 },
+  async run(ctx: BenchContext): Promise<ScenarioResult> {
+    const p = memoryParams(ctx);
+    const run = new Run(ctx, p);
+    await run.startProducer();
+    try {
+      const redis = await redisPhase(run);
+      const flood = await floodPhase(run);
+      const rssGrowthMb = round(flood.tended.rssMb - flood.before.rssMb, 1);
+      const table: TableRow[] = [
+        {
+          metric: 'Redis bytes / entity, released',
+          value: redis.bytesPerEntityReleased,
+          unit: 'B',
+        },
+        {
+          metric: 'Redis bytes / idle entity, jobs retained (default)',
+          value: redis.bytesPerEntityRetained,
+          unit: 'B',
+        },
+        {
+          metric: `Redis bytes / idle entity, after retention (${p.shortAgeSeconds} s)`,
+          value: redis.bytesPerEntityAfterRetention,
+          unit: 'B',
+          target: `< ${TARGETS.bytesPerIdleEntity}`,
+          ok: redis.bytesPerEntityAfterRetention < TARGETS.bytesPerIdleEntity,
+        },
+        { metric: 'pod RSS before the flood', value: flood.before.rssMb, unit: 'MiB' },
+        { metric: `pod RSS peak (${p.flood} entities)`, value: flood.peakRssMb, unit: 'MiB' },
+        { metric: 'pod RSS, every entity released', value: flood.released.rssMb, unit: 'MiB' },
+        { metric: 'pod RSS, every entity tended at rest', value: flood.tended.rssMb, unit: 'MiB' },
+        {
+          metric: 'pod RSS growth after the flood',
+          value: rssGrowthMb,
+          unit: 'MiB',
+          target: `< ${TARGETS.rssGrowthMb}`,
+          ok: rssGrowthMb < TARGETS.rssGrowthMb,
+        },
+      ];
+      return {
+        fields: { targets: TARGETS, redis, flood: { ...flood, rssGrowthMb } },
+        params: p,
+        table,
+      };
+    } finally {
+      await run.stopProducer();
+    }
+  },
+};
+
+export default scenario;
