@@ -12,16 +12,17 @@
  *   count the attempt twice (the job's `attemptsMade`, which a pod taking the job over reads).
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { TYPE, lostReplySuite, scriptCall } from '../fixtures/lost-reply-suite';
 import { queueKey } from '../fixtures/queue-state';
 
 describe('a job step whose reply is lost', () => {
   const { prefix, redis, producer, proxy, starts, engineBehindProxy } =
     lostReplySuite('lostJobMove');
+  // One holder for every test (each can run alone, e.g. with --test-name-pattern).
+  before(() => engineBehindProxy('holder', { entities: { [TYPE]: { attempts: 3 } } }));
 
   it('take: the job moved by the lost copy runs first, once', { timeout: 30_000 }, async (t) => {
-    await engineBehindProxy('holder', { entities: { [TYPE]: { attempts: 3 } } });
     const lost = proxy().loseReply(scriptCall('take', 'm'));
     const t0 = Date.now();
     await producer.enqueueBulk(
@@ -66,9 +67,7 @@ describe('a job step whose reply is lost', () => {
       'a',
       'op',
       { label: 'a1' },
-      {
-        jobId: 'a-job',
-      },
+      { jobId: 'a-job' },
     );
     await lost;
     assert.equal(result, 'a1');
