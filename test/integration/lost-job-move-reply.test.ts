@@ -1,10 +1,11 @@
 /**
- * A job step whose reply is lost with its connection: Redis ran it, ioredis resends it, and the
- * resent copy meets a job or queue the first one changed.
- * - `take-9.lua` (the runner takes a job): the first copy moved job 1 to active, the resent one
- *   takes job 2; job 1 sits in active, locked with the holder's token, under a live lease.
- * - `finish-13.lua` (the runner completes a job and takes the next in the same call): the first
- *   copy completed job 1 and took job 2; the resent one finds job 1 gone (refused).
+ * A step (`step-1.lua`, which finishes the jobs a runner ran and takes its next ones) whose reply
+ * is lost with its connection: Redis ran it, ioredis resends it, and the resent copy meets a
+ * queue the first one changed.
+ * - A step that takes: the first copy moved the jobs to active, locked with the holder's token
+ *   under a live lease; the resent one takes what is left (nothing, or later jobs).
+ * - A step that finishes job 1 and takes the next: the first copy completed job 1 and took
+ *   job 2; the resent one finds job 1 gone (refused).
  * Either way the runner notices the reconnect, puts back the jobs it does not run (in order) and
  * goes on: each job runs once, in order, without waiting for a lease to expire, and a caller
  * awaiting job 1 gets its result.
@@ -22,8 +23,8 @@ describe('a job step whose reply is lost', () => {
   // One holder for every test (each can run alone, e.g. with --test-name-pattern).
   before(() => engineBehindProxy('holder', { entities: { [TYPE]: { attempts: 3 } } }));
 
-  it('take: the job moved by the lost copy runs first, once', { timeout: 30_000 }, async (t) => {
-    const lost = proxy().loseReply(scriptCall('take', 'm'));
+  it('a take: the jobs moved by the lost copy run first, once', { timeout: 30_000 }, async (t) => {
+    const lost = proxy().loseReply(scriptCall('step', 'm'));
     const t0 = Date.now();
     await producer.enqueueBulk(
       ['m1', 'm2'].map((label) => ({ type: TYPE, entityId: 'm', name: 'op', data: { label } })),
@@ -35,20 +36,22 @@ describe('a job step whose reply is lost', () => {
   });
 
   it(
-    'finish: the next job taken by the lost copy runs, once; the caller gets its result',
+    'a finish: each job runs once, in order; the caller gets its result',
     { timeout: 30_000 },
     async (t) => {
       // The holder runs `f` already, and the producer listens for results already: the two jobs
       // below then go out in one batch, in call order.
       assert.equal(await producer.enqueueAndWait(TYPE, 'f', 'op', { label: 'f0' }), 'f0');
-      const lost = proxy().loseReply(scriptCall('finish', 'f'));
+      // The step that finishes f1 (it names the job; a step that only takes names none).
+      const isStep = scriptCall('step', 'f');
+      const lost = proxy().loseReply((command) => isStep(command) && command.includes('f1-job'));
       const t0 = Date.now();
       const result = producer.enqueueAndWait(
         TYPE,
         'f',
         'op',
         { label: 'f1' },
-        { timeoutMs: 20_000 },
+        { timeoutMs: 20_000, jobId: 'f1-job' },
       );
       await producer.enqueue(TYPE, 'f', 'op', { label: 'f2' });
       await lost;
