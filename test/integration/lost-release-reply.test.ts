@@ -60,7 +60,10 @@ describe('a release whose reply is lost', () => {
     'relinquish: another pod takes the entity handed back with work at once',
     { timeout: 30_000 },
     async (t) => {
-      const leaving = await engineBehindProxy('leaving');
+      // One job per step: h2 stays waiting while h1 runs, so the hand-back has work to offer.
+      const leaving = await engineBehindProxy('leaving', {
+        entities: { [TYPE]: { batchSize: 1 } },
+      });
       const open = starts.hold('h1');
       await producer.enqueueBulk(
         ['h1', 'h2'].map((label) => ({ type: TYPE, entityId: 'h', name: 'op', data: { label } })),
