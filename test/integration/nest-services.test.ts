@@ -90,10 +90,11 @@ describe('runtime services', () => {
     const backlog = await managerB.getBacklog('acct', 'x');
     assert.equal(backlog.active, 1);
     hold.open();
-    await waitFor(() => ran.includes('hold x') && ran.includes('hold y'), {
-      message: 'held jobs finished',
+    // A job counts as completed once its batch's acknowledgement is stored, after its handler.
+    await waitFor(() => managerA.getStats().jobsCompleted >= 1, {
+      message: 'pod A counted its held job completed',
     });
-    assert.ok(managerA.getStats().jobsCompleted >= 1);
+    assert.ok(ran.includes('hold x') && ran.includes('hold y'), 'both held jobs ran');
   });
 
   it('pauses, drains and resumes one entity from any pod', async () => {
