@@ -71,7 +71,9 @@ export class Pod {
     const refreshRegistry = (): Promise<void> =>
       this.registry.beat(redis, this.runners.size, o.processing);
 
-    this.waiters = new ReplyWaiters(connections, keys.replyChannel(podId), report, clock);
+    this.waiters = new ReplyWaiters(connections, keys.replyChannel(podId), report, clock, (job) =>
+      this.producer.storedOutcome(job),
+    );
     const replies = new ReplySender(redis, keys, podId, this.waiters, report);
     // An entity that keeps failed jobs (or is paused) is looked at this often, by its idle holder
     // or in the rest set: a job a BullMQ tool puts back runs within a lease TTL and a sweep.
@@ -103,6 +105,7 @@ export class Pod {
       podId,
       leaseTtlMs + o.heartbeatIntervalMs,
       clock,
+      leaseTtlMs,
     );
     const runners = this.runners;
     const registry = this.registry;
@@ -187,6 +190,7 @@ export class Pod {
             claims,
             runners,
             failedIndex,
+            recovering: () => registry.recovering(),
             entityFromRef,
             report,
           },

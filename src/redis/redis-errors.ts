@@ -37,3 +37,12 @@ export function isTransient(error: unknown): boolean {
   // ioredis's own: a command flushed when its connection closed, or retried too often.
   return error.message === 'Connection is closed.' || error.name === 'MaxRetriesPerRequestError';
 }
+
+/**
+ * True for ioredis's AbortError: a command of a pipeline that ioredis did not send again after
+ * its connection closed, because an earlier reply of the same pipeline had come back (it resends
+ * a pipeline only whole). Redis may or may not have run it.
+ */
+export function isAborted(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
+}

@@ -60,6 +60,11 @@ function scriptSources(): Record<ScriptName, string> {
   return sources;
 }
 
+/** A script's source as loaded, includes expanded (EVALSHA names it by its SHA1). */
+export function scriptSource(name: ScriptName): string {
+  return scriptSources()[name];
+}
+
 function commandName(name: ScriptName): string {
   return `aq_${name}_${COMMAND_SUFFIX}`;
 }

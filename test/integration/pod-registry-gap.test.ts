@@ -1,9 +1,10 @@
 /**
  * After Redis comes back from an outage (or a paused pod resumes), every pod's registry entry is
- * stale: nobody could beat. The first pod to beat again must not conclude it is alone and take
- * every entity with work (nothing moves them back until they idle out): it warms up again, as
- * at start, claiming one entity at a time while it sees no other pod, and no more than an even
- * share counting the pods that went stale recently, leaving the rest to the spawn set.
+ * stale and every lease has expired: nobody could beat or renew. The first pod to beat again
+ * must not conclude it is alone, nor take the entities whose leases expired (their holders are
+ * reconnecting too, and take them back; nothing moves them once held): for its warm-up it claims
+ * nothing, and from the moment its beats stop, before it hears back from Redis. Then it shares
+ * as usual.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -75,26 +76,31 @@ describe('pod registry after a gap in its heartbeats', () => {
     assert.equal(a.warmingUp(), false);
     assert.equal(a.claimBudget(0), Number.MAX_SAFE_INTEGER, 'b stopped beating: a is alone');
 
-    // Neither could beat for longer than the stale limit (Redis was down). b's entry is stale
-    // when a beats first, which proves nothing: a claims one at a time until b could show up.
+    // Neither could beat for longer than the stale limit (Redis was down). Cut off, a claims
+    // nothing, even before it hears back; back, b's stale entry proves nothing, and the others'
+    // leases expired with a's: a leaves them to their holders for its warm-up.
     await gap();
+    assert.equal(a.recovering(), true, 'cut off');
+    assert.equal(a.claimBudget(0), 0);
     await beat(a);
     assert.equal(a.warmingUp(), true);
-    assert.equal(a.claimBudget(0), 1, 'alone after a gap: one entity at a time');
-    assert.equal(a.claimBudget(1), 0);
+    assert.equal(a.recovering(), true);
+    assert.equal(a.claimBudget(0), 0, 'back from a gap: nothing during the warm-up');
 
     await beat(b);
     await beat(a, 1);
     assert.deepEqual(a.processingPods().sort(), ['a', 'b']);
-    assert.ok(a.claimBudget(1) < 10, 'b is back: a share again');
+    assert.equal(a.claimBudget(1), 0, 'b is back, a still warming up: nothing yet');
+    await beatUntil([a, b], () => !a.recovering(), 'a past its warm-up');
+    assert.ok(a.claimBudget(1) > 0 && a.claimBudget(1) < 10, 'warm: a share with b');
   });
 
-  it('leaves their share to the pods that are slower to come back', async () => {
+  it('leaves the pods slower to come back their entities, then shares', async () => {
     const { pods, spawnKey, beat, beatUntil, gap } = registry('slower', ['x', 'y', 'z']);
     const [x, y, z] = pods;
     // Past the start-up warm-up, beating on time.
     await beatUntil(pods, () => pods.every((p) => !p.warmingUp()), 'every pod past its warm-up');
-    assert.equal(x.warmingUp(), false);
+    assert.equal(x.recovering(), false);
 
     // Redis was down: nobody could beat. x and y come back, z is slower; 9 entities wait.
     await gap();
@@ -102,16 +108,16 @@ describe('pod registry after a gap in its heartbeats', () => {
     await beat(x);
     await beat(y);
     await beat(x);
-    assert.equal(x.warmingUp(), true);
     assert.deepEqual(x.processingPods().sort(), ['x', 'y']);
-    const xTakes = (await redis.zpopmin(spawnKey, x.claimBudget(0))).length / 2;
-    await beat(x, xTakes);
-    await beat(y);
-    const yTakes = (await redis.zpopmin(spawnKey, y.claimBudget(0))).length / 2;
-    assert.ok(xTakes > 0 && yTakes > 0, `x ${xTakes}, y ${yTakes}`);
-    assert.ok(xTakes + yTakes < 9, `x ${xTakes} + y ${yTakes} leave nothing for z`);
+    assert.deepEqual([x.claimBudget(0), y.claimBudget(0)], [0, 0], 'x, y: nothing yet');
+    assert.equal(z.claimBudget(0), 0, 'z, cut off, neither');
 
     await beat(z);
-    assert.ok(z.claimBudget(0) > 0, 'z, back last, may still claim');
+    await beatUntil(pods, () => pods.every((p) => !p.recovering()), 'every pod past its warm-up');
+    const budgets = pods.map((p) => p.claimBudget(0));
+    assert.ok(
+      budgets.every((b) => b > 0 && b < 9),
+      `then each a share: ${budgets.join(', ')}`,
+    );
   });
 });

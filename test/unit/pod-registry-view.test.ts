@@ -47,9 +47,37 @@ describe('pod registry', () => {
     beat();
     assert.equal(registry.warmingUp(), false, 'beats on time');
     clock.advance(STALE + 1);
+    assert.equal(registry.recovering(), true, 'no beat answered for longer than the gap limit');
+    assert.equal(registry.claimBudget(0), 0, 'cut off: claims nothing');
     beat();
     assert.equal(registry.warmingUp(), true, 'after a gap longer than the stale limit');
-    assert.equal(registry.claimBudget(0), 1, 'alone while warming up: one at a time');
+    assert.equal(registry.recovering(), true);
+    assert.equal(registry.claimBudget(0), 0, 'back from a gap: nothing during the warm-up');
+    for (let i = 0; i < 3; i++) {
+      clock.advance(STALE / 2);
+      beat();
+    }
+    assert.equal(registry.recovering(), false, 'past the warm-up');
+    assert.equal(registry.claimBudget(0), Number.MAX_SAFE_INTEGER, 'alone and warm again');
+  });
+
+  it('counts a gap from the lease TTL, which may be shorter than the stale limit', () => {
+    const clock = new ManualClock(0);
+    const registry = new PodRegistry('pods', 'spawn', 'me', STALE, clock, STALE / 2);
+    const beat = () =>
+      registry.observe({
+        now: clock.now(),
+        pendingSpawns: 0,
+        entries: { me: `0|1|${clock.now()}` },
+      });
+    for (let i = 0; i < 4; i++) {
+      clock.advance(STALE / 3);
+      beat();
+    }
+    assert.equal(registry.recovering(), false);
+    clock.advance(STALE / 2 + 1);
+    beat();
+    assert.equal(registry.recovering(), true, 'leases may have expired in that gap');
   });
 
   it('judges other pods by Redis’s clock alone', () => {

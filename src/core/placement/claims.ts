@@ -171,7 +171,8 @@ export class Claims {
 
   /** Whether the dispatcher should take entities offered in the spawn set right now. */
   watchesSpawns(): boolean {
-    if (!this.ctx.processing || !this.ctx.isStarted()) return false;
+    if (!this.ctx.processing || !this.ctx.isStarted() || this.ctx.registry.recovering())
+      return false;
     return this.budget() > 0 || this.ctx.registry.warmingUp();
   }
 

@@ -3,7 +3,6 @@ import type { KeyBuilder } from '../../redis/keys';
 import { due } from '../../redis/scripts/due';
 import { inspect } from '../../redis/scripts/inspect';
 import { rest } from '../../redis/scripts/rest';
-import { signal } from '../../redis/scripts/signal';
 import { touchIndex } from '../../redis/scripts/touch-index';
 import { unindex } from '../../redis/scripts/unindex';
 import type { FailedIndex } from '../admin/failed-index';
@@ -29,6 +28,8 @@ export interface CronManagerContext {
   readonly claims: Claims;
   readonly runners: RunnerRegistry;
   readonly failedIndex: FailedIndex;
+  /** This pod is cut off, or back from a gap in its beats (see PodRegistry.recovering). */
+  recovering(): boolean;
   entityFromRef(ref: string): EntityHandle | undefined;
   report(error: unknown, context: string): void;
 }
@@ -110,6 +111,11 @@ export class CronManager {
         failedIndex.note(entity), // see below
       ]);
       await this.claimOrOffer(entity);
+    } else if (this.ctx.recovering()) {
+      // Its lease may have run out only because its holder was cut off with this pod: it takes
+      // the lease back as it reconnects (includes/ownLease.lua), which needs the fencing counter
+      // the rest set tidies away. Look again once past the warm-up.
+      await touchIndex(redis, indexKey, 'XX', [[this.ctx.leaseTtlMs, ref]]);
     } else if (await unindex(redis, indexKey, ref, score)) {
       // Its holder is gone, and may have died between failing a job and noting the entity in the
       // index of those with failed jobs: noted at a guess (one that keeps none is dropped again
@@ -154,9 +160,12 @@ export class CronManager {
     }
   }
 
-  private async claimOrOffer(entity: EntityHandle): Promise<void> {
-    const { claims, redis, keys } = this.ctx;
-    if (claims.canClaimHere()) await claims.claimIfWork(entity);
-    else await signal(redis, keys.spawnKey(), [entity.ref]);
+  /**
+   * Claims the entity within this pod's fair share, else offers it through the spawn set. The
+   * claim counts against the share while in flight: a sweep sends its claims at once, and each
+   * must see the ones before it.
+   */
+  private claimOrOffer(entity: EntityHandle): Promise<void> {
+    return this.ctx.claims.route(entity, 'claim-if-work');
   }
 }

@@ -1,5 +1,6 @@
 import type { Connections, RedisClient } from '../../redis/connections';
 import type { KeyBuilder } from '../../redis/keys';
+import { signal } from '../../redis/scripts/signal';
 import { sleep, type Clock } from '../clock';
 import type { EntityHandle } from '../entities/entity';
 import type { RunnerRegistry } from '../running/runner-registry';
@@ -102,10 +103,16 @@ export class Dispatcher {
     for (const runner of this.ctx.runners.all()) if (runner.state === 'idle') runner.notify();
   }
 
-  /** Takes the other pending wake-ups at once instead of one blocking round trip each. */
+  /**
+   * Takes the other pending wake-ups at once instead of one blocking round trip each. Its reply
+   * lost with the command connection took those wake-ups along, as for the blocking pop.
+   */
   private async drainWakes(wakeKey: string): Promise<void> {
-    const more = await this.ctx.redis.zpopmin(wakeKey, DRAIN);
+    const { connections, redis } = this.ctx;
+    const epoch = connections.commandEpoch;
+    const more = await redis.zpopmin(wakeKey, DRAIN);
     for (let i = 0; i < more.length; i += 2) this.wake(more[i]);
+    if (epoch !== connections.commandEpoch) this.wakeAllIdle();
   }
 
   /**
@@ -116,6 +123,12 @@ export class Dispatcher {
     const { claims, redis, keys } = this.ctx;
     // Fresh pod counts first: a view up to a heartbeat old could let one pod take a whole burst.
     await this.ctx.refreshRegistry();
+    if (!claims.watchesSpawns()) {
+      // Popped by a wait sent before this pod was cut off (see PodRegistry.recovering): offer
+      // it again to the pods that may claim.
+      await signal(redis, keys.spawnKey(), refs);
+      return;
+    }
     const budget = Math.min(SPAWN_BATCH, claims.budget() - 1);
     if (budget > 0) {
       const more = await redis.zpopmin(keys.spawnKey(), budget);

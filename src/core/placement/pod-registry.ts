@@ -52,6 +52,8 @@ export class PodRegistry {
   private pendingSpawns = 0;
   /** Start of the current warm-up: the pod's start, or its first beat after a gap in its beats. */
   private warmSince: number;
+  /** The current warm-up follows a gap in this pod's beats (not its start). */
+  private afterGap = false;
   private lastBeatAt: number;
   /** Redis's clock minus this pod's, as the last beat heard it (0 until one is answered). */
   private redisOffsetMs = 0;
@@ -62,6 +64,11 @@ export class PodRegistry {
     private readonly podId: string,
     private readonly staleAfterMs: number,
     private readonly clock: Clock = systemClock,
+    /**
+     * A gap in this pod's beats longer than this (the lease TTL: its leases, and those of every
+     * pod cut off with it, may have expired meanwhile) starts a warm-up in which it claims nothing.
+     */
+    private readonly gapMs = staleAfterMs,
   ) {
     this.warmSince = clock.now();
     this.lastBeatAt = this.warmSince;
@@ -90,7 +97,10 @@ export class PodRegistry {
     // (Measured at the reply: a beat sent before an outage may be answered after it.)
     // (This pod's own durations: its clock's rate, not its time, matters here.)
     const answeredAt = this.clock.now();
-    if (answeredAt - this.lastBeatAt > this.staleAfterMs) this.warmSince = answeredAt;
+    if (answeredAt - this.lastBeatAt > this.gapMs) {
+      this.warmSince = answeredAt;
+      this.afterGap = true;
+    }
     this.lastBeatAt = answeredAt;
     this.redisOffsetMs = reply.now - (sentAt + answeredAt) / 2;
   }
@@ -108,8 +118,12 @@ export class PodRegistry {
     await client.hdel(this.key, this.podId);
   }
 
-  /** How many more free entities a pod holding `owned` may claim now: see {@link claimBudget}. */
+  /**
+   * How many more free entities a pod holding `owned` may claim now: see {@link claimBudget};
+   * none while {@link recovering}.
+   */
   claimBudget(owned: number): number {
+    if (this.recovering()) return 0;
     return claimBudget({
       self: this.podId,
       owned,
@@ -126,6 +140,20 @@ export class PodRegistry {
    */
   warmingUp(): boolean {
     return this.clock.now() - this.warmSince <= this.staleAfterMs;
+  }
+
+  /**
+   * True while this pod is cut off from Redis for longer than a lease TTL (no beat answered), and
+   * during its warm-up once back. Its leases expired meanwhile, and so did those of the pods cut
+   * off with it (a Redis restart or failover cuts off all of them), which reconnect one after the
+   * other and take theirs back (includes/ownLease.lua). To a pod back first, their entities look
+   * orphaned: it leaves them to their holders for the warm-up, claiming nothing. (Measured as
+   * soon as the beats stop, not at the first beat after: its sweep may run before that beat.)
+   */
+  recovering(): boolean {
+    const now = this.clock.now();
+    if (now - this.lastBeatAt > this.gapMs) return true;
+    return this.afterGap && now - this.warmSince <= this.staleAfterMs;
   }
 
   processingPods(): string[] {

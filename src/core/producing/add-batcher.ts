@@ -1,5 +1,6 @@
 import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from '../../redis/connections';
+import { isAborted } from '../../redis/redis-errors';
 import type { EntityHandle } from '../entities/entity';
 import type { Waiter } from '../replies/reply-waiters';
 
@@ -102,19 +103,35 @@ export interface AddSink {
  * written one after another on one connection keep their order all the same.
  */
 export function addSink(client: RedisClient, jobs: number): AddSink {
-  return jobs === 1 ? directSink(client) : pipelineSink(client.pipeline());
+  return jobs === 1 ? directSink(client) : pipelineSink(client);
 }
 
-function pipelineSink(pipeline: ChainableCommander): AddSink {
+/**
+ * A Pipeline whose connection closed part-way through: ioredis resends it only whole, so once one
+ * of its replies came back it rejects the commands after the first lost reply (AbortError), which
+ * Redis may or may not have run: a claim that went through would leave the entity held by a
+ * runner that doesn't exist until the lease expires. Every command of an enqueue is safe to run
+ * twice (an add finds its job id stored, a claim finds its own token, an index entry or an await
+ * is written again), so those are sent again, in order, on the connection.
+ */
+function pipelineSink(client: RedisClient): AddSink {
+  const pipeline = client.pipeline();
+  const sends: ((target: CommandTarget) => unknown)[] = [];
   return {
     get length() {
-      return pipeline.length;
+      return sends.length;
     },
     queue(send) {
+      sends.push(send);
       send(pipeline);
     },
     async exec() {
-      return (await pipeline.exec()) ?? [];
+      const replies = (await pipeline.exec()) ?? [];
+      const aborted = replies.findIndex(([error]) => isAborted(error));
+      if (aborted < 0) return replies;
+      const again = directSink(client);
+      for (const send of sends.slice(aborted)) again.queue(send);
+      return [...replies.slice(0, aborted), ...(await again.exec())];
     },
   };
 }

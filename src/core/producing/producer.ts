@@ -4,8 +4,8 @@ import { awaitJob } from '../../redis/scripts/await';
 import type { EntityCatalog } from '../entities/entity-catalog';
 import type { EntityHandle } from '../entities/entity';
 import type { JobTracing, SendSpan } from '../observability/job-tracing';
-import { storedOutcome } from '../replies/job-outcome';
-import type { ReplyWaiters } from '../replies/reply-waiters';
+import { storedOutcome, type JobOutcome } from '../replies/job-outcome';
+import type { AwaitedJob, ReplyWaiters } from '../replies/reply-waiters';
 import type { PendingJob } from './add-batcher';
 import type { AddTransport } from './add-transport';
 import { enqueueError } from './enqueue-errors';
@@ -118,6 +118,18 @@ export class Producer {
       (err: unknown) => waiter.fail(enqueueError(err, entity)),
     );
     return waiter.promise;
+  }
+
+  /**
+   * The outcome of a job awaited here when it has finished, read from Redis (undefined while it
+   * has not, or when it is not stored yet); the pod stays among the job's waiters.
+   */
+  async storedOutcome(job: AwaitedJob): Promise<JobOutcome | undefined> {
+    const entity = this.ctx.catalog.handle(job.entityType, job.entityId);
+    const reply = await awaitJob(this.ctx.redis, entity.keys, job.jobId, this.ctx.podId);
+    if (reply.kind === 'completed' || reply.kind === 'failed')
+      return storedOutcome(job.jobId, reply);
+    return undefined;
   }
 
   /** Enqueues many jobs; resolves with their ids in order. Jobs of one entity keep their order. */

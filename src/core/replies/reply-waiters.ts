@@ -1,5 +1,5 @@
 import { EngineStateError, EnqueueFailedError, JobTimeoutError } from '../../errors';
-import type { Connections } from '../../redis/connections';
+import type { Connections, RedisClient } from '../../redis/connections';
 import type { Clock, ClockTimer } from '../clock';
 import { settleWith, type JobOutcome } from './job-outcome';
 
@@ -24,6 +24,16 @@ interface Pending {
   timeoutMs: number;
 }
 
+/** A job callers here await, and its entity. */
+export interface AwaitedJob {
+  readonly jobId: string;
+  readonly entityType: string;
+  readonly entityId: string;
+}
+
+/** Looks a job up in Redis: its outcome when it has finished, else undefined. */
+export type StoredOutcome = (job: AwaitedJob) => Promise<JobOutcome | undefined>;
+
 /** Waiters time out in buckets of this many ms (one timer per bucket, not per waiter). */
 const BUCKET_MS = 50;
 
@@ -46,6 +56,8 @@ export class ReplyWaiters {
     private readonly channel: string,
     private readonly onError: (error: unknown, context: string) => void,
     private readonly clock: Clock,
+    /** How a job's outcome is read from Redis, for the look-up after a reconnect. */
+    private readonly stored: StoredOutcome = () => Promise.resolve(undefined),
   ) {}
 
   ready(): Promise<void> {
@@ -67,6 +79,38 @@ export class ReplyWaiters {
     });
     await sub.subscribe(this.channel);
     this.isReady = true;
+    sub.on('ready', () => void this.resubscribed(sub));
+  }
+
+  /**
+   * The subscriber connection is back after a close. Pub/sub keeps nothing: a result published
+   * meanwhile is gone, and its callers would wait out their timeout. Once subscribed again (so
+   * no later result can be missed), every awaited job is looked up in Redis and those that
+   * finished meanwhile answer their callers.
+   */
+  private async resubscribed(sub: RedisClient): Promise<void> {
+    try {
+      // ioredis subscribes again by itself; this reply says the subscription is in place.
+      await sub.subscribe(this.channel);
+      await Promise.all(
+        this.awaited().map(async (job) => {
+          const outcome = await this.stored(job);
+          if (outcome) this.settle(outcome);
+        }),
+      );
+    } catch (err) {
+      this.onError(err, 'looking up awaited jobs after the result channel reconnected');
+    }
+  }
+
+  /** One entry per job awaited here. */
+  private awaited(): AwaitedJob[] {
+    const jobs: AwaitedJob[] = [];
+    for (const forJob of this.waiters.values()) {
+      const [first] = forJob;
+      if (first) jobs.push(first);
+    }
+    return jobs;
   }
 
   /** Starts waiting for `jobId`'s result, for at most `timeoutMs`. */

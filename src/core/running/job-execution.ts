@@ -126,7 +126,14 @@ export class JobExecution {
         if (seat.isLost()) return { kind: 'lost' };
         if (attempt >= config.attempts) return ran('failed', err);
         const made = await this.persistently('recording a failed attempt', () =>
-          recordAttempt(host.redis, seat.entity.keys, seat.guard, job.id!, errorMessage(err)),
+          recordAttempt(
+            host.redis,
+            seat.entity.keys,
+            seat.guard,
+            job.id!,
+            errorMessage(err),
+            attempt,
+          ),
         );
         if (made === 'lost') {
           seat.markLost();

@@ -10,6 +10,8 @@
   ARGV[3] the owner's fencing token
   ARGV[4] pod id
   ARGV[5] lease TTL, ms
+  ARGV[6] the attempt that failed (1 for the first): attempts made become at least that many,
+          so a copy resent after a lost reply does not count it twice
 
   Returns attempts made so far, or -1 when the lock is not ours
 ]]
@@ -24,4 +26,6 @@ if lock ~= ARGV[1] then
   rcall("SET", KEYS[2], ARGV[1], "PX", ARGV[5])
 end
 rcall("HSET", KEYS[1], "failedReason", ARGV[2])
-return rcall("HINCRBY", KEYS[1], "atm", 1)
+local made = math.max(tonumber(rcall("HGET", KEYS[1], "atm")) or 0, tonumber(ARGV[6]))
+rcall("HSET", KEYS[1], "atm", made)
+return made

@@ -11,13 +11,18 @@
   ARGV[3] pod id
   ARGV[4] lease TTL, ms
 
-  Returns -1 lease lost; 0 kept (the queue has work); 1 released
+  Returns -1 lease lost; 0 kept (the queue has work); 1 released (also to a resent copy of a
+  release that went through, see includes/spentLease.lua)
 ]]
 local rcall = redis.call
 --- @include "includes/hasWork"
 --- @include "includes/ownLease"
+--- @include "includes/spentLease"
 
 if not ownLease(KEYS[1], KEYS[7], ARGV[1], ARGV[2], ARGV[3], ARGV[4]) then
+  if spentLease(KEYS[1], KEYS[7], ARGV[2]) then
+    return 1
+  end
   return -1
 end
 if hasWork(KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]) then
