@@ -17,6 +17,7 @@ export type {
   EntityClaimedEvent,
   EntityJobHandler,
   EntityReleasedEvent,
+  DurabilityOptions,
   EntityTypeOptions,
   FailedEntity,
   FailedJob,
@@ -63,6 +64,7 @@ export {
   NoHandlerError,
   RedisConnectionError,
   RedisRefusedError,
+  ReplicationTimeoutError,
   UnknownEntityTypeError,
 } from './errors';
 export type {

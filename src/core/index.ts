@@ -31,6 +31,7 @@ export type {
   AtomicQueuesOptions,
   BackoffOptions,
   EntityTypeOptions,
+  DurabilityOptions,
   MetricsOptions,
   RedisConnection,
   WorkerConfig,

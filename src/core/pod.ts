@@ -122,6 +122,7 @@ export class Pod {
       clock,
       leaseTtlMs,
       enqueueTimeoutMs: o.enqueueTimeoutMs,
+      durability: o.durability,
       runners,
       claims,
       redisNow: () => registry.redisNow(),
