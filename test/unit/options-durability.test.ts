@@ -2,11 +2,12 @@
  * `durability` ({ replicas, timeoutMs }) is off by default, resolved frozen when given, and
  * refused with InvalidOptionsError naming the field when it cannot work: replicas or timeoutMs
  * not a positive integer, timeoutMs not below enqueueTimeoutMs (the enqueue would time out
- * before it could report the replicas), or an unknown key.
+ * before it could report the replicas), or an unknown key; the Nest module takes it as it is.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidOptionsError } from '../../src';
+import { Test } from '@nestjs/testing';
+import { AtomicQueuesModule, InvalidOptionsError } from '../../src';
 import { resolveOptions } from '../../src/core/options/resolve-options';
 
 const REDIS = 'redis://127.0.0.1:1';
@@ -42,5 +43,18 @@ describe('the durability option', () => {
         `${JSON.stringify(durability)} (enqueueTimeoutMs ${enqueueTimeoutMs})`,
       );
     }
+  });
+
+  it('is checked by the Nest module as by the engine', async () => {
+    const module = AtomicQueuesModule.forRoot({
+      redis: REDIS,
+      durability: { replicas: 1, timeoutMs: 0 },
+    });
+    await assert.rejects(
+      Test.createTestingModule({ imports: [module] })
+        .setLogger({ log() {}, error() {}, warn() {} })
+        .compile(),
+      (err: unknown) => err instanceof InvalidOptionsError && err.option === 'durability.timeoutMs',
+    );
   });
 });
