@@ -18,7 +18,7 @@ import {
   withLoad,
   type Scenario,
 } from './scenarios';
-import { now } from './util';
+import { now, percentile } from './util';
 
 /** How long the dying master takes writes its replica never gets. */
 const UNREPLICATED_MS = 1000;
@@ -117,6 +117,13 @@ function masterFailover(number: number, name: string, durability?: DurabilityOpt
         },
         2000,
       );
+      const details: Record<string, unknown> = {
+        durability: durability ?? null,
+        unreplicatedMs: UNREPLICATED_MS,
+        failover: fault ?? null,
+        notReplicatedEnqueues: env.notReplicated,
+        enqueueErrorKinds: { ...env.enqueueErrorKinds },
+      };
       return {
         faults: fault ? 1 : 0,
         // Without the option, losing what the dying master acknowledged is what is measured.
@@ -124,13 +131,10 @@ function masterFailover(number: number, name: string, durability?: DurabilityOpt
         // twice): the first runs must keep their order, checked below.
         // The lost jobs never drain: checked below to be those of the dying master's last second.
         soft: durability ? [START_ORDER] : [LOST, DRAINED, START_ORDER],
-        details: {
-          durability: durability ?? null,
-          unreplicatedMs: UNREPLICATED_MS,
-          failover: fault ?? null,
-          notReplicatedEnqueues: env.notReplicated,
-        },
+        details,
         after: (e, m, dump) => {
+          const ackMs = dump.enqueued.map((x) => x.acked_at - x.sent_at);
+          details.enqueueAckMs = { p50: percentile(ackMs, 50), p99: percentile(ackMs, 99) };
           e.check('a master failed over to its replica', fault !== undefined, '');
           const failovers = dump.faults.filter((f) => f.kind === FAILOVER);
           const promoted = Math.max(...failovers.map((f) => f.until ?? f.at));

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import {
   AtomicEngine,
+  AtomicQueuesError,
   RedisRefusedError,
   ReplicationTimeoutError,
   type DurabilityOptions,
@@ -111,6 +112,8 @@ export class ScenarioEnv {
   enqueueErrors = 0;
   /** Enqueues stored but not confirmed by enough replicas (ReplicationTimeoutError). */
   notReplicated = 0;
+  /** Enqueue errors by the error's code (the library's) or name. */
+  readonly enqueueErrorKinds: Record<string, number> = {};
   /** Enqueues Redis refused (RedisRefusedError), by reason. */
   readonly refusals: Record<string, number> = {};
   /** When an enqueue was last refused / last accepted (driver clock, ms). */
@@ -399,6 +402,8 @@ export class ScenarioEnv {
       await this.engine.enqueue(type, entity, 'order', job, { jobId: b });
     } catch (err) {
       this.enqueueErrors += 1;
+      const kind = err instanceof AtomicQueuesError ? err.code : errorName(err);
+      this.enqueueErrorKinds[kind] = (this.enqueueErrorKinds[kind] ?? 0) + 1;
       if (err instanceof RedisRefusedError) {
         this.refusals[err.reason] = (this.refusals[err.reason] ?? 0) + 1;
         this.lastRefusedAt = now();
@@ -572,6 +577,10 @@ export class ScenarioEnv {
   elapsed(): number {
     return now() - this.started;
   }
+}
+
+function errorName(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message.slice(0, 60)}` : typeof err;
 }
 
 async function stopRedis(target: ScenarioRedis | undefined): Promise<void> {

@@ -108,8 +108,8 @@ function conclude(
       },
     );
   }
-  for (const c of checks) if (soft.includes(c.name)) c.soft = true;
   checks.push(...env.checks);
+  for (const c of checks) if (soft.includes(c.name)) c.soft = true;
   const ok = checks.every((c) => c.ok || c.soft);
   return {
     name: scenario.name,
