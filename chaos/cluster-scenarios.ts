@@ -183,8 +183,8 @@ function masterFailover(number: number, name: string, durability?: DurabilityOpt
   return { ...scenario, run: (params) => scenario.run({ ...params, cluster: true }) };
 }
 
-export const MASTER_FAILOVER = masterFailover(16, 'master-failover');
-export const MASTER_FAILOVER_DURABLE = masterFailover(17, 'master-failover-durable', DURABILITY);
+export const MASTER_FAILOVER = masterFailover(17, 'master-failover');
+export const MASTER_FAILOVER_DURABLE = masterFailover(18, 'master-failover-durable', DURABILITY);
 
 /** What `--cluster` runs: pod faults on a Cluster, then the master failovers. */
 export const CLUSTER_SCENARIO_NAMES = [

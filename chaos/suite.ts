@@ -1,5 +1,6 @@
 /** The chaos suite: what `npm run chaos` runs without --scenario, and the reproductions. */
 import { BANKING_SCENARIO } from './bad-input';
+import { BATCH_SCENARIOS } from './batch-scenarios';
 import { MASTER_FAILOVER, MASTER_FAILOVER_DURABLE } from './cluster-scenarios';
 import { FENCING_SCENARIOS } from './fencing-scenarios';
 import { REPRO_SCENARIOS } from './repro';
@@ -10,6 +11,7 @@ export const SCENARIOS: Scenario[] = [
   ...STOCK_SCENARIOS,
   BANKING_SCENARIO,
   ...FENCING_SCENARIOS,
+  ...BATCH_SCENARIOS,
 ].sort((a, b) => a.number - b.number);
 
 /** By name only (or `--cluster`): targeted bug reproductions, the Cluster's failovers. */

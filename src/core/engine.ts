@@ -27,7 +27,7 @@ import type { AtomicQueuesOptions, EntityTypeOptions } from './options/atomic-qu
 import type { ResolvedEntityType, ResolvedOptions } from './options/resolved-options';
 import { resolveOptions } from './options/resolve-options';
 import { Pod } from './pod';
-import type { BulkJob, WaitForJobOptions } from './producing/producer';
+import type { BulkJob, WaitForJobOptions } from './producing/job-request';
 import type { EnqueueAndWaitOptions, EnqueueOptions } from './producing/job-request';
 
 /** Where an engine is in its life: `start()` takes it to `started`, `stop()` to `stopped`. */

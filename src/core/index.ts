@@ -13,7 +13,7 @@ export type {
   RetryFailedJobsResult,
   SkipNextJobResult,
 } from './admin/failed-jobs';
-export type { BulkJob, WaitForJobOptions } from './producing/producer';
+export type { BulkJob, WaitForJobOptions } from './producing/job-request';
 export type { EnqueueAndWaitOptions, EnqueueOptions } from './producing/job-request';
 export type { EntityJobHandler, JobContext } from './entities/job-context';
 export { MAX_ENTITY_ID_BYTES, normalizeEntityId } from './entities/entity-id';

@@ -13,8 +13,6 @@ export const SCRIPT_FILES = {
   due: 'due-1.lua',
   extendLeases: 'extendLeases.lua',
   failedPage: 'failedPage-1.lua',
-  finish: 'finish-13.lua',
-  giveBack: 'giveBack-3.lua',
   idle: 'idle-8.lua',
   inspect: 'inspect-6.lua',
   reclaimOwn: 'reclaimOwn-4.lua',
@@ -27,7 +25,7 @@ export const SCRIPT_FILES = {
   setTrace: 'setTrace-1.lua',
   signal: 'signal-1.lua',
   skipNext: 'skipNext-4.lua',
-  take: 'take-9.lua',
+  step: 'step-1.lua',
   touchIndex: 'touchIndex-1.lua',
   unindex: 'unindex-1.lua',
 } as const;

@@ -112,6 +112,7 @@ export class Claims {
         const runner = this.ctx.runners.start(
           entity,
           leaseKey,
+          reply.slot,
           pending.args.token,
           reply.fence,
           sentAt,

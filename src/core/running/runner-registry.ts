@@ -10,9 +10,11 @@ import type { Clock } from '../clock';
 import type { EntityHandle } from '../entities/entity';
 import type { EntityJobHandler } from '../entities/job-context';
 import type { EventSink, ReleaseReason } from '../events';
-import type { CompletionReply, ReplySender } from '../replies/reply-sender';
+import type { EntityStep, StepResult } from '../../redis/scripts/step';
+import type { ReplySender } from '../replies/reply-sender';
 import { EntityRunner, type RunnerHost } from './entity-runner';
 import type { ExecutionSeat, FinishedJob, JobStatus } from './job-execution';
+import { StepBatcher } from './step-batcher';
 
 /** What the runners of a pod need from the pod. */
 export interface RunnersContext {
@@ -67,8 +69,16 @@ export class RunnerRegistry implements RunnerHost {
   };
   /** Jobs this pod's runners are running right now. */
   private running = 0;
+  private readonly steps: StepBatcher;
 
-  constructor(private readonly ctx: RunnersContext) {}
+  constructor(private readonly ctx: RunnersContext) {
+    this.steps = new StepBatcher({
+      redis: ctx.redis,
+      podId: ctx.podId,
+      leaseTtlMs: ctx.leaseTtlMs,
+      replyChannelPrefix: ctx.replies.replyChannelPrefix,
+    });
+  }
 
   get podId(): string {
     return this.ctx.podId;
@@ -114,11 +124,12 @@ export class RunnerRegistry implements RunnerHost {
   start(
     entity: EntityHandle,
     leaseKey: string,
+    slot: number,
     token: string,
     fence: number,
     sentAt: number,
   ): EntityRunner {
-    const runner = new EntityRunner(entity, leaseKey, token, fence, sentAt, this);
+    const runner = new EntityRunner(entity, leaseKey, slot, token, fence, sentAt, this);
     this.runners.set(entity.ref, runner);
     this.stats.claims += 1;
     this.ctx.events.emit('entity:claimed', {
@@ -154,14 +165,12 @@ export class RunnerRegistry implements RunnerHost {
     this.running -= 1;
   }
 
-  /**
-   * A remotely awaited result rides with its complete (one round trip sooner) only while this is
-   * the pod's one running job. Under load, results finished in one turn go out together, one
-   * PUBLISH per awaiting pod, which costs Redis and the awaiting pods less than one per job.
-   */
-  replyWithCompletion(job: Job, status: JobStatus, value: unknown): CompletionReply | undefined {
-    if (this.running !== 1) return undefined;
-    return this.ctx.replies.completionReply(job.id!, status, value);
+  step(step: EntityStep): Promise<StepResult | Error> {
+    return this.steps.submit(step);
+  }
+
+  completionMessage(jobId: string, status: JobStatus, value: unknown): string {
+    return this.ctx.replies.message(jobId, status, value);
   }
 
   jobRetrying(
