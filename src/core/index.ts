@@ -1,7 +1,7 @@
 // The engine's surface: what the package exports from the core, and all that adapters (the Nest
 // module) may use. Nothing else under src/core is reachable from outside it.
 export { AtomicEngine } from './engine';
-export type { ActiveEntity, EngineState, EngineStats } from './engine';
+export type { ActiveEntity, EngineState, EngineStats } from './engine-types';
 export type { ClusterEntity, EntityBacklog, SpawnRequest } from './admin/entity-admin';
 export type {
   FailedEntity,

@@ -9,7 +9,7 @@ export const SCRIPT_FILES = {
   add: 'add-8.lua',
   await: 'await-3.lua',
   beat: 'beat-2.lua',
-  claim: 'claim-10.lua',
+  claim: 'claim-11.lua',
   due: 'due-1.lua',
   extendLeases: 'extendLeases.lua',
   failedPage: 'failedPage-1.lua',
@@ -25,7 +25,7 @@ export const SCRIPT_FILES = {
   setTrace: 'setTrace-1.lua',
   signal: 'signal-1.lua',
   skipNext: 'skipNext-4.lua',
-  step: 'step-1.lua',
+  step: 'step-2.lua',
   touchIndex: 'touchIndex-1.lua',
   unindex: 'unindex-1.lua',
 } as const;

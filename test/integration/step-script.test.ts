@@ -1,5 +1,5 @@
 /**
- * The engine takes, completes and fails jobs with its own script (step-1.lua), for many jobs of
+ * The engine takes, completes and fails jobs with its own script (step-2.lua), for many jobs of
  * many entities per call, instead of BullMQ's moveToActive and moveToFinished. It must leave
  * Redis as BullMQ would: these tests add jobs with BullMQ's `Queue`, drive them through the
  * script and read the outcome back with BullMQ's own readers.
@@ -237,6 +237,22 @@ describe('the step script, read back with BullMQ', () => {
     assert.ok(refused instanceof LeaseLostError, `refused: ${JSON.stringify(refused)}`);
     assert.equal(refused.reason, 'lock-missing');
     assert.equal(await (await Job.fromId(q, ids(next)[0]))!.getState(), 'active');
+  });
+
+  it('takes a job that stalled alone, and stops a batch before one', async () => {
+    const [q] = queues;
+    const added = await q.addBulk([1, 2, 3, 4].map((i) => ({ name: 'op', data: i })));
+    // Its holder died with the second and the fourth taken (claim-11.lua counted the stall).
+    for (const job of [added[1], added[3]])
+      await redis.hset(`${keysOf(q).jobPrefix}${job.id}`, 'stc', 1);
+    const batches: string[][] = [];
+    let taken = await one(q, { take: 4 });
+    while (taken.taken.length > 0) {
+      batches.push(ids(taken));
+      taken = await one(q, { finished: ids(taken).map((id) => completed(id, 1)), take: 4 });
+    }
+    const [a, b, c, d] = added.map((j) => j.id);
+    assert.deepEqual(batches, [[a], [b], [c], [d]]);
   });
 
   it('takes nothing without the lease: another holder claimed the entity', async () => {

@@ -71,7 +71,9 @@ export interface EntityTypeOptions {
   onFailure?: 'continue' | 'pause';
   /**
    * Times a job may be found orphaned (its pod died while running it) before it is failed
-   * instead of run again: bounds crash loops.
+   * instead of run again: bounds crash loops. A pod that dies in a batch leaves several jobs
+   * orphaned and which one it ran is unknown: each is then taken alone, and only a job found
+   * orphaned alone is failed, so a job that kills its pod inside a batch runs once more.
    * @defaultValue 1
    */
   maxStalledCount?: number;

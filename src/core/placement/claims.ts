@@ -169,7 +169,7 @@ export class Claims {
       maxStalledCount: entity.config.maxStalledCount,
       mode,
       slots: entity.config.maxWorkersPerEntity,
-      // Off Cluster the claim script wakes an idle holder itself (see claim-10.lua).
+      // Off Cluster the claim script wakes an idle holder itself (see claim-11.lua).
       wakeKeyPrefix: isCluster(this.ctx.redis) ? '' : this.ctx.keys.wakeKey(''),
       ref: entity.ref,
     };

@@ -1,3 +1,4 @@
+import type { ActiveEntity } from '../engine-types';
 import type { Job } from 'bullmq';
 import type { RedisClient } from '../../redis/connections';
 import type { KeyBuilder } from '../../redis/keys';
@@ -60,13 +61,7 @@ export class RunnerRegistry implements RunnerHost {
   private readonly runners = new Map<string, EntityRunner>();
   /** Background Redis work (hand-backs, index clean-up) that stop() must wait for. */
   private readonly background = new Set<Promise<void>>();
-  readonly stats: RunnerStats = {
-    claims: 0,
-    releases: 0,
-    leasesLost: 0,
-    jobsCompleted: 0,
-    jobsFailed: 0,
-  };
+  readonly stats: RunnerStats = RunnerRegistry.statsOf(undefined);
   /** Jobs this pod's runners are running right now. */
   private running = 0;
   private readonly steps: StepBatcher;
@@ -118,6 +113,26 @@ export class RunnerRegistry implements RunnerHost {
 
   all(): EntityRunner[] {
     return [...this.runners.values()];
+  }
+
+  /** The entities this pod runs now, as `activeEntities()` reports them. */
+  describe(): ActiveEntity[] {
+    return this.all().map((r) => ({
+      entityType: r.entity.type,
+      entityId: r.entity.id,
+      queueName: r.entity.queueName,
+      workerName: r.entity.config.workerName(r.entity.id),
+      fencingToken: r.fencingToken,
+      state: r.state,
+      since: r.since,
+      jobsProcessed: r.jobsProcessed,
+    }));
+  }
+
+  /** A registry's counters (a copy); zeros for none (an engine not started). */
+  static statsOf(registry: RunnerRegistry | undefined): RunnerStats {
+    const zero = { claims: 0, releases: 0, leasesLost: 0, jobsCompleted: 0, jobsFailed: 0 };
+    return registry ? { ...registry.stats } : zero;
   }
 
   /** Starts running an entity this pod just claimed. */

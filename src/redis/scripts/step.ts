@@ -4,7 +4,7 @@ import { isScriptCode, refusal } from '../script-codes';
 import type { KeepArgs } from './keep';
 import type { LeaseGuard } from './lease-guard';
 
-/** The fields `step-1.lua` reads of each job it takes, in its order. */
+/** The fields `step-2.lua` reads of each job it takes, in its order. */
 export const TAKEN_FIELDS = [
   'name',
   'data',
@@ -70,7 +70,7 @@ export interface StepResult {
 }
 
 /**
- * Sends the steps of many entities in one call (`step-1.lua`; on Cluster the caller groups them by
+ * Sends the steps of many entities in one call (`step-2.lua`; on Cluster the caller groups them by
  * hash slot). Resolves with each entity's result, or its LeaseLostError when Redis refused it
  * (its lease moved on): one entity's refusal leaves the others' results.
  */
@@ -120,7 +120,7 @@ function decode(reply: unknown[], e: EntityStep): StepResult | Error {
   const code = Number(reply[0]);
   if (code < 0) {
     const what = `finish jobs of ${e.keys.queueName}`;
-    return isScriptCode(code) ? refusal(code, what) : new Error(`step-1.lua returned ${code}`);
+    return isScriptCode(code) ? refusal(code, what) : new Error(`step-2.lua returned ${code}`);
   }
   const waiters: string[][] = [];
   let at = 1;

@@ -191,10 +191,18 @@ for i = 1, #KEYS do
         if n > 0 and string.sub(ids[n], 1, 2) == "0:" then
           reply[1] = 1 -- a legacy priority marker is next: BullMQ's
         elseif n > 0 then
-          -- Stop before a legacy marker; take the rest.
-          local first = 1
+          -- Stop before a legacy marker, and before a job that stalled (its holder died with
+          -- it taken: claim-11.lua): such a job is taken alone, so that one that kills its
+          -- pod again is recovered by itself and counted (maxStalledCount).
+          local first = n
           for j = n, 1, -1 do
-            if string.sub(ids[j], 1, 2) == "0:" then first = j + 1 break end
+            if string.sub(ids[j], 1, 2) == "0:" then break end
+            local stc = tonumber(rcall("HGET", prefix .. ids[j], "stc") or "0")
+            if stc > 0 then
+              if j == n then first = j end
+              break
+            end
+            first = j
           end
           rcall("LTRIM", wait, 0, -(n - first + 2))
           for j = n, first, -1 do
