@@ -35,6 +35,7 @@ export type {
   MetricsOptions,
   PageOptions,
   PrometheusRegistry,
+  QueueEngine,
   RedisConnection,
   RedisHealth,
   RedisLostEvent,

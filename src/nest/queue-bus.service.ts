@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   AtomicEngine,
+  type QueueEngine,
   normalizeEntityId,
   type EnqueueAndWaitOptions,
   type EnqueueOptions,
@@ -35,7 +36,7 @@ interface PreparedJob {
  */
 @Injectable()
 export class QueueBus {
-  constructor(private readonly engine: AtomicEngine) {}
+  constructor(@Inject(AtomicEngine) private readonly engine: QueueEngine) {}
 
   /** Stores the command's job; resolves with the job id once Redis has it. */
   async enqueue(command: object, opts?: EnqueueOptions): Promise<string> {
