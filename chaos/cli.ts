@@ -1,9 +1,10 @@
 /**
- * `npm run chaos -- [--scenario NAME]... [--quick] [--json FILE] [--seed N] [--heartbeat-ttl S]
- * [--pods N] [--deadline-min M] [--keep] [--list]`
+ * `npm run chaos -- [--scenario NAME]... [--cluster] [--quick] [--json FILE] [--seed N]
+ * [--heartbeat-ttl S] [--pods N] [--deadline-min M] [--keep] [--list]`
  *
- * Runs the fault scenarios one after the other, each with its own redis-server, pod processes and
- * SQLite oracle; prints a table; writes `{ scenarios, commit, machine, params }` to FILE; exits
+ * Runs the fault scenarios one after the other, each with its own redis-server (with
+ * `--cluster`: its own Redis Cluster of 3 masters + 3 replicas, and by default the pod faults
+ * plus the master failovers, chaos/cluster-scenarios.ts), pod processes and SQLite oracle; prints a table; writes `{ scenarios, commit, machine, params }` to FILE; exits
  * non-zero when a requirement fails. The whole run is bounded by a global deadline; every process
  * it started is stopped by PID on every exit path (end, failure, SIGINT, SIGTERM, deadline).
  */
@@ -13,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { RunParams } from './harness';
 import { killAllChildren, recordIncident } from './procs';
+import { CLUSTER_SCENARIO_NAMES } from './cluster-scenarios';
 import { failedResult, type Scenario, type ScenarioResult } from './scenarios';
 import { EXTRA, SCENARIOS } from './suite';
 
@@ -20,6 +22,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 
 interface Args {
   scenarios: string[];
+  cluster: boolean;
   quick: boolean;
   json?: string;
   seed: number;
@@ -30,12 +33,13 @@ interface Args {
   list: boolean;
 }
 
-const USAGE = `usage: npm run chaos -- [--scenario NAME|NUMBER]... [--quick] [--json FILE]
+const USAGE = `usage: npm run chaos -- [--scenario NAME|NUMBER]... [--cluster] [--quick] [--json FILE]
          [--seed N] [--heartbeat-ttl SECONDS] [--pods N] [--deadline-min MINUTES] [--keep] [--list]`;
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
     scenarios: [],
+    cluster: false,
     quick: false,
     seed: Math.floor(Math.random() * 2 ** 31) + 1,
     pods: 3,
@@ -56,6 +60,7 @@ function parseArgs(argv: string[]): Args {
     };
     if (a === '--scenario') args.scenarios.push(...value().split(','));
     else if (a === '--quick') args.quick = true;
+    else if (a === '--cluster') args.cluster = true;
     else if (a === '--json') args.json = value();
     else if (a === '--seed') args.seed = Math.floor(number(1));
     else if (a === '--heartbeat-ttl') args.heartbeatTTL = number(0.3);
@@ -71,7 +76,8 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-function select(names: string[]): Scenario[] {
+function select(names: string[], cluster: boolean): Scenario[] {
+  if (names.length === 0 && cluster) return select(CLUSTER_SCENARIO_NAMES, cluster);
   if (names.length === 0) return SCENARIOS;
   return names.map((n) => {
     const all = [...SCENARIOS, ...EXTRA];
@@ -165,7 +171,7 @@ async function main(): Promise<number> {
       console.log(`${String(s.number).padStart(2)}  ${s.name.padEnd(16)} ${s.title}`);
     return 0;
   }
-  const scenarios = select(args.scenarios);
+  const scenarios = select(args.scenarios, args.cluster);
   const started = Date.now();
   const host = machine();
   // About 25 s per quick scenario and 80 s per full one on two idle cores; twice that for a
@@ -181,6 +187,7 @@ async function main(): Promise<number> {
     seed: args.seed,
     keep: args.keep,
     deadline: started + deadlineMin * 60_000,
+    cluster: args.cluster,
   };
   // Past the deadline plus a grace period, stop everything whatever is going on.
   const watchdog = setTimeout(
@@ -197,7 +204,8 @@ async function main(): Promise<number> {
 
   console.log(
     `chaos: ${scenarios.length} scenario(s), ${args.quick ? 'quick' : 'full'}, seed ${params.seed}, ` +
-      `heartbeatTTL ${params.heartbeatTTL} s, ${params.pods} pods, deadline ${deadlineMin} min`,
+      `heartbeatTTL ${params.heartbeatTTL} s, ${params.pods} pods, deadline ${deadlineMin} min` +
+      (args.cluster ? ', Redis Cluster 3 masters + 3 replicas' : ''),
   );
   const results: ScenarioResult[] = [];
   for (const s of scenarios) {
@@ -230,7 +238,9 @@ async function main(): Promise<number> {
       cronInterval: params.cronInterval,
       pods: params.pods,
       deadlineMin,
-      redis: 'own redis-server per scenario, appendonly yes, appendfsync always',
+      redis: args.cluster
+        ? 'own Redis Cluster per scenario (3 masters + 3 replicas, cluster-node-timeout 2000 ms), appendonly yes, appendfsync always'
+        : 'own redis-server per scenario, appendonly yes, appendfsync always',
       oracle: 'SQLite (WAL) outside Redis; fenced stock store + execution ledger',
       durationMs: Date.now() - started,
       ok,

@@ -1,5 +1,6 @@
 /**
- * One scenario's world: a temporary directory, its own redis-server (AOF on), the oracle, a fleet
+ * One scenario's world: a temporary directory, its own redis-server (AOF on) or, with
+ * `--cluster`, its own Redis Cluster (3 masters + 3 replicas, AOF on), the oracle, a fleet
  * of pod processes (restarted when asked or when they die, like a supervisor would), and a
  * producer engine (processing: false) in the driver that enqueues orders and records every
  * acknowledged one in the oracle. `finish()` stops everything it started, by PID, and computes
@@ -8,9 +9,20 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
-import { AtomicEngine, RedisRefusedError } from '../src';
-import { startLocalRedis, type LocalRedis } from '../scripts/local-redis';
+import { Cluster, Redis } from 'ioredis';
+import {
+  AtomicEngine,
+  AtomicQueuesError,
+  RedisRefusedError,
+  ReplicationTimeoutError,
+  type DurabilityOptions,
+} from '../src';
+import {
+  startLocalRedis,
+  startLocalRedisCluster,
+  type LocalRedis,
+  type LocalRedisCluster,
+} from '../scripts/local-redis';
 import { computeMetrics, type Metrics } from './checks';
 import { DriverOracle, type OracleDump } from './oracle';
 import { ChildHandle, driverIncidents, forgetTempDir, registerTempDir } from './procs';
@@ -29,7 +41,14 @@ export interface RunParams {
   keep: boolean;
   /** Absolute time (ms) by which the whole run must be over. */
   deadline: number;
+  /** Each scenario on its own Redis Cluster (3 masters, 1 replica each) instead of one server. */
+  cluster?: boolean;
 }
+
+/** A scenario's Redis: one server, or a Cluster (`RunParams.cluster`). */
+export type ScenarioRedis =
+  | { readonly kind: 'single'; readonly server: LocalRedis }
+  | { readonly kind: 'cluster'; readonly cluster: LocalRedisCluster };
 
 export interface Check {
   name: string;
@@ -56,6 +75,8 @@ export interface EnvOptions {
    * (support/faketime.ts). Slots past the list run on the true clock.
    */
   clockSkewsMs?: readonly number[];
+  /** The driver's enqueues wait for replicas (Cluster runs). */
+  durability?: DurabilityOptions;
 }
 
 export interface LoadOptions {
@@ -89,6 +110,10 @@ export class ScenarioEnv {
   /** Each pod's clock as it measured it against Redis's at start, ms off (+ fast). */
   readonly clockSkews = new Map<string, number>();
   enqueueErrors = 0;
+  /** Enqueues stored but not confirmed by enough replicas (ReplicationTimeoutError). */
+  notReplicated = 0;
+  /** Enqueue errors by the error's code (the library's) or name. */
+  readonly enqueueErrorKinds: Record<string, number> = {};
   /** Enqueues Redis refused (RedisRefusedError), by reason. */
   readonly refusals: Record<string, number> = {};
   /** When an enqueue was last refused / last accepted (driver clock, ms). */
@@ -101,6 +126,8 @@ export class ScenarioEnv {
   private sending = 0;
   private tearingDown = false;
   private producer?: AtomicEngine;
+  /** The producer's Cluster client (the engine does not close a client it is given). */
+  private producerCluster?: Cluster;
   private readonly started = now();
   private readonly incidentsBefore = driverIncidents.length;
 
@@ -109,7 +136,7 @@ export class ScenarioEnv {
     readonly params: RunParams,
     readonly options: EnvOptions,
     readonly dir: string,
-    readonly redis: LocalRedis,
+    readonly target: ScenarioRedis,
     readonly oracle: DriverOracle,
   ) {
     this.random = seededRandom(params.seed ^ hash(name));
@@ -118,22 +145,41 @@ export class ScenarioEnv {
   static async create(name: string, params: RunParams, options: EnvOptions): Promise<ScenarioEnv> {
     const dir = mkdtempSync(path.join(tmpdir(), `aq-chaos-${name}-`));
     if (!params.keep) registerTempDir(dir);
-    let redis: LocalRedis | undefined;
+    let target: ScenarioRedis | undefined;
     try {
-      redis = await startLocalRedis({
-        appendonly: true,
-        appendfsync: options.appendfsync ?? 'always',
-        maxmemory: options.maxmemory,
-        dir: path.join(dir, 'redis'),
-      });
+      const appendfsync = options.appendfsync ?? 'always';
+      target = params.cluster
+        ? {
+            kind: 'cluster',
+            cluster: await startLocalRedisCluster({
+              masters: 3,
+              replicasPerMaster: 1,
+              appendonly: true,
+              appendfsync,
+            }),
+          }
+        : {
+            kind: 'single',
+            server: await startLocalRedis({
+              appendonly: true,
+              appendfsync,
+              maxmemory: options.maxmemory,
+              dir: path.join(dir, 'redis'),
+            }),
+          };
       const oracle = new DriverOracle(path.join(dir, 'oracle.db'));
-      const env = new ScenarioEnv(name, params, options, dir, redis, oracle);
+      const env = new ScenarioEnv(name, params, options, dir, target, oracle);
+      if (target.kind === 'cluster')
+        env.producerCluster = new Cluster([...target.cluster.nodes], {
+          redisOptions: { maxRetriesPerRequest: null },
+        });
       const producer = new AtomicEngine({
-        redis: redis.url,
+        redis: env.producerCluster ?? env.redisUrl,
         keyPrefix: PREFIX,
         podId: 'driver',
         processing: false,
         enqueueTimeoutMs: 4000,
+        durability: options.durability,
         workerDefaults: { heartbeatTTL: params.heartbeatTTL },
         entities: options.entities,
         // The driver measures; its lines would break into the progress table on stdout.
@@ -149,10 +195,29 @@ export class ScenarioEnv {
       env.producer = producer;
       return env;
     } catch (err) {
-      await redis?.stop().catch(() => undefined);
+      await stopRedis(target);
       if (!params.keep) rmSync(dir, { recursive: true, force: true });
       throw err;
     }
+  }
+
+  /** The single redis-server (scenarios that restart, wipe or limit it run on one only). */
+  get redis(): LocalRedis {
+    if (this.target.kind !== 'single') throw new Error(`${this.name} needs a single redis-server`);
+    return this.target.server;
+  }
+
+  /** The Cluster of a `--cluster` run. */
+  get cluster(): LocalRedisCluster {
+    if (this.target.kind !== 'cluster') throw new Error(`${this.name} needs --cluster`);
+    return this.target.cluster;
+  }
+
+  /** A URL of the single server, or of the Cluster's first node. */
+  get redisUrl(): string {
+    return this.target.kind === 'single'
+      ? this.target.server.url
+      : `redis://127.0.0.1:${this.target.cluster.nodes[0].port}`;
   }
 
   get engine(): AtomicEngine {
@@ -178,7 +243,8 @@ export class ScenarioEnv {
   podConfig(podId: string): ChaosPodConfig {
     return {
       podId,
-      redisUrl: this.redis.url,
+      redisUrl: this.redisUrl,
+      clusterNodes: this.target.kind === 'cluster' ? [...this.target.cluster.nodes] : undefined,
       prefix: PREFIX,
       db: this.oracle.file,
       heartbeatTTL: this.params.heartbeatTTL,
@@ -336,11 +402,19 @@ export class ScenarioEnv {
       await this.engine.enqueue(type, entity, 'order', job, { jobId: b });
     } catch (err) {
       this.enqueueErrors += 1;
+      const kind = err instanceof AtomicQueuesError ? err.code : errorName(err);
+      this.enqueueErrorKinds[kind] = (this.enqueueErrorKinds[kind] ?? 0) + 1;
       if (err instanceof RedisRefusedError) {
         this.refusals[err.reason] = (this.refusals[err.reason] ?? 0) + 1;
         this.lastRefusedAt = now();
-        if (this.seqs.get(entity) === seq + 1) this.seqs.set(entity, seq);
       }
+      if (err instanceof ReplicationTimeoutError) this.notReplicated += 1;
+      // Not acknowledged: the entity's next enqueue retries the same job id (stored or not).
+      if (
+        (err instanceof RedisRefusedError || err instanceof ReplicationTimeoutError) &&
+        this.seqs.get(entity) === seq + 1
+      )
+        this.seqs.set(entity, seq);
       return false;
     } finally {
       this.sending -= 1;
@@ -442,18 +516,30 @@ export class ScenarioEnv {
       incidents.length === 0,
       incidents.join('\n'),
     );
-    const redis = this.client();
-    try {
-      const outside = await keysOutsidePrefix(redis, `${PREFIX}:`);
-      this.check(
-        'nothing written outside the key prefix (SCAN)',
-        outside.length === 0,
-        outside.slice(0, 10).join(', '),
-      );
-    } finally {
-      redis.disconnect();
+    const outside: string[] = [];
+    for (const url of await this.masterUrls()) {
+      const redis = new Redis(url, { maxRetriesPerRequest: 3 });
+      try {
+        outside.push(...(await keysOutsidePrefix(redis, `${PREFIX}:`)));
+      } finally {
+        redis.disconnect();
+      }
     }
+    this.check(
+      'nothing written outside the key prefix (SCAN)',
+      outside.length === 0,
+      outside.slice(0, 10).join(', '),
+    );
     return { metrics, dump };
+  }
+
+  /** Every live master (one URL for a single server). */
+  private async masterUrls(): Promise<string[]> {
+    if (this.target.kind === 'single') return [this.target.server.url];
+    const nodes = await this.target.cluster.listNodes();
+    return nodes
+      .filter((n) => n.role === 'master' && !n.failed)
+      .map((n) => `redis://127.0.0.1:${n.port}`);
   }
 
   /** Counts log lines matching `pattern` over every pod's log. */
@@ -475,12 +561,13 @@ export class ScenarioEnv {
     this.tearingDown = true;
     await Promise.all(this.allPods.map((p) => (p.alive ? p.kill() : Promise.resolve())));
     await this.producer?.stop().catch(() => undefined);
+    this.producerCluster?.disconnect();
     try {
       this.oracle.close();
     } catch {
       // already closed
     }
-    await this.redis.stop().catch(() => undefined);
+    await stopRedis(this.target);
     if (!this.params.keep) {
       rmSync(this.dir, { recursive: true, force: true });
       forgetTempDir(this.dir);
@@ -490,6 +577,15 @@ export class ScenarioEnv {
   elapsed(): number {
     return now() - this.started;
   }
+}
+
+function errorName(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message.slice(0, 60)}` : typeof err;
+}
+
+async function stopRedis(target: ScenarioRedis | undefined): Promise<void> {
+  if (target?.kind === 'single') await target.server.stop().catch(() => undefined);
+  if (target?.kind === 'cluster') await target.cluster.stop().catch(() => undefined);
 }
 
 export async function keysOutsidePrefix(redis: Redis, prefix: string): Promise<string[]> {

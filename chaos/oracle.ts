@@ -24,6 +24,11 @@ import { now } from './util';
  * they ran are what running without persistence means: counted apart from lost ones.
  */
 export const DATA_LOSS = 'redis-wipe';
+/**
+ * The fault kind of a Cluster master killed and replaced by its replica (`at` the kill, `until`
+ * the promotion). Accepted jobs it dropped count as lost: the durability option exists for them.
+ */
+export const FAILOVER = 'redis-failover';
 
 export type Outcome = 'running' | 'committed' | 'fenced' | 'rerun' | 'threw';
 

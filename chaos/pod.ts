@@ -7,7 +7,7 @@
  * stops gracefully on SIGTERM, and never outlives its parent.
  */
 import type { Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { AtomicEngine, type JobContext } from '../src';
 import { measureClockSkewMs } from '../support/faketime';
 import { StockStore, openOracle } from './oracle';
@@ -73,9 +73,14 @@ async function handle(job: Job, ctx: JobContext): Promise<{ outcome: string }> {
   return { outcome };
 }
 
+/** The engine's Cluster client on a Cluster (the engine does not close a client it is given). */
+const cluster = config.clusterNodes
+  ? new Cluster(config.clusterNodes, { redisOptions: { maxRetriesPerRequest: null } })
+  : undefined;
+
 async function main(): Promise<void> {
   const engine = new AtomicEngine({
-    redis: config.redisUrl,
+    redis: cluster ?? config.redisUrl,
     keyPrefix: config.prefix,
     podId: config.podId,
     cronInterval: config.cronInterval,
@@ -108,6 +113,7 @@ async function main(): Promise<void> {
       () => {
         clearTimeout(hardStop);
         log(`stopped; ${errors} engine errors`);
+        cluster?.disconnect();
         db.close();
         process.exit(0);
       },

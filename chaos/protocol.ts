@@ -4,6 +4,8 @@ import type { EntityTypeOptions } from '../src';
 export interface ChaosPodConfig {
   podId: string;
   redisUrl: string;
+  /** On a Cluster: its nodes (then `redisUrl` is one of them). */
+  clusterNodes?: Array<{ host: string; port: number }>;
   prefix: string;
   /** The oracle's SQLite file. */
   db: string;

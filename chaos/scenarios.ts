@@ -45,6 +45,8 @@ type Body = (env: ScenarioEnv) => Promise<{
   orderApplies?: boolean;
   after?: (env: ScenarioEnv, metrics: Metrics, dump: OracleDump) => void;
   details?: Record<string, unknown>;
+  /** Required checks reported without failing the run (the scenario says why). */
+  soft?: readonly string[];
 }>;
 
 export const STOCK = 'stock';
@@ -75,6 +77,7 @@ function conclude(
   faults: number,
   details: Record<string, unknown>,
   orderApplies: boolean,
+  soft: readonly string[] = [],
 ): ScenarioResult {
   const m = metrics;
   const d = m.details;
@@ -106,6 +109,7 @@ function conclude(
     );
   }
   checks.push(...env.checks);
+  for (const c of checks) if (soft.includes(c.name)) c.soft = true;
   const ok = checks.every((c) => c.ok || c.soft);
   return {
     name: scenario.name,
@@ -194,6 +198,7 @@ export function stockScenario(
           outcome.faults,
           outcome.details ?? {},
           orderApplies,
+          outcome.soft,
         );
       } catch (err) {
         return failedResult(scenario, err, now() - t0);

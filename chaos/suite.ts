@@ -1,6 +1,7 @@
 /** The chaos suite: what `npm run chaos` runs without --scenario, and the reproductions. */
 import { BANKING_SCENARIO } from './bad-input';
 import { BATCH_SCENARIOS } from './batch-scenarios';
+import { MASTER_FAILOVER, MASTER_FAILOVER_DURABLE } from './cluster-scenarios';
 import { FENCING_SCENARIOS } from './fencing-scenarios';
 import { REPRO_SCENARIOS } from './repro';
 import { STOCK_SCENARIOS, type Scenario } from './scenarios';
@@ -13,5 +14,5 @@ export const SCENARIOS: Scenario[] = [
   ...BATCH_SCENARIOS,
 ].sort((a, b) => a.number - b.number);
 
-/** Targeted bug reproductions: by name only. */
-export const EXTRA: Scenario[] = REPRO_SCENARIOS;
+/** By name only (or `--cluster`): targeted bug reproductions, the Cluster's failovers. */
+export const EXTRA: Scenario[] = [...REPRO_SCENARIOS, MASTER_FAILOVER, MASTER_FAILOVER_DURABLE];

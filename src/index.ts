@@ -24,6 +24,7 @@ export type {
   EntitySummary,
   EntityJobHandler,
   EntityReleasedEvent,
+  DurabilityOptions,
   EntityTypeOptions,
   FailedEntity,
   FailedJob,
@@ -72,6 +73,7 @@ export {
   NoHandlerError,
   RedisConnectionError,
   RedisRefusedError,
+  ReplicationTimeoutError,
   UnknownEntityTypeError,
 } from './errors';
 export type {

@@ -37,6 +37,13 @@ export interface FailoverOptions {
   master?: number;
   /** Give up after this long. Default: 30 s, or 15 node timeouts if longer. */
   timeoutMs?: number;
+  /**
+   * Default 0: the master dies once its replicas have every write it took. Above 0, it dies
+   * ahead of them, as Redis's asynchronous replication allows: its replicas are paused
+   * (SIGSTOP) and their links cut (`CLIENT KILL TYPE replica`), the master takes writes for this
+   * long, then it is killed and its replicas resumed. Those writes are lost with it.
+   */
+  unreplicatedMs?: number;
 }
 
 export interface FailoverResult {
@@ -156,7 +163,11 @@ export async function startLocalRedisCluster(
       serverOf(node).kill(signal);
     },
 
-    async failover({ master, timeoutMs }: FailoverOptions = {}): Promise<FailoverResult> {
+    async failover({
+      master,
+      timeoutMs,
+      unreplicatedMs = 0,
+    }: FailoverOptions = {}): Promise<FailoverResult> {
       const limitMs = timeoutMs ?? Math.max(START_TIMEOUT_MS, 15 * nodeTimeoutMs);
       const before = await listNodes();
       const live = before.filter((n) => !n.failed);
@@ -175,17 +186,29 @@ export async function startLocalRedisCluster(
         );
       }
       const replicas = replicasOf(victim.port);
-      const offset = Number(infoField(await replicationInfo(victim.port), 'master_repl_offset'));
-      await pollUntil(`the replicas of ${victim.port} to reach offset ${offset}`, limitMs, () =>
-        Promise.all(replicas.map((r) => replicationInfo(r.port))).then((infos) =>
-          infos.every((info) => Number(infoField(info, 'slave_repl_offset')) >= offset)
-            ? true
-            : undefined,
-        ),
-      );
+      if (unreplicatedMs > 0) {
+        for (const replica of replicas) serverOf(replica).kill('SIGSTOP');
+        try {
+          await query(victim.port, (r) => r.client('KILL', 'TYPE', 'replica'));
+          await new Promise((resolve) => setTimeout(resolve, unreplicatedMs));
+        } catch (err) {
+          for (const replica of replicas) serverOf(replica).kill('SIGCONT');
+          throw err;
+        }
+      } else {
+        const offset = Number(infoField(await replicationInfo(victim.port), 'master_repl_offset'));
+        await pollUntil(`the replicas of ${victim.port} to reach offset ${offset}`, limitMs, () =>
+          Promise.all(replicas.map((r) => replicationInfo(r.port))).then((infos) =>
+            infos.every((info) => Number(infoField(info, 'slave_repl_offset')) >= offset)
+              ? true
+              : undefined,
+          ),
+        );
+      }
 
       const killedAt = Date.now();
       serverOf(victim).kill('SIGKILL');
+      if (unreplicatedMs > 0) for (const replica of replicas) serverOf(replica).kill('SIGCONT');
       const promotedPort = await pollUntil(
         `a replica of ${victim.port} to take over`,
         limitMs,

@@ -42,6 +42,7 @@ export type {
   AtomicQueuesOptions,
   BackoffOptions,
   EntityTypeOptions,
+  DurabilityOptions,
   MetricsOptions,
   RedisConnection,
   WorkerConfig,

@@ -128,6 +128,7 @@ export class Pod {
       clock,
       leaseTtlMs,
       enqueueTimeoutMs: o.enqueueTimeoutMs,
+      durability: o.durability,
       runners,
       claims,
       redisNow: () => registry.redisNow(),

@@ -18,6 +18,7 @@ export type AtomicQueuesErrorCode =
   | 'MISSING_ENTITY_ID'
   | 'MISSING_QUEUE_ENTITY'
   | 'NOT_A_PROCESSOR'
+  | 'NOT_REPLICATED'
   | 'NO_HANDLER'
   | 'NO_ROUTE'
   | 'REDIS_REFUSED'

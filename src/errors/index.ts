@@ -20,6 +20,7 @@ export { NoHandlerError } from './no-handler.error';
 export { JobFailedError } from './job-failed.error';
 export { JobTimeoutError } from './job-timeout.error';
 export { EnqueueFailedError } from './enqueue-failed.error';
+export { ReplicationTimeoutError } from './replication-timeout.error';
 export { RedisRefusedError, type RedisRefusalReason } from './redis-refused.error';
 export { JobNotFoundError } from './job-not-found.error';
 export { EntityNotPausedError } from './entity-not-paused.error';

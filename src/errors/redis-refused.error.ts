@@ -12,7 +12,10 @@ export type RedisRefusalReason =
   | 'loading'
   /** `BUSY`: a script is running past its time limit. */
   | 'busy'
-  /** `CLUSTERDOWN`, `TRYAGAIN`, `MASTERDOWN`, `NOREPLICAS`: the cluster can't serve it now. */
+  /**
+   * `CLUSTERDOWN`, `TRYAGAIN`, `MASTERDOWN`, `NOREPLICAS`, or a `MOVED` / `ASK` redirection left
+   * unfollowed (a failover in progress): the cluster can't serve it now.
+   */
   | 'unavailable';
 
 const EXPLAINED: Readonly<Record<RedisRefusalReason, string>> = {

@@ -11,6 +11,10 @@ const REFUSALS: Readonly<Record<string, RedisRefusalReason>> = {
   TRYAGAIN: 'unavailable',
   MASTERDOWN: 'unavailable',
   NOREPLICAS: 'unavailable',
+  // A redirection ioredis did not follow: it follows one in a pipeline only when every reply
+  // is that error, and an enqueue's WAIT (durability) answers a number. Nothing ran.
+  MOVED: 'unavailable',
+  ASK: 'unavailable',
 };
 
 /** Codes of ioredis's errors when a connection is lost or not there. */

@@ -106,6 +106,22 @@ export interface EntityTypeOptions {
   removeOnFail?: boolean | number | KeepJobs;
 }
 
+/**
+ * Makes an enqueue wait until replicas have the job (Redis `WAIT` on the connection and node
+ * that took the write). Redis replicates asynchronously: without it, a master that fails just
+ * after acknowledging a job can take the job with it when its replica is promoted.
+ */
+export interface DurabilityOptions {
+  /** Replicas of the entity's master that must confirm the write (integer ≥ 1). */
+  replicas: number;
+  /**
+   * Milliseconds to wait for them (integer ≥ 1, below `enqueueTimeoutMs`). Past it the enqueue
+   * rejects with ReplicationTimeoutError; the job is stored on the master all the same. `WAIT`
+   * holds the pod's command connection meanwhile: keep it well under `heartbeatTTL`.
+   */
+  timeoutMs: number;
+}
+
 /** Prometheus metrics of the engine (README "Operations"). */
 export interface MetricsOptions {
   /**
@@ -160,4 +176,9 @@ export interface AtomicQueuesOptions {
    * @defaultValue off
    */
   metrics?: MetricsOptions;
+  /**
+   * Enqueues resolve only once `replicas` replicas confirmed the job (README "Redis Cluster").
+   * @defaultValue off: an enqueue resolves once the master stored the job
+   */
+  durability?: DurabilityOptions;
 }

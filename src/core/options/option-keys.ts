@@ -2,6 +2,7 @@ import { InvalidOptionsError } from '../../errors';
 import type {
   AtomicQueuesOptions,
   BackoffOptions,
+  DurabilityOptions,
   EntityTypeOptions,
   MetricsOptions,
   WorkerConfig,
@@ -27,9 +28,12 @@ export const OPTION_KEYS = keysOf<AtomicQueuesOptions>({
   startTimeoutMs: true,
   logger: true,
   metrics: true,
+  durability: true,
 });
 
 export const METRICS_KEYS = keysOf<MetricsOptions>({ registry: true });
+
+export const DURABILITY_KEYS = keysOf<DurabilityOptions>({ replicas: true, timeoutMs: true });
 
 /** `workerDefaults` and `workerConfig`, with the 1.x keys `stalledInterval` and `lockDuration`. */
 export const WORKER_CONFIG_KEYS = keysOf<WorkerConfig>({

@@ -4,10 +4,12 @@ import { consoleLogger } from '../logger';
 import { isPrometheusRegistry } from '../observability/prometheus';
 import type {
   AtomicQueuesOptions,
+  DurabilityOptions,
   EntityTypeOptions,
   MetricsOptions,
 } from './atomic-queues-options';
 import {
+  DURABILITY_KEYS,
   METRICS_KEYS,
   OPTION_KEYS,
   WORKER_CONFIG_KEYS,
@@ -110,6 +112,24 @@ function checkMetrics(metrics: unknown): MetricsOptions | undefined {
     registry,
   );
   return Object.freeze({ registry });
+}
+
+function checkDurability(
+  durability: unknown,
+  enqueueTimeoutMs: number,
+): Readonly<DurabilityOptions> | undefined {
+  if (durability === undefined) return undefined;
+  checkOptionObject(durability, DURABILITY_KEYS, 'durability');
+  const { replicas, timeoutMs } = durability as DurabilityOptions;
+  check(isInt(replicas, 1), 'durability.replicas', 'an integer ≥ 1', replicas);
+  check(isInt(timeoutMs, 1), 'durability.timeoutMs', 'an integer number of ms ≥ 1', timeoutMs);
+  check(
+    timeoutMs < enqueueTimeoutMs,
+    'durability.timeoutMs',
+    `below \`enqueueTimeoutMs\` (${enqueueTimeoutMs} ms), so that an enqueue can report it`,
+    timeoutMs,
+  );
+  return Object.freeze({ replicas, timeoutMs });
 }
 
 function checkKeep(v: unknown, option: string): void {
@@ -290,6 +310,7 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
   );
 
   const metrics = checkMetrics(options.metrics);
+  const durability = checkDurability(options.durability, enqueueTimeoutMs);
 
   const entityDefaults = resolveEntityType(
     '*',
@@ -335,6 +356,7 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     startTimeoutMs,
     logger,
     metrics,
+    durability,
     entityDefaults,
     entities,
   });

@@ -1,7 +1,7 @@
 import type { KeepJobs } from 'bullmq';
 import type { RedisConnection } from '../../redis/connections';
 import type { AtomicQueuesLogger } from '../logger';
-import type { BackoffOptions, MetricsOptions } from './atomic-queues-options';
+import type { BackoffOptions, DurabilityOptions, MetricsOptions } from './atomic-queues-options';
 
 /** An entity type's settings once merged with the defaults and checked. */
 export interface ResolvedEntityType {
@@ -38,6 +38,8 @@ export interface ResolvedOptions {
   readonly logger: AtomicQueuesLogger | false;
   /** Checked for shape; prom-client is loaded by the engine. */
   readonly metrics?: MetricsOptions;
+  /** Replicas each enqueue waits for; undefined when off. */
+  readonly durability?: Readonly<DurabilityOptions>;
   readonly entityDefaults: Omit<ResolvedEntityType, 'type'>;
   readonly entities: ReadonlyMap<string, ResolvedEntityType>;
 }

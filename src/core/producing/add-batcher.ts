@@ -102,8 +102,8 @@ export interface AddSink {
  * connection (~150 with BullMQ's), ~60 µs here, a tenth of a warm enqueueAndWait. Commands
  * written one after another on one connection keep their order all the same.
  */
-export function addSink(client: RedisClient, jobs: number): AddSink {
-  return jobs === 1 ? directSink(client) : pipelineSink(client);
+export function addSink(client: RedisClient, jobs: number, pipelined = jobs !== 1): AddSink {
+  return pipelined ? pipelineSink(client) : directSink(client);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { EnqueueTimeoutError } from '../../errors';
+import { EnqueueTimeoutError, ReplicationTimeoutError } from '../../errors';
 import { isCluster, type RedisClient } from '../../redis/connections';
 import type { KeyBuilder } from '../../redis/keys';
 import { decodeJobReply, sendAdd } from '../../redis/scripts/add';
@@ -8,6 +8,7 @@ import { sendSetTrace } from '../../redis/scripts/set-trace';
 import { sendTouchIndex, touchIndex } from '../../redis/scripts/touch-index';
 import type { ScriptTarget } from '../../redis/script-loader';
 import type { Clock } from '../clock';
+import type { DurabilityOptions } from '../options/atomic-queues-options';
 import type { EntityHandle } from '../entities/entity';
 import type { Claims, PendingClaim } from '../placement/claims';
 import { storedOutcome } from '../replies/job-outcome';
@@ -24,6 +25,8 @@ export interface AddTransportContext {
   readonly clock: Clock;
   readonly leaseTtlMs: number;
   readonly enqueueTimeoutMs: number;
+  /** Replicas every add waits for (`WAIT`); undefined when off. */
+  readonly durability?: Readonly<DurabilityOptions>;
   readonly runners: RunnerRegistry;
   readonly claims: Claims;
   /** Redis's clock as the pod last heard it: a delayed job is timed from it, not the pod's. */
@@ -46,6 +49,9 @@ interface JobSlots {
  *   processing pods through the spawn set.
  * A job awaited by a caller here names this pod among its waiters as it is added; a job id that
  * was stored already answers its caller with the stored result when it has one.
+ * With `durability`, each pipeline ends with `WAIT`: it goes with the writes to the node (the
+ * entity's master, on a Cluster) and connection that took them, and counts the replicas that
+ * have them; too few reject the enqueue with ReplicationTimeoutError (the job stays stored).
  */
 export class AddTransport {
   private readonly batcher = new AddBatcher((groups) => this.sendBatch(groups));
@@ -68,12 +74,51 @@ export class AddTransport {
     job: PendingJob,
     runner: EntityRunner,
   ): Promise<string[]> {
-    const sink = addSink(this.ctx.redis, 1);
+    const sink = this.sink(1);
     const slots = this.queueJob(sink, entity, job);
+    const waitAt = this.queueWait(sink);
     const replies = await sink.exec();
     this.settle(slots, replies);
     await this.afterLocalAdd(entity, runner);
+    this.checkReplicated(entity, replies, waitAt);
     return [job.jobId];
+  }
+
+  /**
+   * Where a batch of `jobs` jobs goes. With durability always a pipeline: `WAIT` must ride with
+   * the writes, and a Cluster sends a lone keyless command to any node.
+   */
+  private sink(jobs: number): AddSink {
+    return addSink(this.ctx.redis, jobs, jobs !== 1 || this.ctx.durability !== undefined);
+  }
+
+  /** Queues `WAIT` after the batch's writes when durability is on; returns its reply's index. */
+  private queueWait(sink: AddSink): number | undefined {
+    const durability = this.ctx.durability;
+    if (!durability) return undefined;
+    const at = sink.length;
+    sink.queue((target) => target.wait(durability.replicas, durability.timeoutMs));
+    return at;
+  }
+
+  /** Throws when `WAIT` counted fewer replicas than asked (or failed). */
+  private checkReplicated(
+    entity: EntityHandle,
+    replies: [Error | null, unknown][],
+    waitAt: number | undefined,
+  ): void {
+    const durability = this.ctx.durability;
+    if (!durability || waitAt === undefined) return;
+    const [error, acknowledged] = replies[waitAt];
+    if (error) throw enqueueError(error, entity);
+    if (Number(acknowledged) >= durability.replicas) return;
+    throw new ReplicationTimeoutError(
+      entity.type,
+      entity.id,
+      durability.replicas,
+      Number(acknowledged),
+      durability.timeoutMs,
+    );
   }
 
   /**
@@ -189,10 +234,7 @@ export class AddTransport {
     const { redis, keys, claims, runners, clock, leaseTtlMs } = this.ctx;
     const sentAt = clock.now();
     const onCluster = isCluster(redis);
-    const sink = addSink(
-      redis,
-      groups.reduce((sum, group) => sum + group.jobCount, 0),
-    );
+    const sink = this.sink(groups.reduce((sum, group) => sum + group.jobCount, 0));
     // The index entry is written first: see the sweep's removal rule in docs/DESIGN.md.
     const wanted = groups.map((group) => {
       const runner = runners.get(group.entity.ref);
@@ -229,6 +271,7 @@ export class AddTransport {
       }
       return { group, runner, jobs, claim, claimAt: sink.length - 1 };
     });
+    const waitAt = this.queueWait(sink);
     let replies: [Error | null, unknown][];
     try {
       [, replies] = await Promise.all([indexed, sink.exec()]);
@@ -257,6 +300,7 @@ export class AddTransport {
         group.requests.forEach((request, i) => {
           try {
             for (const slots of jobs[i]) this.settle(slots, replies);
+            this.checkReplicated(group.entity, replies, waitAt);
             request.resolve(request.jobs.map((job) => job.jobId));
           } catch (err) {
             request.reject(err);
