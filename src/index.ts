@@ -89,6 +89,8 @@ export { JobHandler } from './nest/decorators/job-handler.decorator';
 export { JobCommand } from './nest/decorators/job-command.decorator';
 export { JobQuery } from './nest/decorators/job-query.decorator';
 export { currentJobContext } from './nest/job-context.storage';
+export { QueueCommand } from './nest/commands/queue-command';
+export type { CommandResult, QueueMessage } from './nest/commands/queue-command';
 export { QueueBus } from './nest/queue-bus.service';
 export type {
   BulkCommand,

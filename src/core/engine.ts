@@ -109,9 +109,13 @@ export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
     this.#catalog.registerEntityType(type, options);
   }
 
-  /** Sets the function that runs the jobs of an entity type; declares the type if needed. */
-  registerHandler(type: string, handler: EntityJobHandler): void {
-    this.#catalog.registerHandler(type, handler);
+  /**
+   * Sets the function that runs the jobs of an entity type; declares the type if needed.
+   * `T` types `job.data` as your producers enqueue it (`unknown` unless you say):
+   * `registerHandler<{ quantity: number }>('product', (job) => job.data.quantity)`.
+   */
+  registerHandler<T = unknown>(type: string, handler: EntityJobHandler<T>): void {
+    this.#catalog.registerHandler(type, handler as EntityJobHandler);
   }
 
   /** The declared entity types. */
