@@ -77,6 +77,7 @@ export { LIBRARY_VERSION } from './version';
 // NestJS module ─────────────────────────────────────────────────────────────────────────────
 export { AtomicQueuesModule } from './nest/atomic-queues.module';
 export { ATOMIC_QUEUES_OPTIONS } from './nest/atomic-queues.module-definition';
+export type { AtomicQueuesFeatureOptions } from './nest/interfaces/atomic-queues-feature-options.interface';
 export type {
   AtomicQueuesModuleOptions,
   AtomicQueuesOptionsFactory,
