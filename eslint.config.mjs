@@ -89,6 +89,10 @@ export default tseslint.config(
     [...up('core').filter((p) => p.endsWith('/**')), ...up('redis')],
     "The Nest adapter uses the engine's public surface only: import from src/core (its index).",
   ]),
+  ...layer('src/testing/**/*.ts', [
+    [...up('core').filter((p) => p.endsWith('/**')), ...up('redis')],
+    "The testing entry serves src/core's index and the Nest adapter's testing module, nothing deeper.",
+  ]),
   {
     // The core's index re-exports the façade.
     files: ['src/core/index.ts'],

@@ -6,7 +6,7 @@
 //   (`npm test -- unit multi-pod`). Arguments starting with `-` go to `node --test`
 //   (`npm test -- --test-name-pattern=ordering`).
 // - Files run one at a time (--test-concurrency=1): 2-core machines, multi-pod tests spawn
-//   processes. Order: unit, integration, multi-pod, e2e, then anything else.
+//   processes. Order: unit, integration, conformance, multi-pod, e2e, then anything else.
 // - Each file must finish within TEST_TIMEOUT_MS (default 5 min), except in the folders of
 //   SLOW_FOLDERS, which get their own `node --test` run with a longer limit.
 // - Without REDIS_URL it starts a redis-server on a free loopback port (build/scripts/
@@ -19,7 +19,7 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const testRoot = path.join(root, 'build', 'test');
-const ORDER = ['unit', 'integration', 'multi-pod', 'e2e'];
+const ORDER = ['unit', 'integration', 'conformance', 'multi-pod', 'e2e'];
 const TEST_TIMEOUT_MS = Number(process.env.TEST_TIMEOUT_MS || 300_000);
 /**
  * Per-file time limits above TEST_TIMEOUT_MS, by top folder under build/test/. `package` packs

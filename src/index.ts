@@ -34,6 +34,7 @@ export type {
   MetricsOptions,
   PageOptions,
   PrometheusRegistry,
+  QueueEngine,
   RedisConnection,
   RedisHealth,
   RedisLostEvent,

@@ -30,8 +30,10 @@ export function sleep(clock: Clock, ms: number): Promise<void> {
 }
 
 /**
- * A clock that moves only when told: for unit tests of the engine's timing logic. `advance(ms)`
- * runs every timer due by then, in order of their due time.
+ * A clock that moves only when told: for unit tests of the engine's timing logic, and for the
+ * in-memory engine of `atomic-queues/testing` (delays, retry backoffs, idle timeouts and
+ * `enqueueAndWait` timeouts then happen when a test moves time). `advance(ms)` runs every timer
+ * due by then, in order of their due time.
  */
 export class ManualClock implements Clock {
   private time: number;
@@ -59,6 +61,13 @@ export class ManualClock implements Clock {
   /** Timers not yet run. */
   get pending(): number {
     return this.timers.size;
+  }
+
+  /** When the earliest pending timer falls due; undefined when none is pending. */
+  nextAt(): number | undefined {
+    let next: number | undefined;
+    for (const { at } of this.timers.values()) if (next === undefined || at < next) next = at;
+    return next;
   }
 
   /** Moves time forward by `ms`, running each timer that falls due, earliest first. */

@@ -2,6 +2,7 @@
 // module) may use. Nothing else under src/core is reachable from outside it.
 export { AtomicEngine } from './engine';
 export type { ActiveEntity, EngineState, EngineStats } from './engine-types';
+export type { QueueEngine } from './queue-engine';
 export type { ClusterEntity, EntityBacklog, SpawnRequest } from './admin/entity-admin';
 export type {
   FailedEntity,
@@ -50,3 +51,9 @@ export type {
   ReleaseReason,
 } from './events';
 export type { AtomicQueuesLogger } from './logger';
+// The test backend (served as `atomic-queues/testing`, not by the main entry).
+export { InMemoryEngine } from './memory/in-memory-engine';
+export type { InMemoryEngineOptions } from './memory/in-memory-engine';
+export type { JobRun } from './memory/memory-job';
+export { ManualClock } from './clock';
+export type { Clock, ClockTimer } from './clock';

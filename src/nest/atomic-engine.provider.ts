@@ -12,16 +12,17 @@ import type { AtomicQueuesModuleOptions } from './interfaces/atomic-queues-modul
  */
 export const atomicEngineProvider: FactoryProvider<AtomicEngine> = {
   provide: AtomicEngine,
-  useFactory: (options: AtomicQueuesModuleOptions) => {
-    const engine = engineOptions(options);
-    return new AtomicEngine(
-      typeof engine === 'object' && engine !== null && engine.logger === undefined
-        ? { ...engine, logger: new Logger(LOGGER_CONTEXT) }
-        : engine,
-    );
-  },
+  useFactory: (options: AtomicQueuesModuleOptions) =>
+    new AtomicEngine(withNestLogger(engineOptions(options))),
   inject: [ATOMIC_QUEUES_OPTIONS],
 };
+
+/** The options with Nest's `Logger` as `logger` when they name none (anything else as it is). */
+export function withNestLogger<T extends Partial<AtomicQueuesOptions>>(options: T): T {
+  return typeof options === 'object' && options !== null && options.logger === undefined
+    ? { ...options, logger: new Logger(LOGGER_CONTEXT) }
+    : options;
+}
 
 /** The engine's options from the module's: `metrics: true` is the default registry. */
 export function engineOptions(options: AtomicQueuesModuleOptions): AtomicQueuesOptions {

@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { AtomicEngine } from '../core';
 import { atomicEngineProvider } from './atomic-engine.provider';
@@ -26,6 +26,22 @@ const services = [
   AtomicQueuesHealthIndicator,
 ];
 
+/** The services the module exports beside the engine. */
+export const atomicQueuesServices: readonly Provider[] = services;
+
+/**
+ * Everything the module provides but the engine: discovery, routing, the lifecycle and the
+ * services. AtomicQueuesTestingModule provides the same around the in-memory engine.
+ */
+export const atomicQueuesProviders: readonly Provider[] = [
+  RouteRegistry,
+  ProcessorExplorer,
+  CqrsBridge,
+  JobRouter,
+  AtomicQueuesOrchestrator,
+  ...services,
+];
+
 /**
  * Per-entity sequential processing for the application, on the framework-free AtomicEngine.
  *
@@ -39,15 +55,7 @@ const services = [
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [
-    atomicEngineProvider,
-    RouteRegistry,
-    ProcessorExplorer,
-    CqrsBridge,
-    JobRouter,
-    AtomicQueuesOrchestrator,
-    ...services,
-  ],
+  providers: [atomicEngineProvider, ...atomicQueuesProviders],
   exports: [AtomicEngine, ...services],
 })
 export class AtomicQueuesModule extends AtomicQueuesConfigurableModule {

@@ -1,11 +1,12 @@
 import {
+  Inject,
   Injectable,
   Logger,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { AtomicEngine, type EntityTypeOptions } from '../core';
+import { AtomicEngine, type QueueEngine, type EntityTypeOptions } from '../core';
 import { InvalidOptionsError } from '../errors';
 import { LOGGER_CONTEXT } from './atomic-queues.constants';
 import { CqrsBridge } from './cqrs/cqrs.bridge';
@@ -35,7 +36,7 @@ export class AtomicQueuesOrchestrator
   private stopping?: Promise<void>;
 
   constructor(
-    private readonly engine: AtomicEngine,
+    @Inject(AtomicEngine) private readonly engine: QueueEngine,
     private readonly explorer: ProcessorExplorer,
     private readonly routes: RouteRegistry,
     private readonly router: JobRouter,

@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   AtomicEngine,
+  type QueueEngine,
   normalizeEntityId,
   type EnqueueAndWaitOptions,
   type EnqueueOptions,
@@ -36,7 +37,7 @@ interface PreparedJob {
  */
 @Injectable()
 export class QueueBus {
-  constructor(private readonly engine: AtomicEngine) {}
+  constructor(@Inject(AtomicEngine) private readonly engine: QueueEngine) {}
 
   /**
    * Stores the command's job; resolves with the job's id once Redis has it. The id is unique

@@ -283,7 +283,7 @@ export class FailedJobs {
   }
 }
 
-function pageOptions(opts: PageOptions = {}): { offset: number; limit: number } {
+export function pageOptions(opts: PageOptions = {}): { offset: number; limit: number } {
   if (typeof opts !== 'object' || opts === null)
     throw new InvalidOptionsError('page options', 'an object { offset?, limit? }', opts);
   const { offset = 0, limit = 100 } = opts;
@@ -294,7 +294,7 @@ function pageOptions(opts: PageOptions = {}): { offset: number; limit: number } 
   return { offset, limit };
 }
 
-function selection(jobIds: FailedJobIds): readonly string[] | 'all' {
+export function selection(jobIds: FailedJobIds): readonly string[] | 'all' {
   if (jobIds === 'all') return 'all';
   const given: unknown = jobIds;
   if (!Array.isArray(given) || given.length > PAGE)

@@ -77,11 +77,23 @@ export class EntityCatalog {
     this.root = root;
   }
 
-  /** The cached handle of an entity; validates type and id. */
-  handle(type: string, entityId: unknown): EntityHandle {
+  /** An entity's type settings and id, checked (UnknownEntityTypeError, InvalidEntityIdError). */
+  address(type: string, entityId: unknown): { config: ResolvedEntityType; id: string } {
     const config = this.types.get(type);
     if (!config) throw new UnknownEntityTypeError(String(type), [...this.types.keys()]);
-    const id = normalizeEntityId(type, entityId);
+    return { config, id: normalizeEntityId(type, entityId) };
+  }
+
+  /** The BullMQ queue name of an entity: its type's `queueName(id)`, made safe, or the default. */
+  queueName(config: ResolvedEntityType, id: string): string {
+    return config.queueName
+      ? this.keys.customQueueName(String(config.queueName(id)))
+      : this.keys.defaultQueueName(config.type, id);
+  }
+
+  /** The cached handle of an entity; validates type and id. */
+  handle(type: string, entityId: unknown): EntityHandle {
+    const { config, id } = this.address(type, entityId);
     const ref = entityRef(type, id);
     let handle = this.handles.get(ref);
     if (handle) {
@@ -90,13 +102,10 @@ export class EntityCatalog {
       this.handles.set(ref, handle);
     } else {
       if (!this.root) throw new EngineStateError('The engine is not started: call start() first');
-      const queueName = config.queueName
-        ? this.keys.customQueueName(String(config.queueName(id)))
-        : this.keys.defaultQueueName(type, id);
       handle = new EntityHandle(
         config,
         id,
-        queueName,
+        this.queueName(config, id),
         this.keys,
         this.root,
         this.options.heartbeatTtlMs,

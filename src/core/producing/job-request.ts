@@ -1,7 +1,5 @@
 import { InvalidOptionsError } from '../../errors';
 import { checkOptionObject, keysOf } from '../options/option-keys';
-import type { EntityHandle } from '../entities/entity';
-import type { PendingJob } from './add-batcher';
 import { checkPayload } from './payload';
 
 // BulkJob and WaitForJobOptions are public: they live here, not in producer.ts, whose
@@ -47,6 +45,18 @@ const ENQUEUE_AND_WAIT_KEYS = keysOf<EnqueueAndWaitOptions>({
   timeoutMs: true,
 });
 
+/** One job, checked at the boundary, for the entity `E` (a handle, or the in-memory engine's). */
+export interface CheckedJob<E> {
+  entity: E;
+  name: string;
+  data: unknown;
+  /** The payload as BullMQ's Job.asJSON stores it (made once, by the payload check). */
+  json: string;
+  /** The caller's job id, or one the engine made. */
+  jobId: string;
+  delay: number | undefined;
+}
+
 /** Which call the options came with: `enqueueAndWait` takes `timeoutMs` too. */
 export type EnqueueCall = 'enqueue' | 'enqueueAndWait' | 'enqueueBulk';
 
@@ -55,15 +65,15 @@ export type EnqueueCall = 'enqueue' | 'enqueueAndWait' | 'enqueueBulk';
  * returns it ready to send. `jobId` is the id it will be stored under: the caller's, or one the
  * engine made. The entity (its type and id) is checked last, by `entity`.
  */
-export function checkJob(
-  entity: () => EntityHandle,
+export function checkJob<E>(
+  entity: () => E,
   name: string,
   data: unknown,
   opts: EnqueueOptions,
   jobId: () => string,
   maxPayloadBytes: number,
   call: EnqueueCall,
-): PendingJob {
+): CheckedJob<E> {
   checkOptionObject(
     opts,
     call === 'enqueueAndWait' ? ENQUEUE_AND_WAIT_KEYS : ENQUEUE_KEYS,

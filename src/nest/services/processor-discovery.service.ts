@@ -1,5 +1,5 @@
-import { Injectable } from '@nestjs/common';
-import { AtomicEngine } from '../../core';
+import { Inject, Injectable } from '@nestjs/common';
+import { AtomicEngine, type QueueEngine } from '../../core';
 import { RouteRegistry } from '../registry/route.registry';
 
 /** A `@WorkerProcessor` found at startup. */
@@ -29,7 +29,7 @@ export interface DiscoveredCqrsRoute {
 export class ProcessorDiscoveryService {
   constructor(
     private readonly routes: RouteRegistry,
-    private readonly engine: AtomicEngine,
+    @Inject(AtomicEngine) private readonly engine: QueueEngine,
   ) {}
 
   getProcessors(): DiscoveredProcessor[] {

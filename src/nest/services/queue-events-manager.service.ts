@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { AtomicEngine, type AtomicQueuesEvents } from '../../core';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { AtomicEngine, type QueueEngine, type AtomicQueuesEvents } from '../../core';
 
 type Listener<E extends keyof AtomicQueuesEvents> = (...args: AtomicQueuesEvents[E]) => void;
 
@@ -18,7 +18,7 @@ type Listener<E extends keyof AtomicQueuesEvents> = (...args: AtomicQueuesEvents
 export class QueueEventsManagerService implements OnModuleDestroy {
   private readonly subscriptions = new Set<() => void>();
 
-  constructor(private readonly engine: AtomicEngine) {}
+  constructor(@Inject(AtomicEngine) private readonly engine: QueueEngine) {}
 
   /** Calls `listener` on every `event`; returns a function that unsubscribes it. */
   on<E extends keyof AtomicQueuesEvents>(event: E, listener: Listener<E>): () => void {

@@ -1,5 +1,5 @@
-import { Injectable } from '@nestjs/common';
-import { AtomicEngine, type SpawnRequest } from '../../core';
+import { Inject, Injectable } from '@nestjs/common';
+import { AtomicEngine, type QueueEngine, type SpawnRequest } from '../../core';
 
 export type { SpawnRequest };
 
@@ -10,7 +10,7 @@ export type { SpawnRequest };
  */
 @Injectable()
 export class SpawnQueueService {
-  constructor(private readonly engine: AtomicEngine) {}
+  constructor(@Inject(AtomicEngine) private readonly engine: QueueEngine) {}
 
   /** Entities with work waiting for a pod to claim them, oldest first. */
   pending(limit = 1000): Promise<SpawnRequest[]> {

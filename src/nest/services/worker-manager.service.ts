@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   AtomicEngine,
+  type QueueEngine,
   type ActiveEntity,
   type ClusterEntity,
   type EngineStats,
@@ -29,7 +30,7 @@ export type { ClusterEntity };
  */
 @Injectable()
 export class WorkerManagerService {
-  constructor(private readonly engine: AtomicEngine) {}
+  constructor(@Inject(AtomicEngine) private readonly engine: QueueEngine) {}
 
   /** Id of this pod, as other pods see it. */
   get podId(): string {
