@@ -88,6 +88,7 @@ export { LIBRARY_VERSION } from './version';
 // NestJS module ─────────────────────────────────────────────────────────────────────────────
 export { AtomicQueuesModule } from './nest/atomic-queues.module';
 export { ATOMIC_QUEUES_OPTIONS } from './nest/atomic-queues.module-definition';
+export type { AtomicQueuesFeatureOptions } from './nest/interfaces/atomic-queues-feature-options.interface';
 export type {
   AtomicQueuesModuleOptions,
   AtomicQueuesOptionsFactory,
@@ -100,6 +101,8 @@ export { JobHandler } from './nest/decorators/job-handler.decorator';
 export { JobCommand } from './nest/decorators/job-command.decorator';
 export { JobQuery } from './nest/decorators/job-query.decorator';
 export { currentJobContext } from './nest/job-context.storage';
+export { QueueCommand } from './nest/commands/queue-command';
+export type { CommandResult, QueueMessage } from './nest/commands/queue-command';
 export { QueueBus } from './nest/queue-bus.service';
 export type {
   BulkCommand,

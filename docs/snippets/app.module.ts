@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { AtomicQueuesModule } from 'atomic-queues';
-import { AccountService, WithdrawHandler } from './handlers';
+import { AccountService, DepositHandler, WithdrawHandler } from './handlers';
 import { AccountRepository } from './repository';
 
 @Module({
@@ -20,6 +20,6 @@ import { AccountRepository } from './repository';
       },
     }),
   ],
-  providers: [AccountRepository, WithdrawHandler, AccountService],
+  providers: [AccountRepository, WithdrawHandler, DepositHandler, AccountService],
 })
 export class AppModule {}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { QueueBus } from 'atomic-queues';
-import { WithdrawCommand } from './commands';
+import { DepositCommand, WithdrawCommand } from './commands';
 import { AccountRepository, InsufficientFundsError } from './repository';
 
 @CommandHandler(WithdrawCommand)
@@ -20,6 +20,18 @@ export class WithdrawHandler implements ICommandHandler<WithdrawCommand> {
   }
 }
 
+@CommandHandler(DepositCommand)
+export class DepositHandler implements ICommandHandler<DepositCommand> {
+  constructor(private readonly repo: AccountRepository) {}
+
+  async execute({ accountId, amount }: DepositCommand): Promise<number> {
+    const account = await this.repo.findById(accountId);
+    account.balance += amount;
+    await this.repo.save(account);
+    return account.balance;
+  }
+}
+
 @Injectable()
 export class AccountService {
   constructor(private readonly queueBus: QueueBus) {}
@@ -30,9 +42,11 @@ export class AccountService {
   }
 
   /** Resolves with the handler's result (the new balance), or rejects with its error. */
-  withdrawAndWait(accountId: string, amount: number): Promise<number> {
-    return this.queueBus.enqueueAndWait<number>(new WithdrawCommand(accountId, amount), {
+  async depositAndWait(accountId: string, amount: number): Promise<number> {
+    // `balance: number`, inferred from `DepositCommand extends Command<number>`.
+    const balance = await this.queueBus.enqueueAndWait(new DepositCommand(accountId, amount), {
       timeoutMs: 5_000,
     });
+    return balance;
   }
 }

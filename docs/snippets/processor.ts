@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Job } from 'bullmq';
-import { JobHandler, QueueBus, WorkerProcessor, currentJobContext } from 'atomic-queues';
+import { JobHandler, QueueBus, WorkerProcessor, type JobContext } from 'atomic-queues';
 
 @WorkerProcessor({
   entityType: 'account',
@@ -12,13 +12,17 @@ import { JobHandler, QueueBus, WorkerProcessor, currentJobContext } from 'atomic
 @Injectable()
 export class AccountProcessor {
   @JobHandler('high-priority-audit')
-  async handleAudit(job: Job, entityId: string): Promise<{ audited: string; fence?: number }> {
+  async handleAudit(
+    job: Job<{ reason: string }>,
+    entityId: string,
+    context: JobContext,
+  ): Promise<{ audited: string; reason: string; fence: number }> {
     // Runs alone for this account; the fencing token guards writes to your store.
-    return { audited: entityId, fence: currentJobContext()?.fencingToken };
+    return { audited: entityId, reason: job.data.reason, fence: context.fencingToken };
   }
 
   @JobHandler('*')
-  async handleAll(job: Job, entityId: string): Promise<void> {
+  async handleAll(job: Job<unknown>, entityId: string): Promise<void> {
     // Anything without an explicit handler or a CQRS handler lands here.
   }
 }
@@ -30,7 +34,7 @@ export class AuditService {
   audit(accountId: string): Promise<string> {
     return this.queueBus
       .forProcessor(AccountProcessor)
-      .enqueue('high-priority-audit', accountId, {});
+      .enqueue('high-priority-audit', accountId, { reason: 'manual' });
   }
 
   ping(accountId: string): Promise<unknown> {

@@ -21,7 +21,7 @@ test('withdrawals run through the handler, in order, without Redis', async () =>
   await moduleRef.get(AccountRepository).save({ id: 'acct-1', balance: 100 });
   const bus = moduleRef.get(QueueBus);
 
-  assert.equal(await bus.enqueueAndWait<number>(new WithdrawCommand('acct-1', 30)), 70);
+  assert.equal(await bus.enqueueAndWait(new WithdrawCommand('acct-1', 30)), 70);
   await assert.rejects(
     bus.enqueueAndWait(new WithdrawCommand('acct-1', 500)),
     (err) => err instanceof JobFailedError && err.name === 'InsufficientFundsError',

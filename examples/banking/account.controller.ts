@@ -9,14 +9,14 @@ import {
   Param,
   Post,
 } from '@nestjs/common';
+import type { Command } from '@nestjs/cqrs';
 // In an application: `from 'atomic-queues'`.
 import { QueueBus } from '../../src';
 import { AccountRepository } from './account.repository';
 import { DepositCommand } from './commands/deposit.command';
 import { TransferCommand } from './commands/transfer.command';
 import { WithdrawCommand } from './commands/withdraw.command';
-import type { BalanceResult } from './handlers/balance-result.interface';
-import type { TransferResult } from './handlers/transfer.handler';
+import type { BalanceResult, TransferResult } from './handlers/balance-result.interface';
 import { parseAmount, parseBody, parseId, toHttpException } from './http-errors';
 
 interface AmountBody {
@@ -77,9 +77,10 @@ export class AccountController {
     return this.run(new TransferCommand(from, to, parseAmount(body.amount), transferId));
   }
 
-  private async run<T>(command: object): Promise<T> {
+  /** Runs a command; its result type is the one the command declares (`Command<R>`). */
+  private async run<R>(command: Command<R>): Promise<R> {
     try {
-      return await this.queueBus.enqueueAndWait<T>(command, { timeoutMs: 30_000 });
+      return await this.queueBus.enqueueAndWait(command, { timeoutMs: 30_000 });
     } catch (err) {
       throw toHttpException(err);
     }

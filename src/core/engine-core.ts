@@ -67,8 +67,8 @@ export class EngineCore extends EventEmitter<AtomicQueuesEvents> {
   }
 
   /** Sets the function that runs the jobs of an entity type; declares the type if needed. */
-  registerHandler(type: string, handler: EntityJobHandler): void {
-    this.#catalog.registerHandler(type, handler);
+  registerHandler<T = unknown>(type: string, handler: EntityJobHandler<T>): void {
+    this.#catalog.registerHandler(type, handler as EntityJobHandler);
   }
 
   /** The declared entity types. */

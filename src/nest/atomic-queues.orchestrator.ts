@@ -17,8 +17,9 @@ import { JobRouter } from './routing/job.router';
 
 /**
  * Owns the engine's lifecycle inside the application:
- * - bootstrap: discover processors and CQRS routes, declare their entity types, give every type
- *   the router as its handler, start the engine (connect, heartbeat, take work);
+ * - bootstrap: discover processors and CQRS routes, declare the entity types of `forFeature()`
+ *   modules and those of the routes, give every type the router as its handler, start the engine
+ *   (connect, heartbeat, take work);
  * - shutdown (`app.close()`, or SIGTERM with `enableShutdownHooks()`): stop the engine
  *   gracefully, so each entity's running job finishes, leases are released and connections
  *   close. It starts at `onModuleDestroy`, before the `beforeApplicationShutdown` /
@@ -43,6 +44,7 @@ export class AtomicQueuesOrchestrator
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    this.declareFeatures();
     this.explorer.explore();
     const cqrsRoutes = this.routes.cqrsRoutes();
     if (cqrsRoutes.length > 0) await this.cqrs.connect(cqrsRoutes[0].handlerName);
@@ -68,6 +70,32 @@ export class AtomicQueuesOrchestrator
     this.logger.log(
       `Pod ${this.engine.podId} started; entity types: ${this.engine.entityTypes().join(', ') || '(none)'}`,
     );
+  }
+
+  /**
+   * The entity types of the `forFeature()` modules, merged into the engine's. A type declared
+   * twice (by `forRoot`'s `entities` or another `forFeature`) stops the start: its settings
+   * would depend on the order the modules load in.
+   */
+  private declareFeatures(): void {
+    const declaredBy = new Map(
+      this.engine.entityTypes().map((type) => [type, 'AtomicQueuesModule.forRoot() entities']),
+    );
+    for (const feature of this.explorer.features()) {
+      for (const [type, options] of feature.entities) {
+        const other = declaredBy.get(type);
+        const option = `AtomicQueuesModule.forFeature() entities.${type}`;
+        if (other !== undefined)
+          throw new InvalidOptionsError(
+            option,
+            'an entity type declared once',
+            type,
+            `Entity type \`${type}\` is declared by ${other} and again by AtomicQueuesModule.forFeature(): declare each entity type in one place.`,
+          );
+        declaredBy.set(type, 'AtomicQueuesModule.forFeature()');
+        this.engine.registerEntityType(type, options);
+      }
+    }
   }
 
   onModuleDestroy(): Promise<void> {

@@ -7,6 +7,7 @@ import {
   type EnqueueOptions,
 } from '../core';
 import { MissingEntityIdError, NotAProcessorError, UnknownEntityTypeError } from '../errors';
+import type { CommandResult, QueueMessage } from './commands/queue-command';
 import { workerProcessorOptions } from './decorators/worker-processor.decorator';
 import type { ClassType } from './interfaces/class-type.interface';
 import type {
@@ -38,30 +39,46 @@ interface PreparedJob {
 export class QueueBus {
   constructor(@Inject(AtomicEngine) private readonly engine: QueueEngine) {}
 
-  /** Stores the command's job; resolves with the job id once Redis has it. */
-  async enqueue(command: object, opts?: EnqueueOptions): Promise<string> {
+  /**
+   * Stores the command's job; resolves with the job's id once Redis has it. The id is unique
+   * across entities; with the command's entity it addresses the job: `waitForJob(type, entityId,
+   * jobId)`, the failed-job calls.
+   */
+  async enqueue<C extends object>(
+    command: QueueMessage<C>,
+    opts?: EnqueueOptions,
+  ): Promise<string> {
     const job = this.prepare(command, opts);
     return this.engine.enqueue(job.type, job.entityId, job.name, job.data, opts);
   }
 
   /**
    * Enqueues the command and resolves with its handler's return value; rejects with
-   * JobFailedError carrying the handler error's `name` and `message`, or JobTimeoutError.
+   * JobFailedError carrying the handler error's `name` and `message`, or JobTimeoutError. The
+   * result's type is the one the command declares (`QueueCommand<R>`, or `@nestjs/cqrs`'s
+   * `Command<R>`), else `unknown`.
    */
-  async enqueueAndWait<T = unknown>(command: object, opts?: EnqueueAndWaitOptions): Promise<T> {
+  async enqueueAndWait<C extends object>(
+    command: QueueMessage<C>,
+    opts?: EnqueueAndWaitOptions,
+  ): Promise<CommandResult<C>> {
     const job = this.prepare(command, opts);
+    // The handler's result, as the command's class declares it: the type is the user's promise.
     return (await this.engine.enqueueAndWait(
       job.type,
       job.entityId,
       job.name,
       job.data,
       opts,
-    )) as T;
+    )) as CommandResult<C>;
   }
 
   /** Alias of {@link enqueueAndWait}, named like `CommandBus.execute`. */
-  execute<T = unknown>(command: object, opts?: EnqueueAndWaitOptions): Promise<T> {
-    return this.enqueueAndWait<T>(command, opts);
+  execute<C extends object>(
+    command: QueueMessage<C>,
+    opts?: EnqueueAndWaitOptions,
+  ): Promise<CommandResult<C>> {
+    return this.enqueueAndWait<C>(command, opts);
   }
 
   /**

@@ -8,9 +8,10 @@
  * - The app: test/package/consumer/ (its own tsconfig; the repository's build leaves it out).
  * - Files that must not compile: consumer/compile-fail/*.ts. The line after a
  *   `// @expect-error TS<code>` comment must fail with exactly that code, and nothing else may
- *   fail: unlike `@ts-expect-error`, an error for another reason doesn't pass. A case to add
- *   once `enqueueAndWait` infers a command's result type: assigning its result to a wrong type,
- *   `// @expect-error TS2322`.
+ *   fail: unlike `@ts-expect-error`, an error for another reason doesn't pass. Among them
+ *   (inferred-types.ts): a command's declared result assigned to a wrong type, an object literal
+ *   as a command, a handler's job data used as another type. test/types/ has the full set,
+ *   checked against src/ in seconds by test/unit/type-checks.test.ts.
  * - Entry points: every subpath of the packed `exports` map is imported and run, and must export
  *   what its module in build/src exports: a new entry (`atomic-queues/testing`) is covered as
  *   soon as package.json exports it.

@@ -1,5 +1,7 @@
+import { Command } from '@nestjs/cqrs';
 // In an application: `from 'atomic-queues'`.
 import { JobCommand, QueueEntity, QueueEntityId } from '../../../src';
+import type { BalanceResult } from '../handlers/balance-result.interface';
 
 /**
  * Add `amount` to an account. `operationId` makes a repeated deposit a no-op; a transfer's
@@ -7,11 +9,13 @@ import { JobCommand, QueueEntity, QueueEntityId } from '../../../src';
  */
 @QueueEntity('account')
 @JobCommand('account.deposit') // the name its jobs carry in Redis: stable across renames
-export class DepositCommand {
+export class DepositCommand extends Command<BalanceResult> {
   constructor(
     @QueueEntityId() public readonly accountId: string,
     public readonly amount: number,
     public readonly operationId: string,
     public readonly transferId: string | null = null,
-  ) {}
+  ) {
+    super();
+  }
 }

@@ -6,3 +6,8 @@ export interface BalanceResult {
   /** False when the operation had already been applied (a retry): nothing changed. */
   applied: boolean;
 }
+
+/** What the transfer handler returns. */
+export interface TransferResult extends BalanceResult {
+  transferId: string;
+}

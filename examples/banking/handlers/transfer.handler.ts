@@ -8,11 +8,7 @@ import { TransferCommand } from '../commands/transfer.command';
 import { AccountNotFoundError } from '../errors/account-not-found.error';
 import { InsufficientFundsError } from '../errors/insufficient-funds.error';
 import { FaultInjector } from '../fault-injector';
-import type { BalanceResult } from './balance-result.interface';
-
-export interface TransferResult extends BalanceResult {
-  transferId: string;
-}
+import type { TransferResult } from './balance-result.interface';
 
 /**
  * Runs in the source account's queue. Debits the source (the debit and the transfer's outbox

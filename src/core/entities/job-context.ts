@@ -16,5 +16,9 @@ export interface JobContext {
   readonly podId: string;
 }
 
-/** Runs one job of an entity; its return value is the job's result. */
-export type EntityJobHandler = (job: Job, context: JobContext) => unknown;
+/**
+ * Runs one job of an entity; its return value is the job's result. `T` is the type of
+ * `job.data` as the handler declares it (`registerHandler<T>()`): the job's payload as enqueued,
+ * through JSON, which the engine does not check against `T`.
+ */
+export type EntityJobHandler<T = unknown> = (job: Job<T, unknown>, context: JobContext) => unknown;

@@ -8,6 +8,7 @@ import { WILDCARD_JOB } from '../atomic-queues.constants';
 import { CQRS_COMMAND_HANDLER_METADATA, CQRS_QUERY_HANDLER_METADATA } from '../cqrs/cqrs.constants';
 import { jobHandlerNames } from '../decorators/job-handler.decorator';
 import { WorkerProcessorDiscoverable } from '../decorators/worker-processor.decorator';
+import { AtomicQueuesFeature } from '../feature/atomic-queues-feature';
 import type { ClassType } from '../interfaces/class-type.interface';
 import { QueueEntityAccessor, type JobKind } from '../metadata/queue-entity.accessor';
 import { jobNames } from '../registry/job-name.registry';
@@ -35,6 +36,14 @@ export class ProcessorExplorer {
     ))
       this.addProcessor(wrapper);
     for (const wrapper of unique(this.discovery.getProviders())) this.addCqrsHandler(wrapper);
+  }
+
+  /** The entity types of every `AtomicQueuesModule.forFeature()` in the application. */
+  features(): AtomicQueuesFeature[] {
+    return this.discovery
+      .getProviders()
+      .map((w) => w.instance as unknown)
+      .filter((i): i is AtomicQueuesFeature => i instanceof AtomicQueuesFeature);
   }
 
   private addProcessor(wrapper: InstanceWrapper): void {
