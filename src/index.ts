@@ -32,6 +32,7 @@ export type {
   ListPage,
   LoopHealth,
   MetricsOptions,
+  RebalanceOptions,
   PageOptions,
   PrometheusRegistry,
   RedisConnection,

@@ -51,6 +51,8 @@ export interface EngineStats {
   activeEntities: number;
   claims: number;
   releases: number;
+  /** Entities handed over to pods below their fair share (rebalancing, README G5). */
+  rebalanced: number;
   leasesLost: number;
   jobsCompleted: number;
   jobsFailed: number;
@@ -367,6 +369,7 @@ export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
     const stats = runners?.stats ?? {
       claims: 0,
       releases: 0,
+      rebalanced: 0,
       leasesLost: 0,
       jobsCompleted: 0,
       jobsFailed: 0,

@@ -32,6 +32,7 @@ export type {
   BackoffOptions,
   EntityTypeOptions,
   MetricsOptions,
+  RebalanceOptions,
   RedisConnection,
   WorkerConfig,
 } from './options/atomic-queues-options';

@@ -4,6 +4,7 @@ import type {
   BackoffOptions,
   EntityTypeOptions,
   MetricsOptions,
+  RebalanceOptions,
   WorkerConfig,
 } from './atomic-queues-options';
 import { closestName } from './closest-name';
@@ -27,9 +28,16 @@ export const OPTION_KEYS = keysOf<AtomicQueuesOptions>({
   startTimeoutMs: true,
   logger: true,
   metrics: true,
+  rebalance: true,
 });
 
 export const METRICS_KEYS = keysOf<MetricsOptions>({ registry: true });
+
+export const REBALANCE_KEYS = keysOf<RebalanceOptions>({
+  enabled: true,
+  maxMovesPerRound: true,
+  tolerance: true,
+});
 
 /** `workerDefaults` and `workerConfig`, with the 1.x keys `stalledInterval` and `lockDuration`. */
 export const WORKER_CONFIG_KEYS = keysOf<WorkerConfig>({

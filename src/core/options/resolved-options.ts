@@ -20,6 +20,13 @@ export interface ResolvedEntityType {
   readonly removeOnFail: boolean | number | KeepJobs;
 }
 
+/** `rebalance` once merged with the defaults and checked. */
+export interface ResolvedRebalance {
+  readonly enabled: boolean;
+  readonly maxMovesPerRound: number;
+  readonly tolerance: number;
+}
+
 /** The engine's options once merged with {@link DEFAULTS} and checked; frozen. */
 export interface ResolvedOptions {
   readonly redis: RedisConnection;
@@ -36,6 +43,7 @@ export interface ResolvedOptions {
   readonly logger: AtomicQueuesLogger | false;
   /** Checked for shape; prom-client is loaded by the engine. */
   readonly metrics?: MetricsOptions;
+  readonly rebalance: ResolvedRebalance;
   readonly entityDefaults: Omit<ResolvedEntityType, 'type'>;
   readonly entities: ReadonlyMap<string, ResolvedEntityType>;
 }

@@ -57,6 +57,8 @@ export class EntityRunner implements ExecutionSeat {
   private signalled = false;
   private wakeUp?: () => void;
   private stopRequested = false;
+  /** Why the runner was asked to stop: shutdown, or a hand-over to another pod. */
+  private stopReason: ReleaseReason = 'stopped';
   private lastActivity: number;
   private released?: Promise<void>;
   private markReleased?: () => void;
@@ -87,7 +89,7 @@ export class EntityRunner implements ExecutionSeat {
 
   /** True while a job enqueued from this pod can be handed over in memory. */
   acceptsLocalWork(): boolean {
-    return this.state === 'running' || this.state === 'idle';
+    return !this.stopRequested && (this.state === 'running' || this.state === 'idle');
   }
 
   /** Settles when a release under way has finished (at once when none is). */
@@ -118,6 +120,24 @@ export class EntityRunner implements ExecutionSeat {
     this.stopRequested = true;
     this.wakeUp?.();
     await this.done;
+  }
+
+  /**
+   * Hands the entity over to another pod (rebalancing): finishes the job it runs (and its
+   * retries), takes no other, then gives the lease back (reason `rebalanced`). False when the
+   * runner is already stopping, releasing or gone.
+   */
+  handOver(): boolean {
+    if (this.stopRequested || !this.acceptsLocalWork()) return false;
+    this.stopReason = 'rebalanced';
+    this.stopRequested = true;
+    this.wakeUp?.();
+    return true;
+  }
+
+  /** True once asked to stop or hand over: it takes no more jobs. */
+  get draining(): boolean {
+    return this.stopRequested;
   }
 
   markLost(error?: LeaseLostError): void {
@@ -213,6 +233,7 @@ export class EntityRunner implements ExecutionSeat {
     }
     this.activeJobs.clear();
     this.markReleased?.();
+    if (reason === 'stopped') reason = this.stopReason;
     this.host.runnerClosed(this, reason, error);
   }
 

@@ -44,6 +44,8 @@ export interface RunnersContext {
 export interface RunnerStats {
   claims: number;
   releases: number;
+  /** Entities handed over to pods below their fair share (rebalancing). */
+  rebalanced: number;
   leasesLost: number;
   jobsCompleted: number;
   jobsFailed: number;
@@ -61,6 +63,7 @@ export class RunnerRegistry implements RunnerHost {
   readonly stats: RunnerStats = {
     claims: 0,
     releases: 0,
+    rebalanced: 0,
     leasesLost: 0,
     jobsCompleted: 0,
     jobsFailed: 0,
@@ -100,6 +103,13 @@ export class RunnerRegistry implements RunnerHost {
 
   get(ref: string): EntityRunner | undefined {
     return this.runners.get(ref);
+  }
+
+  /** Entities held and staying: runners asked to stop or hand over are on their way out. */
+  staying(): number {
+    let n = 0;
+    for (const runner of this.runners.values()) if (!runner.draining) n += 1;
+    return n;
   }
 
   has(ref: string): boolean {
@@ -245,8 +255,12 @@ export class RunnerRegistry implements RunnerHost {
       return;
     }
     if (reason === 'error') this.ctx.report(error, `running ${entity.type} ${entity.id}`);
-    // Stopped or crashed with the lease still ours: hand it back so another pod takes over now.
-    this.track(this.handBack(runner), 'releasing a lease');
+    // Stopped, crashed or rebalanced with the lease still ours: hand it back so another pod
+    // takes over now.
+    this.track(
+      this.handBack(runner, reason === 'rebalanced' ? 'rebalanced' : 'stopped'),
+      reason === 'rebalanced' ? 'handing an entity over' : 'releasing a lease',
+    );
   }
 
   /** Runs background Redis work that stopAll() must wait for; reports its failure. */
@@ -258,15 +272,16 @@ export class RunnerRegistry implements RunnerHost {
     this.background.add(tracked);
   }
 
-  private async handBack(runner: EntityRunner): Promise<void> {
+  private async handBack(runner: EntityRunner, reason: 'stopped' | 'rebalanced'): Promise<void> {
     const { entity } = runner;
     const result = await relinquish(this.ctx.redis, entity.keys, runner.guard);
     if (result === 'lost') return; // the lease had already moved on: nothing of ours to hand back
+    if (reason === 'rebalanced') this.stats.rebalanced += 1;
     this.ctx.events.emit('entity:released', {
       entityType: entity.type,
       entityId: entity.id,
       fencingToken: runner.fencingToken,
-      reason: 'stopped',
+      reason,
     });
     if (result === 'work') await signal(this.ctx.redis, this.ctx.keys.spawnKey(), [entity.ref]);
     else await this.toRest(entity);
