@@ -11,4 +11,5 @@ export const SCENARIOS: Readonly<Record<string, () => Promise<Scenario>>> = {
   seed: () => import('./seed').then((m) => m.default),
   memory: () => import('./memory').then((m) => m.default),
   'metrics-listeners': () => import('./metrics-listeners').then((m) => m.default),
+  rebalance: () => import('./rebalance').then((m) => m.default),
 };
