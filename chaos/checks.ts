@@ -152,9 +152,11 @@ export function computeMetrics(dump: OracleDump, opts: { orderApplies: boolean }
       highest = Math.max(highest, a.seq);
     }
   }
-  // ...and executions (stale ones aside) must start in enqueue order, retries included
+  // ...and executions must start in enqueue order, retries included. Stale ones aside, and
+  // re-runs of an effect already applied: a new holder runs again, in order, the jobs of a batch
+  // its predecessor ran but did not acknowledge before it died.
   let startOrderInversions = 0;
-  const live = dump.executions.filter((e) => e.outcome !== 'fenced');
+  const live = dump.executions.filter((e) => e.outcome !== 'fenced' && e.outcome !== 'rerun');
   for (const [entity, rows] of groupBy(live, (e) => e.entity)) {
     rows.sort((a, b) => a.start - b.start);
     let highest: ExecutionRow | undefined;

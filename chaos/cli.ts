@@ -168,7 +168,11 @@ async function main(): Promise<number> {
   const scenarios = select(args.scenarios);
   const started = Date.now();
   const host = machine();
-  const deadlineMin = args.deadlineMin ?? (args.quick ? 6 : 20);
+  // About 25 s per quick scenario and 80 s per full one on two idle cores; twice that for a
+  // loaded machine.
+  const deadlineMin =
+    args.deadlineMin ??
+    Math.max(args.quick ? 6 : 20, (scenarios.length * (args.quick ? 45 : 160)) / 60);
   const params: RunParams = {
     quick: args.quick,
     heartbeatTTL: args.heartbeatTTL ?? (args.quick ? 1 : 2),

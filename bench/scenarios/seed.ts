@@ -12,8 +12,10 @@
  */
 import * as path from 'node:path';
 import { ConnectionSampler } from '../lib/connection-sampler';
+import { unitCost, type UnitCost } from '../lib/cost';
 import type { PodProcess } from '../lib/pod-runner';
 import { runUntilCompleted } from '../lib/pod-runner';
+import { diffSnapshots } from '../lib/redis-probe';
 import type { TableRow } from '../lib/report';
 import type { BenchContext, Scenario, ScenarioResult } from '../lib/scenario';
 import { sleep } from '../../support/async';
@@ -119,7 +121,8 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
     );
     ctx.deadline.phase = `seed: ${orders} orders in phases ${p.phases.map((ph) => ph.name).join(', ')}`;
     let lastLog = Date.now();
-    await runUntilCompleted([driver], orders, {
+    const before = await ctx.probe.snapshot();
+    const run = await runUntilCompleted([driver], orders, {
       stallMs: p.stallMs,
       deadline: ctx.deadline,
       onTick: async () => {
@@ -136,6 +139,13 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
     await sampler.sample();
     const details = await driver.finalDetails<StockDriverDetails>('seed', (d) => d.done);
     const podReports = await Promise.all(pods.map((w) => w.report()));
+    const after = await ctx.probe.snapshot();
+    const deductions = Object.values(details.deductionsByProduct).reduce((s, v) => s + v, 0);
+    const cost = unitCost(
+      [...run.reports, ...podReports],
+      diffSnapshots(before, after),
+      deductions,
+    );
     const stocks = await readStocks(ctx, p, productIds);
     return report(
       p,
@@ -144,6 +154,7 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
       stocks,
       podReports.map((r) => r.details as PodStats | undefined),
       sampler.maxAll,
+      cost,
     );
   } finally {
     ctx.deadline.phase = 'seed: stopping';
@@ -186,6 +197,7 @@ function report(
   stocks: number[],
   pods: (PodStats | undefined)[],
   maxRedisConnections: number,
+  cost: UnitCost,
 ): ScenarioResult {
   const stockDriftPerEntity: Record<string, number> = {};
   let stockDrift = 0;
@@ -256,11 +268,15 @@ function report(
     { metric: 'worker creates (claims)', value: totals.workerCreates },
     { metric: 'idle closures (releases)', value: totals.idleClosures },
     { metric: 'max Redis connections (pods + driver)', value: maxRedisConnections },
+    { metric: 'CPU per deduction (pods, driver, Redis)', value: cost.cpuUsPerUnit, unit: 'µs' },
+    { metric: 'Redis commands per deduction', value: cost.redisCallsPerUnit },
   );
   return {
     fields: {
       phases,
       totals,
+      cpuUsPerDeduction: cost.cpuUsPerUnit,
+      redisCallsPerDeduction: cost.redisCallsPerUnit,
       p3IdleWaitSeconds: round(d.phases.P3.seconds, 2),
       jobsPerPod: pods.map((x) => ({
         pod: x?.podId,

@@ -19,44 +19,21 @@ import { EntityCatalog } from './entities/entity-catalog';
 import type { EntityJobHandler } from './entities/job-context';
 import type { AtomicQueuesEvents } from './events';
 import { logEngineEvents } from './logger';
-import { EngineMetrics } from './observability/engine-metrics';
+import { startMetrics, type EngineMetrics } from './observability/engine-metrics';
 import { checkHealth, type EngineHealth, type HealthOptions } from './observability/health';
-import { JobTracing, loadOtelApi } from './observability/job-tracing';
-import { loadPromClient } from './observability/prometheus';
+import { startTracing, type JobTracing } from './observability/job-tracing';
 import type { AtomicQueuesOptions, EntityTypeOptions } from './options/atomic-queues-options';
 import type { ResolvedEntityType, ResolvedOptions } from './options/resolved-options';
 import { resolveOptions } from './options/resolve-options';
 import { Pod } from './pod';
-import type { BulkJob, WaitForJobOptions } from './producing/producer';
-import type { EnqueueAndWaitOptions, EnqueueOptions } from './producing/job-request';
-
-/** Where an engine is in its life: `start()` takes it to `started`, `stop()` to `stopped`. */
-export type EngineState = 'new' | 'starting' | 'started' | 'stopping' | 'stopped';
-
-/** One entity as `activeEntities()` reports it. */
-export interface ActiveEntity {
-  entityType: string;
-  entityId: string;
-  queueName: string;
-  workerName: string;
-  fencingToken: number;
-  state: string;
-  since: number;
-  jobsProcessed: number;
-}
-
-/** Counters for introspection and benchmarks. */
-export interface EngineStats {
-  podId: string;
-  activeEntities: number;
-  claims: number;
-  releases: number;
-  /** Entities handed over to pods below their fair share (rebalancing, README G5). */
-  rebalanced: number;
-  leasesLost: number;
-  jobsCompleted: number;
-  jobsFailed: number;
-}
+import { RunnerRegistry } from './running/runner-registry';
+import type {
+  BulkJob,
+  EnqueueAndWaitOptions,
+  EnqueueOptions,
+  WaitForJobOptions,
+} from './producing/job-request';
+import type { ActiveEntity, EngineState, EngineStats } from './engine-types';
 
 /**
  * The framework-free engine: per-entity sequential execution over BullMQ queues, with leases,
@@ -95,15 +72,10 @@ export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
     );
     // Also the 'error' listener, without which EventEmitter would throw.
     logEngineEvents(this, this.#options.logger);
-    const otel = loadOtelApi();
-    if (otel) this.#tracing = new JobTracing(otel);
-    const metrics = this.#options.metrics;
-    if (metrics) {
-      const prom = loadPromClient(metrics);
-      this.#metrics = new EngineMetrics(prom, metrics.registry ?? prom.register, this, () =>
-        (this.#pod?.runners.all() ?? []).map((r) => r.entity.type),
-      );
-    }
+    this.#tracing = startTracing();
+    this.#metrics = startMetrics(this.#options.metrics, this, () =>
+      (this.#pod?.runners.all() ?? []).map((r) => r.entity.type),
+    );
   }
 
   /** Declares an entity type (or changes its settings before start). */
@@ -333,16 +305,7 @@ export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
 
   /** The entities this pod runs now. */
   activeEntities(): ActiveEntity[] {
-    return (this.#pod?.runners.all() ?? []).map((r) => ({
-      entityType: r.entity.type,
-      entityId: r.entity.id,
-      queueName: r.entity.queueName,
-      workerName: r.entity.config.workerName(r.entity.id),
-      fencingToken: r.fencingToken,
-      state: r.state,
-      since: r.since,
-      jobsProcessed: r.jobsProcessed,
-    }));
+    return this.#pod?.runners.describe() ?? [];
   }
 
   /**
@@ -366,15 +329,11 @@ export class AtomicEngine extends EventEmitter<AtomicQueuesEvents> {
   /** This pod's counters. */
   getStats(): EngineStats {
     const runners = this.#pod?.runners;
-    const stats = runners?.stats ?? {
-      claims: 0,
-      releases: 0,
-      rebalanced: 0,
-      leasesLost: 0,
-      jobsCompleted: 0,
-      jobsFailed: 0,
+    return {
+      podId: this.podId,
+      activeEntities: runners?.size ?? 0,
+      ...RunnerRegistry.statsOf(runners),
     };
-    return { podId: this.podId, activeEntities: runners?.size ?? 0, ...stats };
   }
 
   #started(): Pod {

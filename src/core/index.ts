@@ -1,7 +1,7 @@
 // The engine's surface: what the package exports from the core, and all that adapters (the Nest
 // module) may use. Nothing else under src/core is reachable from outside it.
 export { AtomicEngine } from './engine';
-export type { ActiveEntity, EngineState, EngineStats } from './engine';
+export type { ActiveEntity, EngineState, EngineStats } from './engine-types';
 export type { ClusterEntity, EntityBacklog, SpawnRequest } from './admin/entity-admin';
 export type {
   FailedEntity,
@@ -13,7 +13,7 @@ export type {
   RetryFailedJobsResult,
   SkipNextJobResult,
 } from './admin/failed-jobs';
-export type { BulkJob, WaitForJobOptions } from './producing/producer';
+export type { BulkJob, WaitForJobOptions } from './producing/job-request';
 export type { EnqueueAndWaitOptions, EnqueueOptions } from './producing/job-request';
 export type { EntityJobHandler, JobContext } from './entities/job-context';
 export { MAX_ENTITY_ID_BYTES, normalizeEntityId } from './entities/entity-id';

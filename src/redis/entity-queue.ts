@@ -3,6 +3,7 @@ import { Job, raw2NextJobData } from 'bullmq';
 import type { IQueueBackend, JobsOptions, KeepJobs, KeysMap, RedisQueueBackend } from 'bullmq';
 import type { EntityKeys } from './keys';
 import type { ScriptTarget } from './script-loader';
+import type { TakenJob } from './scripts/step';
 
 /** A BullMQ script command as defined on an ioredis client or pipeline. */
 type Send = (args: unknown[]) => unknown;
@@ -94,6 +95,31 @@ export class EntityQueue extends EventEmitter {
     job.token = token;
     const extras = extrasOf.get(record);
     if (extras) extrasOf.set(job, extras);
+    return job;
+  }
+
+  /**
+   * A job taken by `step-2.lua` (its stored fields), as BullMQ's `Job`, locked with `token`.
+   * `opts` parses the job's stored options (the engine caches its own, per entity).
+   */
+  jobFromTaken(taken: TakenJob, token: string, opts: (raw: string | undefined) => object): Job {
+    const f = taken.fields;
+    const job = new Job(
+      this,
+      f.name ?? '',
+      JSON.parse(f.data ?? '{}') as unknown,
+      opts(f.opts),
+      taken.id,
+    );
+    job.token = token;
+    job.timestamp = Number(f.timestamp);
+    if (f.processedOn) job.processedOn = Number(f.processedOn);
+    job.attemptsMade = Number(f.atm ?? 0);
+    job.attemptsStarted = Number(f.ats ?? 0);
+    job.stalledCounter = Number(f.stc ?? 0);
+    if (f.defa) job.deferredFailure = f.defa;
+    if (f.aqw !== undefined || f.aqt !== undefined)
+      extrasOf.set(job, { awaited: f.aqw !== undefined, traceContext: f.aqt });
     return job;
   }
 

@@ -28,7 +28,7 @@ interface ScenarioReport {
 
 test(
   'chaos suite, quick: every requirement holds in every scenario',
-  { timeout: 840_000 },
+  { timeout: 870_000 },
   async (t) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'aq-chaos-test-'));
     const json = path.join(dir, 'chaos.json');

@@ -18,6 +18,7 @@ import {
   completedCount,
   describeReport,
   executionsOf,
+  acknowledgements,
   heldBy,
   readLedger,
   waitForLedger,
@@ -124,7 +125,7 @@ describe('kill -9 of a pod on a Redis Cluster', () => {
 
     const records = readLedger(fleet.ledgerFiles);
     const executions = executionsOf(records, { [victim.podId]: killedAt });
-    const report = analyze(executions);
+    const report = analyze(executions, { acks: acknowledgements(records) });
     t.diagnostic(describeReport(report));
     assert.equal(report.overlaps.length, 0, `overlaps\n${describeReport(report)}`);
     assert.equal(report.inversions.length, 0, `order broken\n${describeReport(report)}`);

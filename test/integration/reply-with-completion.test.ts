@@ -1,6 +1,6 @@
 /**
  * While a pod runs a single job, the result of a remotely awaited job is published by the
- * complete script itself (complete.lua), one round trip sooner than the holder could publish
+ * step script itself (step-2.lua), one round trip sooner than the holder could publish
  * it. The script publishes only when the complete went through: a refused complete (the lease
  * is gone) publishes nothing.
  */
@@ -11,7 +11,7 @@ import type { Job } from 'bullmq';
 import { LeaseLostError, type AtomicEngine } from '../../src';
 import { KeyBuilder } from '../../src/redis/keys';
 import { defineScripts } from '../../src/redis/script-loader';
-import { finish, type FinishReply } from '../../src/redis/scripts/finish';
+import { step } from '../../src/redis/scripts/step';
 import { cleanPrefix, newRedis } from '../helpers/redis';
 import { waitFor } from '../../support/async';
 import { integrationSuite } from '../fixtures/integration-suite';
@@ -90,20 +90,37 @@ describe('a result published with its complete', () => {
     try {
       subscriber.on('message', (_channel: string, message: string) => received.push(message));
       await subscriber.subscribe(channel);
-      const complete = (token: string, message: string): Promise<FinishReply> =>
-        finish(
+      // Resolves with the pods awaiting the job, as the script found them.
+      const complete = async (token: string, message: string): Promise<string[]> => {
+        const [result] = await step(
           redis,
-          entityKeys,
-          { leaseKey: entityKeys.lease, token, fence: '', podId: 'worker', ttlMs: 30000 },
-          {
-            status: 'completed',
-            jobId: 'job1',
-            returnValue: '{"x":1}',
-            keep: [-1, '', 1000],
-            fetchNext: false,
-            reply: { channelPrefix, message },
-          },
+          { podId: 'worker', leaseTtlMs: 30000, replyChannelPrefix: channelPrefix },
+          [
+            {
+              keys: entityKeys,
+              slot: 0,
+              guard: {
+                leaseKey: entityKeys.lease,
+                token,
+                fence: '',
+                podId: 'worker',
+                ttlMs: 30000,
+              },
+              keepCompleted: [-1, '', 1000],
+              keepFailed: [-1, '', 1000],
+              eventsMaxLen: 0,
+              finished: [
+                { jobId: 'job1', status: 'completed', value: '{"x":1}', attempts: 1, message },
+              ],
+              giveBack: [],
+              pause: false,
+              take: 0,
+            },
+          ],
         );
+        if (result instanceof Error) throw result;
+        return result.waiters[0];
+      };
       const refused = (reason: string) => (err: unknown) =>
         err instanceof LeaseLostError && err.reason === reason;
 
@@ -117,10 +134,7 @@ describe('a result published with its complete', () => {
       assert.equal(await redis.hget(key('job1'), 'finishedOn'), null);
       assert.deepEqual(await redis.lrange(key('active'), 0, -1), ['job1']);
       await redis.set(key('job1:lock'), 'mine');
-      assert.deepEqual(await complete('mine', 'committed'), {
-        next: 'none',
-        waiters: ['test', 'worker'],
-      });
+      assert.deepEqual(await complete('mine', 'committed'), ['test', 'worker']);
       assert.equal(await redis.hget(key('job1'), 'returnvalue'), '{"x":1}');
       assert.deepEqual(await redis.lrange(key('active'), 0, -1), []);
       assert.equal(await redis.exists(key('job1:lock')), 0);

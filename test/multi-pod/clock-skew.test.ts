@@ -22,6 +22,7 @@ import { describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { sleep, until } from '../../support/async';
 import {
+  acknowledgements,
   assertExclusiveAndOrdered,
   completedCount,
   executionsOf,
@@ -119,7 +120,9 @@ for (const victimName of ['fast', 'slow'] as const) {
 
         const records = readLedger(fleet.ledgerFiles);
         const executions = executionsOf(records, { [victim.podId]: killedAt });
-        assertExclusiveAndOrdered(executions, (m) => t.diagnostic(m));
+        assertExclusiveAndOrdered(executions, (m) => t.diagnostic(m), {
+          acks: acknowledgements(records),
+        });
         assert.deepEqual(engineErrors(records), [], 'no engine errors');
 
         const takeovers = takeoversAfterKill(records, executions, victim.podId, killedAt, JOBS);

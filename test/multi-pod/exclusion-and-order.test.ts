@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis';
 import { cleanPrefix, newRedis, redisUrl } from '../helpers/redis';
 import { EngineSet, enginePrefix } from '../fixtures/engines';
 import {
+  acknowledgements,
   analyze,
   byEntity,
   completedCount,
@@ -130,7 +131,7 @@ describe('exclusion and order across pods', () => {
       const executions = executionsOf(records);
       const completed = completions(records);
       const counters = await readCounters(redis, prefix, ids);
-      const report = analyze(executions, counters, completed);
+      const report = analyze(executions, { counters, completed, acks: acknowledgements(records) });
       const summary = describeReport(report);
       t.diagnostic(summary);
 
@@ -237,7 +238,11 @@ describe('exclusion and order across pods', () => {
 
       const executions = executionsOf(records);
       const counters = await readCounters(redis, prefix, ids);
-      const report = analyze(executions, counters, completions(records));
+      const report = analyze(executions, {
+        counters,
+        completed: completions(records),
+        acks: acknowledgements(records),
+      });
       t.diagnostic(describeReport(report));
       assert.ok(
         report.overlaps.length > 0 || report.drift.length > 0,

@@ -12,6 +12,7 @@ import {
   assertExclusiveAndOrdered,
   byEntity,
   completedCount,
+  acknowledgements,
   completions,
   executionsOf,
   heldBy,
@@ -95,7 +96,9 @@ describe('kill -9 of a pod', () => {
 
       const records = readLedger(fleet.ledgerFiles);
       const executions = executionsOf(records, { [victim.podId]: killedAt });
-      assertExclusiveAndOrdered(executions, (m) => t.diagnostic(m));
+      assertExclusiveAndOrdered(executions, (m) => t.diagnostic(m), {
+        acks: acknowledgements(records),
+      });
 
       const held = heldBy(records, victim.podId);
       assert.ok(held.size > 0, `the killed pod ${victim.podId} held entities`);

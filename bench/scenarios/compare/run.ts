@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import { ConnectionSampler } from '../../lib/connection-sampler';
+import { unitCost } from '../../lib/cost';
 import { counterDrift } from '../../lib/counter';
 import type { PodProcess } from '../../lib/pod-runner';
 import { runUntilCompleted } from '../../lib/pod-runner';
@@ -43,6 +44,10 @@ export interface CompareResult {
   podCpuPct: number;
   redisCpuPct: number;
   redisCmdsPerOp: number;
+  /** CPU µs per operation, every process of the run and Redis together (see bench/lib/cost.ts). */
+  cpuUsPerOp: number;
+  /** Commands Redis ran per operation (commandstats `calls`, inside scripts included). */
+  redisCallsPerOp: number;
   warmupMs: number;
   waveMs: number[];
   client: Record<string, number>;
@@ -229,6 +234,7 @@ export async function runApproach(
       p.warmupOpsPerEntity + p.opsPerWave * waves,
     );
     const lat = details.latency!;
+    const cost = unitCost(all, delta, totalOps);
     const result: CompareResult = {
       approach,
       entities,
@@ -249,6 +255,8 @@ export async function runApproach(
       podCpuPct: round((100 * cpuMs) / windowMs, 1),
       redisCpuPct: round((100 * delta.cpuSeconds * 1000) / windowMs, 1),
       redisCmdsPerOp: round(commandsPerUnit(delta, totalOps), 2),
+      cpuUsPerOp: cost.cpuUsPerUnit,
+      redisCallsPerOp: cost.redisCallsPerUnit,
       warmupMs: round(details.warmupMs),
       waveMs: details.waveMs,
       client: details.client,
@@ -257,7 +265,7 @@ export async function runApproach(
     ctx.log(
       `${label}: ${result.opsPerSec} ops/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ` +
         `drift ${drift}, ${result.maxRedisConnections} connections, ${result.rssMB} MB, ` +
-        `${result.redisCmdsPerOp} cmds/op, jobs per pod ${podReports.map((r) => r.completed).join('/') || '-'}`,
+        `${result.redisCmdsPerOp} cmds/op, ${result.cpuUsPerOp} CPU µs/op, jobs per pod ${podReports.map((r) => r.completed).join('/') || '-'}`,
     );
     return result;
   } finally {

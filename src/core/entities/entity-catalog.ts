@@ -146,6 +146,8 @@ export class EntityCatalog {
       backoff: t.backoff,
       onFailure: t.onFailure,
       maxStalledCount: t.maxStalledCount,
+      batchSize: t.batchSize,
+      events: t.events,
       removeOnComplete: t.removeOnComplete,
       removeOnFail: t.removeOnFail,
     };

@@ -1,9 +1,13 @@
-import type { KeepJobs, RedisQueueBackend } from 'bullmq';
+import type { Job, KeepJobs, RedisQueueBackend } from 'bullmq';
 import { EntityQueue } from '../../redis/entity-queue';
 import type { EntityKeys, KeyBuilder } from '../../redis/keys';
-import type { KeepArgs } from '../../redis/scripts/finish';
+import type { KeepArgs } from '../../redis/scripts/keep';
+import type { TakenJob } from '../../redis/scripts/step';
 import type { ResolvedEntityType } from '../options/resolved-options';
 import { entityRef } from './entity-ref';
+
+/** Events kept per entity stream, as BullMQ's default maxLenEvents. */
+const EVENTS_MAX_LEN = 10_000;
 
 /** Everything needed to address one entity in Redis; built once per entity and cached. */
 export class EntityHandle {
@@ -34,6 +38,11 @@ export class EntityHandle {
     return this.config.type;
   }
 
+  /** Length of the entity's events stream (BullMQ's maxLenEvents); 0 when events are off. */
+  get eventsMaxLen(): number {
+    return this.config.events ? EVENTS_MAX_LEN : 0;
+  }
+
   /**
    * The entity's BullMQ queue object, made on first use: enqueuing needs none, so a pod that
    * only enqueues to many entities does not pay for one each.
@@ -46,6 +55,11 @@ export class EntityHandle {
       this.lockDurationMs,
     );
     return this.queueCache;
+  }
+
+  /** A job taken by a step, as BullMQ's `Job` locked with `token`. */
+  toJob(taken: TakenJob, token: string): Job {
+    return this.queue.jobFromTaken(taken, token, parseOpts);
   }
 
   /**
@@ -70,4 +84,14 @@ function keepJobsArgs(keep: boolean | number | KeepJobs): KeepArgs {
   if (typeof keep === 'number') return [keep, '', 1000];
   const { count, age, limit } = keep as { count?: number; age?: number; limit?: number };
   return [count ?? -1, age ?? '', limit ?? 1000];
+}
+
+/** A job's stored options (JSON); the engine writes plain ones, as BullMQ reads them back. */
+function parseOpts(raw: string | undefined): object {
+  if (!raw) return {};
+  try {
+    return JSON.parse(raw) as object;
+  } catch {
+    return {};
+  }
 }

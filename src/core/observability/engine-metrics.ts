@@ -6,6 +6,8 @@ import type {
   JobFailedEvent,
   JobRetryingEvent,
 } from '../events';
+import type { MetricsOptions } from '../options/atomic-queues-options';
+import { loadPromClient } from './prometheus';
 import type {
   PromClient,
   PromCounter,
@@ -130,6 +132,17 @@ class RegistryMetrics {
 }
 
 const byRegistry = new WeakMap<PrometheusRegistry, RegistryMetrics>();
+
+/** The engine's metrics when the `metrics` option asks for them (prom-client loaded then). */
+export function startMetrics(
+  options: MetricsOptions | undefined,
+  events: EventEmitter<AtomicQueuesEvents>,
+  heldTypes: HeldTypes,
+): EngineMetrics | undefined {
+  if (!options) return undefined;
+  const prom = loadPromClient(options);
+  return new EngineMetrics(prom, options.registry ?? prom.register, events, heldTypes);
+}
 
 /**
  * Keeps the `atomic_queues_*` metrics of one engine in a prom-client registry, from the engine's

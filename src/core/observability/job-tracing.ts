@@ -32,6 +32,12 @@ export function loadOtelApi(): Api | undefined {
   }
 }
 
+/** The engine's spans, when `@opentelemetry/api` is installed; undefined otherwise. */
+export function startTracing(): JobTracing | undefined {
+  const otel = loadOtelApi();
+  return otel ? new JobTracing(otel) : undefined;
+}
+
 /**
  * Spans of the engine, after the OpenTelemetry messaging semantic conventions: a producer span
  * `send {type}` at enqueue, whose context the job carries (`aqt` in its hash), and a consumer

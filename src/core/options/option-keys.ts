@@ -60,6 +60,8 @@ export const ENTITY_TYPE_KEYS = keysOf<EntityTypeOptions>({
   backoff: true,
   onFailure: true,
   maxStalledCount: true,
+  batchSize: true,
+  events: true,
   removeOnComplete: true,
   removeOnFail: true,
 });

@@ -31,6 +31,8 @@ export const DEFAULTS = Object.freeze({
   attempts: 1,
   onFailure: 'continue' as const,
   maxStalledCount: 1,
+  batchSize: 16,
+  events: true,
   // Finished jobs stay inspectable for a while, then go: an idle entity costs no memory.
   removeOnComplete: Object.freeze({ age: 3600, count: 100 }),
   removeOnFail: Object.freeze({ age: 7 * 24 * 3600, count: 1000 }),
@@ -171,6 +173,8 @@ function resolveEntityType(
     backoff: raw.backoff,
     onFailure: raw.onFailure ?? defaults.onFailure,
     maxStalledCount: raw.maxStalledCount ?? defaults.maxStalledCount,
+    batchSize: raw.batchSize ?? defaults.batchSize,
+    events: raw.events ?? defaults.events,
     removeOnComplete: raw.removeOnComplete ?? defaults.removeOnComplete,
     removeOnFail: raw.removeOnFail ?? defaults.removeOnFail,
   };
@@ -199,6 +203,13 @@ function resolveEntityType(
     "'continue' or 'pause'",
     raw.onFailure,
   );
+  check(
+    isInt(out.batchSize, 1) && out.batchSize <= 1000,
+    `${at}.batchSize`,
+    'an integer from 1 to 1000',
+    raw.batchSize,
+  );
+  check(typeof out.events === 'boolean', `${at}.events`, 'a boolean', raw.events);
   check(
     isInt(out.maxStalledCount, 0),
     `${at}.maxStalledCount`,
@@ -320,6 +331,8 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
       attempts: DEFAULTS.attempts,
       onFailure: DEFAULTS.onFailure,
       maxStalledCount: DEFAULTS.maxStalledCount,
+      batchSize: DEFAULTS.batchSize,
+      events: DEFAULTS.events,
       removeOnComplete: DEFAULTS.removeOnComplete,
       removeOnFail: DEFAULTS.removeOnFail,
     },

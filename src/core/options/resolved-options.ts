@@ -16,6 +16,8 @@ export interface ResolvedEntityType {
   readonly backoff?: BackoffOptions;
   readonly onFailure: 'continue' | 'pause';
   readonly maxStalledCount: number;
+  readonly batchSize: number;
+  readonly events: boolean;
   readonly removeOnComplete: boolean | number | KeepJobs;
   readonly removeOnFail: boolean | number | KeepJobs;
 }

@@ -114,6 +114,7 @@ export class Claims {
         const runner = this.ctx.runners.start(
           entity,
           leaseKey,
+          reply.slot,
           pending.args.token,
           reply.fence,
           sentAt,
@@ -170,7 +171,7 @@ export class Claims {
       maxStalledCount: entity.config.maxStalledCount,
       mode,
       slots: entity.config.maxWorkersPerEntity,
-      // Off Cluster the claim script wakes an idle holder itself (see claim-10.lua).
+      // Off Cluster the claim script wakes an idle holder itself (see claim-11.lua).
       wakeKeyPrefix: isCluster(this.ctx.redis) ? '' : this.ctx.keys.wakeKey(''),
       ref: entity.ref,
     };

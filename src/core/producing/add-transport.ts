@@ -93,6 +93,7 @@ export class AddTransport {
           data: job.json,
           opts: entity.storedOpts(job.jobId),
           awaitingPod,
+          eventsMaxLen: entity.eventsMaxLen,
           trace: job.trace,
         }),
       );

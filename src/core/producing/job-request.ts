@@ -4,6 +4,24 @@ import type { EntityHandle } from '../entities/entity';
 import type { PendingJob } from './add-batcher';
 import { checkPayload } from './payload';
 
+// BulkJob and WaitForJobOptions are public: they live here, not in producer.ts, whose
+// declarations import optional peers' types (tracing) that an app without them can't resolve.
+
+/** One item of `enqueueBulk`. */
+export interface BulkJob {
+  type: string;
+  entityId: unknown;
+  name: string;
+  data: unknown;
+  opts?: EnqueueOptions;
+}
+
+/** Options of `waitForJob`. */
+export interface WaitForJobOptions {
+  /** Milliseconds to wait for the result. @defaultValue 30000 */
+  timeoutMs?: number;
+}
+
 /** Options of one enqueue. */
 export interface EnqueueOptions {
   /**

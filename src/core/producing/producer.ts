@@ -12,30 +12,17 @@ import { enqueueError } from './enqueue-errors';
 import { JobIds } from './job-ids';
 import {
   checkJob,
+  type BulkJob,
   type EnqueueAndWaitOptions,
   type EnqueueCall,
   type EnqueueOptions,
+  type WaitForJobOptions,
 } from './job-request';
 
 /** Jobs of one entity sent per pipeline by `enqueueBulk`. */
 const BULK_CHUNK = 500;
 /** How long callers wait for a result by default. */
 export const DEFAULT_WAIT_MS = 30_000;
-
-/** One item of `enqueueBulk`. */
-export interface BulkJob {
-  type: string;
-  entityId: unknown;
-  name: string;
-  data: unknown;
-  opts?: EnqueueOptions;
-}
-
-/** Options of `waitForJob`. */
-export interface WaitForJobOptions {
-  /** Milliseconds to wait for the result. @defaultValue 30000 */
-  timeoutMs?: number;
-}
 
 /** What producing needs from the pod. */
 export interface ProducerContext {

@@ -50,15 +50,22 @@ export class ReplySender {
     }
   }
 
+  /** The prefix of the pods' reply channels (`<prefix><pod>`), for scripts that publish. */
+  get replyChannelPrefix(): string {
+    return this.channelPrefix;
+  }
+
   /**
-   * The result of a job as its finishing script can publish it (one round trip sooner for the
-   * callers); undefined when the result does not serialize.
+   * The result of a job as a finishing script can publish it itself (one round trip sooner for
+   * the callers).
    */
+  message(jobId: string, status: 'completed' | 'failed', value: unknown): string {
+    return `[${encodeOutcome(outcomeOf(jobId, status, value))}]`;
+  }
+
+  /** {@link message} with the channel prefix, for step-2.lua. */
   completionReply(jobId: string, status: 'completed' | 'failed', value: unknown): CompletionReply {
-    return {
-      channelPrefix: this.channelPrefix,
-      message: `[${encodeOutcome(outcomeOf(jobId, status, value))}]`,
-    };
+    return { channelPrefix: this.channelPrefix, message: this.message(jobId, status, value) };
   }
 
   private publish(pod: string, outcome: JobOutcome): void {

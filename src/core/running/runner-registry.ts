@@ -1,3 +1,4 @@
+import type { ActiveEntity } from '../engine-types';
 import type { Job } from 'bullmq';
 import type { RedisClient } from '../../redis/connections';
 import type { KeyBuilder } from '../../redis/keys';
@@ -10,9 +11,11 @@ import type { Clock } from '../clock';
 import type { EntityHandle } from '../entities/entity';
 import type { EntityJobHandler } from '../entities/job-context';
 import type { EventSink, ReleaseReason } from '../events';
-import type { CompletionReply, ReplySender } from '../replies/reply-sender';
+import type { EntityStep, StepResult } from '../../redis/scripts/step';
+import type { ReplySender } from '../replies/reply-sender';
 import { EntityRunner, type RunnerHost } from './entity-runner';
 import type { ExecutionSeat, FinishedJob, JobStatus } from './job-execution';
+import { StepBatcher } from './step-batcher';
 
 /** What the runners of a pod need from the pod. */
 export interface RunnersContext {
@@ -60,18 +63,19 @@ export class RunnerRegistry implements RunnerHost {
   private readonly runners = new Map<string, EntityRunner>();
   /** Background Redis work (hand-backs, index clean-up) that stop() must wait for. */
   private readonly background = new Set<Promise<void>>();
-  readonly stats: RunnerStats = {
-    claims: 0,
-    releases: 0,
-    rebalanced: 0,
-    leasesLost: 0,
-    jobsCompleted: 0,
-    jobsFailed: 0,
-  };
+  readonly stats: RunnerStats = RunnerRegistry.statsOf(undefined);
   /** Jobs this pod's runners are running right now. */
   private running = 0;
+  private readonly steps: StepBatcher;
 
-  constructor(private readonly ctx: RunnersContext) {}
+  constructor(private readonly ctx: RunnersContext) {
+    this.steps = new StepBatcher({
+      redis: ctx.redis,
+      podId: ctx.podId,
+      leaseTtlMs: ctx.leaseTtlMs,
+      replyChannelPrefix: ctx.replies.replyChannelPrefix,
+    });
+  }
 
   get podId(): string {
     return this.ctx.podId;
@@ -120,15 +124,43 @@ export class RunnerRegistry implements RunnerHost {
     return [...this.runners.values()];
   }
 
+  /** The entities this pod runs now, as `activeEntities()` reports them. */
+  describe(): ActiveEntity[] {
+    return this.all().map((r) => ({
+      entityType: r.entity.type,
+      entityId: r.entity.id,
+      queueName: r.entity.queueName,
+      workerName: r.entity.config.workerName(r.entity.id),
+      fencingToken: r.fencingToken,
+      state: r.state,
+      since: r.since,
+      jobsProcessed: r.jobsProcessed,
+    }));
+  }
+
+  /** A registry's counters (a copy); zeros for none (an engine not started). */
+  static statsOf(registry: RunnerRegistry | undefined): RunnerStats {
+    const zero = {
+      claims: 0,
+      releases: 0,
+      rebalanced: 0,
+      leasesLost: 0,
+      jobsCompleted: 0,
+      jobsFailed: 0,
+    };
+    return registry ? { ...registry.stats } : zero;
+  }
+
   /** Starts running an entity this pod just claimed. */
   start(
     entity: EntityHandle,
     leaseKey: string,
+    slot: number,
     token: string,
     fence: number,
     sentAt: number,
   ): EntityRunner {
-    const runner = new EntityRunner(entity, leaseKey, token, fence, sentAt, this);
+    const runner = new EntityRunner(entity, leaseKey, slot, token, fence, sentAt, this);
     this.runners.set(entity.ref, runner);
     this.stats.claims += 1;
     this.ctx.events.emit('entity:claimed', {
@@ -164,14 +196,12 @@ export class RunnerRegistry implements RunnerHost {
     this.running -= 1;
   }
 
-  /**
-   * A remotely awaited result rides with its complete (one round trip sooner) only while this is
-   * the pod's one running job. Under load, results finished in one turn go out together, one
-   * PUBLISH per awaiting pod, which costs Redis and the awaiting pods less than one per job.
-   */
-  replyWithCompletion(job: Job, status: JobStatus, value: unknown): CompletionReply | undefined {
-    if (this.running !== 1) return undefined;
-    return this.ctx.replies.completionReply(job.id!, status, value);
+  step(step: EntityStep): Promise<StepResult | Error> {
+    return this.steps.submit(step);
+  }
+
+  completionMessage(jobId: string, status: JobStatus, value: unknown): string {
+    return this.ctx.replies.message(jobId, status, value);
   }
 
   jobRetrying(

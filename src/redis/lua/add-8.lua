@@ -22,7 +22,8 @@
   ARGV[3] data (JSON)
   ARGV[4] options (JSON, as BullMQ stores them)
   ARGV[5] pod awaiting the result (enqueueAndWait), or ""
-  ARGV[6] (optional) trace context of the enqueue, stored as `aqt`: the W3C traceparent, then a
+  ARGV[6] events stream length (BullMQ's maxLenEvents); "0": no events
+  ARGV[7] (optional) trace context of the enqueue, stored as `aqt`: the W3C traceparent, then a
           space and the tracestate if any
 
   Returns {0} added. A job id already present is not added again (a 'duplicated' event is
@@ -37,14 +38,13 @@ local eventsKey = KEYS[5]
 local jobKey = KEYS[8]
 local jobId = ARGV[1]
 local name = ARGV[2]
-local maxEvents = rcall("HGET", KEYS[2], "opts.maxLenEvents")
-if not maxEvents then
-  maxEvents = 10000
-  rcall("HSET", KEYS[2], "opts.maxLenEvents", maxEvents)
-end
+local maxEvents = tonumber(ARGV[6])
+local events = maxEvents > 0
 
 if rcall("EXISTS", jobKey) == 1 then
-  rcall("XADD", eventsKey, "MAXLEN", "~", maxEvents, "*", "event", "duplicated", "jobId", jobId)
+  if events then
+    rcall("XADD", eventsKey, "MAXLEN", "~", maxEvents, "*", "event", "duplicated", "jobId", jobId)
+  end
   return awaitJob(jobKey, KEYS[3], KEYS[7], jobId, ARGV[5])
 end
 
@@ -54,12 +54,14 @@ if ARGV[5] ~= "" then
   fields[#fields + 1] = "aqw"
   fields[#fields + 1] = ARGV[5]
 end
-if ARGV[6] then
+if ARGV[7] then
   fields[#fields + 1] = "aqt"
-  fields[#fields + 1] = ARGV[6]
+  fields[#fields + 1] = ARGV[7]
 end
 rcall("HSET", jobKey, unpack(fields))
-rcall("XADD", eventsKey, "*", "event", "added", "jobId", jobId, "name", name)
+if events then
+  rcall("XADD", eventsKey, "*", "event", "added", "jobId", jobId, "name", name)
+end
 
 -- As BullMQ's isQueuePausedOrMaxed: no marker while paused or at the queue's concurrency.
 local meta = rcall("HMGET", KEYS[2], "paused", "concurrency")
@@ -71,5 +73,7 @@ rcall("LPUSH", KEYS[1], jobId)
 if not pausedOrMaxed then
   rcall("ZADD", KEYS[6], 0, "0")
 end
-rcall("XADD", eventsKey, "MAXLEN", "~", maxEvents, "*", "event", "waiting", "jobId", jobId)
+if events then
+  rcall("XADD", eventsKey, "MAXLEN", "~", maxEvents, "*", "event", "waiting", "jobId", jobId)
+end
 return {0}

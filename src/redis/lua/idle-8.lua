@@ -1,7 +1,7 @@
 #!lua flags=allow-oom
 --[[
   Marks the owner idle when its queue has nothing to take now, so that the next enqueue from
-  another pod wakes it (see claim-10.lua). Checked and set atomically: no wake-up is lost.
+  another pod wakes it (see claim-11.lua). Checked and set atomically: no wake-up is lost.
 
   The owner calls it only when it runs no job, so an active job locked with its token, or whose
   lock expired, is one it never knew it had (a reply lost with the connection): it goes back to

@@ -1,7 +1,7 @@
 #!lua flags=allow-oom
 --[[
   Releases an idle entity's lease, only if its queue is empty. Enqueue adds the job and then
-  runs claim-10.lua on the same hash slot, so either this script sees the job and keeps the lease,
+  runs claim-11.lua on the same hash slot, so either this script sees the job and keeps the lease,
   or the enqueuer finds the lease gone and claims it: a job can't be stranded.
 
   KEYS[1] lease  KEYS[2] wait  KEYS[3] active  KEYS[4] prioritized  KEYS[5] delayed  KEYS[6] meta

@@ -12,6 +12,8 @@ export interface AddJobArgs {
   opts: string;
   /** The pod awaiting the result (enqueueAndWait), if any. */
   awaitingPod?: string;
+  /** Events stream length (BullMQ's maxLenEvents); 0: no events. */
+  eventsMaxLen: number;
   /** The enqueue's trace context (`aqt`: traceparent, then a space and tracestate), if any. */
   trace?: string;
 }
@@ -33,7 +35,14 @@ export type JobReply =
  * reply, once the target answers, goes through {@link decodeJobReply}.
  */
 export function sendAdd(target: ScriptTarget, keys: EntityKeys, job: AddJobArgs): Promise<unknown> {
-  const args = [job.jobId, job.name, job.data, job.opts, job.awaitingPod ?? ''];
+  const args: (string | number)[] = [
+    job.jobId,
+    job.name,
+    job.data,
+    job.opts,
+    job.awaitingPod ?? '',
+    job.eventsMaxLen,
+  ];
   // Only traced jobs pay for the argument.
   if (job.trace !== undefined) args.push(job.trace);
   return runScript(

@@ -36,7 +36,7 @@ export type ClaimReply =
   /** Free, no work (claim-if-work). */
   | { kind: 'no-work' };
 
-/** Queues `claim-10.lua` on `target`; decode its reply with {@link decodeClaim}. */
+/** Queues `claim-11.lua` on `target`; decode its reply with {@link decodeClaim}. */
 export function sendClaim(
   target: ScriptTarget,
   keys: EntityKeys,

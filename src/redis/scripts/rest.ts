@@ -1,6 +1,6 @@
 import type { EntityKeys } from '../keys';
 import { runScript, type ScriptTarget } from '../script-loader';
-import type { KeepArgs } from './finish';
+import type { KeepArgs } from './keep';
 
 export type RestReply =
   /**

@@ -98,10 +98,16 @@ local fence = nextFence(KEYS[2])
 -- Recover the jobs this slot's previous holder left active (and any whose lock expired). The
 -- list's left end is the newest; pushing newest first onto the right (taking) end of wait
 -- leaves the oldest to be taken first.
+--
+-- A holder takes up to a batch of jobs at once, runs them in order and acknowledges them
+-- together (step-2.lua), so which of several recovered jobs was running when it died is unknown:
+-- each counts the stall (`stc`), but none is failed for it. The next holder takes a job whose
+-- stall count is above 0 alone (step-2.lua), so a job that kills its pod again is recovered by
+-- itself, and only a job recovered alone is failed past `maxStalledCount`.
 local activeKey = KEYS[4]
 local active = rcall("LRANGE", activeKey, 0, -1)
 local maxStalled = tonumber(ARGV[5])
-local recovered = 0
+local stalled = {}
 for _, jobId in ipairs(active) do
   if string.sub(jobId, 1, 2) == "0:" then
     rcall("LREM", activeKey, 1, jobId)
@@ -111,18 +117,20 @@ for _, jobId in ipairs(active) do
     if not lock or lock == previousToken then
       rcall("LREM", activeKey, 1, jobId)
       rcall("DEL", jobKey .. ":lock")
-      if rcall("EXISTS", jobKey) == 1 then
-        local stalledCount = rcall("HINCRBY", jobKey, "stc", 1)
-        if stalledCount > maxStalled then
-          rcall("HSET", jobKey, "defa", "job stalled more than allowable limit")
-        end
-        rcall("RPUSH", KEYS[3], jobId)
-        rcall("ZADD", KEYS[9], 0, "0")
-        rcall("XADD", KEYS[8], "*", "event", "stalled", "jobId", jobId)
-        rcall("XADD", KEYS[8], "*", "event", "waiting", "jobId", jobId, "prev", "active")
-        recovered = recovered + 1
-      end
+      if rcall("EXISTS", jobKey) == 1 then stalled[#stalled + 1] = jobId end
     end
   end
 end
+for _, jobId in ipairs(stalled) do
+  local jobKey = ARGV[4] .. jobId
+  local stalledCount = rcall("HINCRBY", jobKey, "stc", 1)
+  if #stalled == 1 and stalledCount > maxStalled then
+    rcall("HSET", jobKey, "defa", "job stalled more than allowable limit")
+  end
+  rcall("RPUSH", KEYS[3], jobId)
+  rcall("ZADD", KEYS[9], 0, "0")
+  rcall("XADD", KEYS[8], "*", "event", "stalled", "jobId", jobId)
+  rcall("XADD", KEYS[8], "*", "event", "waiting", "jobId", jobId, "prev", "active")
+end
+local recovered = #stalled
 return {1, tonumber(fence), recovered, freeSlot}

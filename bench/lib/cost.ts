@@ -1,0 +1,28 @@
+import type { PodProgress } from './pod-protocol';
+import { commandsPerUnit, type SnapshotDelta } from './redis-probe';
+import { round } from './timing';
+
+/** What a unit of work (a job, an operation, a deduction) cost, all processes together. */
+export interface UnitCost {
+  /**
+   * CPU µs per unit: every process of the run (pods, drivers, from `process.cpuUsage()` since
+   * `go`) plus redis-server's (`used_cpu_user + used_cpu_sys`, which Redis reads from /proc).
+   */
+  cpuUsPerUnit: number;
+  /** Commands Redis ran per unit, by `INFO commandstats` `calls` (inside scripts included). */
+  redisCallsPerUnit: number;
+}
+
+/** The cost per unit of a run, from its processes' reports and the Redis snapshots around it. */
+export function unitCost(
+  reports: readonly Pick<PodProgress, 'cpuUserMs' | 'cpuSystemMs'>[],
+  redis: SnapshotDelta,
+  units: number,
+): UnitCost {
+  const processMs = reports.reduce((s, r) => s + r.cpuUserMs + r.cpuSystemMs, 0);
+  const cpuMs = processMs + redis.cpuSeconds * 1000;
+  return {
+    cpuUsPerUnit: round((cpuMs * 1000) / Math.max(1, units), 1),
+    redisCallsPerUnit: round(commandsPerUnit(redis, Math.max(1, units)), 2),
+  };
+}

@@ -1,0 +1,235 @@
+#!lua flags=allow-oom
+--[[
+  One step of many runners at once: for each entity, finishes the jobs its runner ran (completed
+  or failed), gives back the jobs it took but did not run, pauses the entity after a failure when
+  asked, and takes its next jobs (up to K). A pod sends the steps of one turn of its event loop in
+  one call (per Redis Cluster slot): the engine's hot path, in place of BullMQ's moveToActive and
+  moveToFinished, one call per job each.
+
+  Each entity is checked on its own: a job is finished only if its lock is the runner's token
+  (or the lock expired with a lease nobody took since: includes/ownLease.lua); a refusal stops that
+  entity's section and leaves the other entities alone.
+
+  allow-oom: finishing frees or keeps memory, and must go on when Redis is out of memory so that
+  the backlog drains.
+
+  KEYS[i]   the wait key of entity i (all of an entity's keys share its hash tag; the others are
+            built here from its prefix, as BullMQ builds job keys)
+
+  ARGV[1]   pod id            ARGV[2] lease TTL, ms        ARGV[3] reply channel prefix
+  then, per entity i, a header of 15 values:
+    prefix (`P:Q:`), lease slot, token, fencing token,
+    completed keep: count, age ("" none), limit; failed keep: count, age, limit,
+    events max length (0: no events), take (K, 0 none), finished n, given back g, pause (0/1)
+  followed by n finished jobs of 7 values each:
+    job id, "c" (completed) or "f" (failed), return value JSON or failed reason, attempts made,
+    error JSON ("" for completed), stacktrace JSON (""), reply message ("" : the caller
+    publishes)
+  and the g ids of jobs to give back, in the order they were to run.
+
+  Returns, per entity i, a list:
+    {code, waiters of finished job 1, ..., waiters of job n, taken m, then per taken job its id
+     and the fields FIELDS below}
+    code 0 ok; 1 ok, but BullMQ must fetch the next job (a prioritized job or a legacy marker);
+    negative: BullMQ's refusal codes (-2 lock missing, -6 lock held by another, -3 not active):
+    the lease is gone, nothing after the refused job was written for this entity.
+    waiters: the pods awaiting the job's result, comma-separated, or "".
+]]
+local rcall = redis.call
+--- @include "includes/now"
+--- @include "includes/ownLease"
+--- @include "includes/removeJob"
+
+local FIELDS = {"name", "data", "opts", "timestamp", "processedOn", "atm", "ats", "aqw", "aqt",
+  "defa", "stc"}
+local podId = ARGV[1]
+local ttl = ARGV[2]
+local channelPrefix = ARGV[3]
+local now = nowMs()
+local out = {}
+local a = 4
+
+-- Moves delayed jobs that are due by Redis's clock to the end of wait (BullMQ's
+-- promoteDelayedJobs for the jobs the engine adds: never prioritized).
+local function promoteDue(prefix, events)
+  local delayed = prefix .. "delayed"
+  local jobs = rcall("ZRANGEBYSCORE", delayed, 0, (now + 1) * 0x1000 - 1, "LIMIT", 0, 1000)
+  if #jobs == 0 then return end
+  local wait = prefix .. "wait"
+  rcall("ZREM", delayed, unpack(jobs))
+  for _, jobId in ipairs(jobs) do
+    rcall("LPUSH", wait, jobId)
+    if events > 0 then
+      rcall("XADD", prefix .. "events", "*", "event", "waiting", "jobId", jobId, "prev", "delayed")
+    end
+    rcall("HSET", prefix .. jobId, "delay", 0)
+  end
+end
+
+for i = 1, #KEYS do
+  local prefix = ARGV[a]
+  local slot = tonumber(ARGV[a + 1])
+  local token = ARGV[a + 2]
+  local fence = ARGV[a + 3]
+  local keepC = {tonumber(ARGV[a + 4]), ARGV[a + 5], tonumber(ARGV[a + 6])}
+  local keepF = {tonumber(ARGV[a + 7]), ARGV[a + 8], tonumber(ARGV[a + 9])}
+  local maxEvents = tonumber(ARGV[a + 10])
+  local take = tonumber(ARGV[a + 11])
+  local nFinished = tonumber(ARGV[a + 12])
+  local nBack = tonumber(ARGV[a + 13])
+  local pause = ARGV[a + 14] == "1"
+  a = a + 15
+
+  local leaseKey = prefix .. "__aq:lease"
+  if slot > 0 then leaseKey = leaseKey .. ":" .. slot end
+  local fenceKey = prefix .. "__aq:fence"
+  local active = prefix .. "active"
+  local events = prefix .. "events"
+  local reply = {0}
+  local code = 0
+  local finishedTargets = {}
+
+  -- Finished jobs, in the order they ran.
+  for j = 1, nFinished do
+    local jobId = ARGV[a]
+    if code < 0 then
+      a = a + 7
+    else
+      local failed = ARGV[a + 1] == "f"
+      local jobKey = prefix .. jobId
+      local lockKey = jobKey .. ":lock"
+      local lock = rcall("GET", lockKey)
+      if lock ~= token then
+        if lock then
+          code = -6
+        elseif not ownLease(leaseKey, fenceKey, token, fence, podId, ttl) then
+          code = -2
+        end
+      end
+      if code == 0 and rcall("LREM", active, -1, jobId) < 1 then
+        code = -3
+      end
+      if code < 0 then
+        reply[1] = code
+        a = a + 7
+      else
+        rcall("DEL", lockKey)
+        local waiters = rcall("HGET", jobKey, "aqw") or ""
+        reply[#reply + 1] = waiters
+        local target, field, keep = "completed", "returnvalue", keepC
+        if failed then target, field, keep = "failed", "failedReason", keepF end
+        if keep[1] ~= 0 then
+          if failed then
+            rcall("HSET", jobKey, field, ARGV[a + 2], "finishedOn", now, "atm", ARGV[a + 3],
+              "aqe", ARGV[a + 4], "stacktrace", ARGV[a + 5])
+          else
+            rcall("HSET", jobKey, field, ARGV[a + 2], "finishedOn", now, "atm", ARGV[a + 3])
+          end
+          rcall("ZADD", prefix .. target, now, jobId)
+          finishedTargets[target] = keep
+        else
+          removeJob(prefix, jobId)
+        end
+        if maxEvents > 0 then
+          rcall("XADD", events, "*", "event", target, "jobId", jobId, field, ARGV[a + 2],
+            "prev", "active")
+        end
+        if waiters ~= "" and ARGV[a + 6] ~= "" then
+          for pod in string.gmatch(waiters, "[^,]+") do
+            if pod ~= podId then rcall("PUBLISH", channelPrefix .. pod, ARGV[a + 6]) end
+          end
+        end
+        a = a + 7
+      end
+    end
+  end
+
+  if code >= 0 then
+    for target, keep in pairs(finishedTargets) do
+      keepJobs(prefix .. target, prefix, keep[1], keep[2], keep[3], now)
+    end
+    if maxEvents > 0 and nFinished > 0 then
+      rcall("XTRIM", events, "MAXLEN", "~", maxEvents)
+    end
+  end
+
+  -- Jobs taken but not run go back to the head of wait, first to run at the taking end.
+  if code >= 0 and nBack > 0 then
+    local wait = prefix .. "wait"
+    for j = a + nBack - 1, a, -1 do
+      local jobId = ARGV[j]
+      local lockKey = prefix .. jobId .. ":lock"
+      if rcall("GET", lockKey) == token then
+        rcall("DEL", lockKey)
+        if rcall("LREM", active, 1, jobId) > 0 then rcall("RPUSH", wait, jobId) end
+      end
+    end
+  end
+  a = a + nBack
+
+  local meta = prefix .. "meta"
+  if code >= 0 and pause then
+    -- As BullMQ's pause: the flag, no marker, a 'paused' event.
+    rcall("HSET", meta, "paused", 1)
+    rcall("DEL", prefix .. "marker")
+    if maxEvents > 0 then rcall("XADD", events, "*", "event", "paused") end
+  end
+
+  -- The next jobs, oldest first (the taking end of wait is its right end).
+  local taken = 0
+  local takenAt = #reply + 1
+  reply[takenAt] = 0
+  if code >= 0 and take > 0 and ownLease(leaseKey, fenceKey, token, fence, podId, ttl) then
+    if rcall("HEXISTS", meta, "paused") == 0 then
+      if rcall("ZCARD", prefix .. "prioritized") > 0 then
+        reply[1] = 1
+      else
+        promoteDue(prefix, maxEvents)
+        local wait = prefix .. "wait"
+        local ids = rcall("LRANGE", wait, -take, -1)
+        local n = #ids
+        if n > 0 and string.sub(ids[n], 1, 2) == "0:" then
+          reply[1] = 1 -- a legacy priority marker is next: BullMQ's
+        elseif n > 0 then
+          -- Stop before a legacy marker, and before a job that stalled (its holder died with
+          -- it taken: claim-11.lua): such a job is taken alone, so that one that kills its
+          -- pod again is recovered by itself and counted (maxStalledCount).
+          local first = n
+          for j = n, 1, -1 do
+            if string.sub(ids[j], 1, 2) == "0:" then break end
+            local stc = tonumber(rcall("HGET", prefix .. ids[j], "stc") or "0")
+            if stc > 0 then
+              if j == n then first = j end
+              break
+            end
+            first = j
+          end
+          rcall("LTRIM", wait, 0, -(n - first + 2))
+          for j = n, first, -1 do
+            local jobId = ids[j]
+            local jobKey = prefix .. jobId
+            rcall("LPUSH", active, jobId)
+            rcall("SET", jobKey .. ":lock", token, "PX", ttl)
+            rcall("HSET", jobKey, "processedOn", now)
+            rcall("HINCRBY", jobKey, "ats", 1)
+            if maxEvents > 0 then
+              rcall("XADD", events, "*", "event", "active", "jobId", jobId, "prev", "waiting")
+            end
+            reply[#reply + 1] = jobId
+            local fields = rcall("HMGET", jobKey, unpack(FIELDS))
+            for f = 1, #FIELDS do reply[#reply + 1] = fields[f] or false end
+            taken = taken + 1
+          end
+          rcall("ZADD", prefix .. "marker", 0, "0")
+        elseif maxEvents > 0 and rcall("LLEN", active) == 0 then
+          rcall("XADD", events, "*", "event", "drained")
+        end
+      end
+    end
+  elseif code >= 0 and take > 0 then
+    reply[1] = -2
+  end
+  reply[takenAt] = taken
+  out[i] = reply
+end
+return out

@@ -1,0 +1,143 @@
+import type { EntityKeys } from '../keys';
+import { runScript, type ScriptTarget } from '../script-loader';
+import { isScriptCode, refusal } from '../script-codes';
+import type { KeepArgs } from './keep';
+import type { LeaseGuard } from './lease-guard';
+
+/** The fields `step-2.lua` reads of each job it takes, in its order. */
+export const TAKEN_FIELDS = [
+  'name',
+  'data',
+  'opts',
+  'timestamp',
+  'processedOn',
+  'atm',
+  'ats',
+  'aqw',
+  'aqt',
+  'defa',
+  'stc',
+] as const;
+
+/** A job a runner ran, with its outcome to store. */
+export interface FinishedOutcome {
+  jobId: string;
+  status: 'completed' | 'failed';
+  /** completed: the return value as BullMQ stores it (JSON); failed: the failed reason. */
+  value: string;
+  /** Attempts made, this one included. */
+  attempts: number;
+  /** failed: the error as JSON (the job's `aqe` field). */
+  error?: string;
+  /** failed: BullMQ's stacktrace field (a JSON array). */
+  stacktrace?: string;
+  /** The result as the script publishes it to the awaiting pods (all but this one), if given. */
+  message?: string;
+}
+
+/** One entity's part of a step. */
+export interface EntityStep {
+  keys: EntityKeys;
+  /** The runner's lease slot (0 unless maxWorkersPerEntity > 1). */
+  slot: number;
+  guard: LeaseGuard;
+  keepCompleted: KeepArgs;
+  keepFailed: KeepArgs;
+  /** Events stream length (BullMQ's maxLenEvents); 0: no events. */
+  eventsMaxLen: number;
+  finished: readonly FinishedOutcome[];
+  /** Jobs taken but not run, in the order they were to run: back to the head of wait. */
+  giveBack: readonly string[];
+  /** Pause the entity (after a final failure, onFailure: 'pause'). */
+  pause: boolean;
+  /** Take up to this many next jobs (0: none). */
+  take: number;
+}
+
+/** A job taken by a step: its id and its stored fields (TAKEN_FIELDS). */
+export interface TakenJob {
+  id: string;
+  fields: Partial<Record<(typeof TAKEN_FIELDS)[number], string>>;
+}
+
+/** What one entity's step did. */
+export interface StepResult {
+  /** The pods awaiting each finished job's result, in order. */
+  waiters: string[][];
+  taken: TakenJob[];
+  /** BullMQ must fetch the next job (a prioritized job or a legacy marker is next). */
+  fetch: boolean;
+}
+
+/**
+ * Sends the steps of many entities in one call (`step-2.lua`; on Cluster the caller groups them by
+ * hash slot). Resolves with each entity's result, or its LeaseLostError when Redis refused it
+ * (its lease moved on): one entity's refusal leaves the others' results.
+ */
+export async function step(
+  target: ScriptTarget,
+  pod: { podId: string; leaseTtlMs: number; replyChannelPrefix: string },
+  entities: readonly EntityStep[],
+): Promise<(StepResult | Error)[]> {
+  const keys: string[] = [];
+  const args: (string | number)[] = [pod.podId, pod.leaseTtlMs, pod.replyChannelPrefix];
+  for (const e of entities) {
+    keys.push(e.keys.wait);
+    args.push(
+      e.keys.jobPrefix,
+      e.slot,
+      e.guard.token,
+      e.guard.fence,
+      e.keepCompleted[0],
+      e.keepCompleted[1],
+      e.keepCompleted[2],
+      e.keepFailed[0],
+      e.keepFailed[1],
+      e.keepFailed[2],
+      e.eventsMaxLen,
+      e.take,
+      e.finished.length,
+      e.giveBack.length,
+      e.pause ? 1 : 0,
+    );
+    for (const f of e.finished)
+      args.push(
+        f.jobId,
+        f.status === 'failed' ? 'f' : 'c',
+        f.value,
+        f.attempts,
+        f.error ?? '',
+        f.stacktrace ?? '',
+        f.message ?? '',
+      );
+    for (const id of e.giveBack) args.push(id);
+  }
+  const raw = (await runScript(target, 'step', keys, args)) as unknown[][];
+  return entities.map((e, i) => decode(raw[i], e));
+}
+
+function decode(reply: unknown[], e: EntityStep): StepResult | Error {
+  const code = Number(reply[0]);
+  if (code < 0) {
+    const what = `finish jobs of ${e.keys.queueName}`;
+    return isScriptCode(code) ? refusal(code, what) : new Error(`step-2.lua returned ${code}`);
+  }
+  const waiters: string[][] = [];
+  let at = 1;
+  for (let j = 0; j < e.finished.length; j++, at++) {
+    const w = reply[at] as string | null;
+    waiters.push(w ? w.split(',') : []);
+  }
+  const taken: TakenJob[] = [];
+  const n = Number(reply[at++]);
+  for (let j = 0; j < n; j++) {
+    const id = String(reply[at++]);
+    const fields: TakenJob['fields'] = {};
+    for (const name of TAKEN_FIELDS) {
+      const value = reply[at++];
+      if (typeof value === 'string') fields[name] = value;
+    }
+    taken.push({ id, fields });
+  }
+  return { waiters, taken, fetch: code === 1 };
+}
