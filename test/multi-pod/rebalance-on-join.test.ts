@@ -75,8 +75,21 @@ describe('rebalancing when pods join', () => {
       t.diagnostic(`held after ${Date.now() - joinedAt} ms: ${held.join(', ')}`);
       assert.ok(ok, `each pod within ±15% of ${even} within ${deadlineMs} ms: ${held.join(', ')}`);
 
-      // Sticky: a balanced fleet moves nothing.
-      const movesBefore = (await Promise.all(pods.map(statsOf))).map((s) => s.rebalanced);
+      // Sticky: a balanced fleet moves nothing. Hand-overs decided before the balance was seen
+      // may still be finishing: first wait until no move for a TTL (bounded), then watch 3 TTLs.
+      const moves = async (): Promise<number[]> =>
+        (await Promise.all(pods.map(statsOf))).map((s) => s.rebalanced);
+      let last = await moves();
+      let quietSince = Date.now();
+      await until(
+        async () => {
+          const now = await moves();
+          if (now.join() !== last.join()) [last, quietSince] = [now, Date.now()];
+          return Date.now() - quietSince >= HEARTBEAT_TTL_S * 1000;
+        },
+        { timeoutMs: 5 * HEARTBEAT_TTL_S * 1000, intervalMs: 100 },
+      );
+      const movesBefore = await moves();
       await sleep(3 * HEARTBEAT_TTL_S * 1000); // a span of time to observe, not a condition
       const after = await Promise.all(pods.map(statsOf));
       assert.deepEqual(
