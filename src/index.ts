@@ -40,6 +40,7 @@ export type {
   ListPage,
   LoopHealth,
   MetricsOptions,
+  RebalanceOptions,
   PageOptions,
   PodInfo,
   PrometheusRegistry,

@@ -12,4 +12,5 @@ export const SCENARIOS: Readonly<Record<string, () => Promise<Scenario>>> = {
   memory: () => import('./memory').then((m) => m.default),
   'metrics-listeners': () => import('./metrics-listeners').then((m) => m.default),
   cluster: () => import('./cluster').then((m) => m.default),
+  rebalance: () => import('./rebalance').then((m) => m.default),
 };

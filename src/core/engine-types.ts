@@ -21,6 +21,8 @@ export interface EngineStats {
   activeEntities: number;
   claims: number;
   releases: number;
+  /** Entities handed over to pods below their fair share (rebalancing, README G5). */
+  rebalanced: number;
   leasesLost: number;
   jobsCompleted: number;
   jobsFailed: number;

@@ -7,8 +7,11 @@ export interface EntityClaimedEvent {
   fencingToken: number;
 }
 
-/** Why a pod let go of an entity. */
-export type ReleaseReason = 'released' | 'stopped' | 'lost' | 'error';
+/**
+ * Why a pod let go of an entity: idle (`released`), shutting down (`stopped`), lease lost,
+ * runner error, or handed to a pod below its fair share between two jobs (`rebalanced`).
+ */
+export type ReleaseReason = 'released' | 'stopped' | 'lost' | 'error' | 'rebalanced';
 
 /** This pod let go of an entity (`entity:released`) or lost its lease (`lease:lost`). */
 export interface EntityReleasedEvent extends EntityClaimedEvent {

@@ -44,6 +44,7 @@ export type {
   EntityTypeOptions,
   DurabilityOptions,
   MetricsOptions,
+  RebalanceOptions,
   RedisConnection,
   WorkerConfig,
 } from './options/atomic-queues-options';

@@ -19,6 +19,7 @@ import { Claims } from './placement/claims';
 import { CronManager } from './placement/cron-manager';
 import { Dispatcher } from './placement/dispatcher';
 import { PodRegistry } from './placement/pod-registry';
+import { Rebalancer } from './placement/rebalancer';
 import { AddTransport } from './producing/add-transport';
 import { Producer } from './producing/producer';
 import { ReplySender } from './replies/reply-sender';
@@ -58,6 +59,7 @@ export class Pod {
   private readonly heartbeat: Heartbeat;
   private readonly dispatcher?: Dispatcher;
   private readonly cron?: CronManager;
+  private readonly rebalancer?: Rebalancer;
 
   private constructor(
     private readonly setup: PodSetup,
@@ -68,8 +70,10 @@ export class Pod {
     const redis = connections.command;
     const isStarted = (): boolean => setup.state() === 'started';
     const leaseTtlMs = o.heartbeatTtlMs;
+    // Entities being handed over count as gone already: the pods that will claim them must not
+    // count them twice (here and in the spawn set).
     const refreshRegistry = (): Promise<void> =>
-      this.registry.beat(redis, this.runners.size, o.processing);
+      this.registry.beat(redis, this.runners.staying(), o.processing);
 
     this.waiters = new ReplyWaiters(connections, keys.replyChannel(podId), report, clock, (job) =>
       this.producer.storedOutcome(job),
@@ -119,6 +123,7 @@ export class Pod {
       runners,
       registry,
       isStarted,
+      giving: () => this.rebalancer?.giving() === true,
     });
     const claims = this.claims;
     const transport = new AddTransport({
@@ -161,11 +166,25 @@ export class Pod {
         leaseTtlMs,
         indexKey: keys.indexKey(),
         runners: () => runners.all(),
-        refreshRegistry,
+        refreshRegistry: async () => {
+          await refreshRegistry();
+          // After handing entities over, tell the others at once what this pod keeps.
+          if (isStarted() && (this.rebalancer?.round() ?? 0) > 0) await refreshRegistry();
+        },
         report,
       },
       o.heartbeatIntervalMs,
     );
+    if (o.processing && o.rebalance.enabled) {
+      this.rebalancer = new Rebalancer({
+        clock,
+        runners,
+        registry,
+        settings: o.rebalance,
+        claimBudget: () => this.claims.budget(),
+        settleMs: leaseTtlMs + o.heartbeatIntervalMs,
+      });
+    }
     if (o.processing) {
       const entityFromRef = (ref: string) => catalog.fromRef(ref);
       this.dispatcher = new Dispatcher({

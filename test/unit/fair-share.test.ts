@@ -1,7 +1,7 @@
 /** The fair share a pod may claim: pure arithmetic over the registry's view. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { claimBudget, type PeerView } from '../../src/core/placement/fair-share';
+import { claimBudget, rebalanceMoves, type PeerView } from '../../src/core/placement/fair-share';
 
 const peer = (owned: number, processing = true): PeerView => ({ owned, processing, seenAt: 0 });
 
@@ -49,5 +49,44 @@ describe('fair share', () => {
     assert.equal(budget(4, peers, { pendingSpawns: 5, recentlyStale: 1, warming: true }), 0);
     // Once warm, the stale pod no longer counts and the slack is back.
     assert.equal(budget(0, peers, { pendingSpawns: 9, recentlyStale: 1 }), 6);
+  });
+});
+
+function moves(owned: number, others: number[], pendingSpawns = 0, maxMoves = 50): number {
+  const peers = new Map<string, PeerView>([['me', peer(owned)]]);
+  others.forEach((n, i) => peers.set(`p${i}`, peer(n)));
+  return rebalanceMoves({ self: 'me', owned, peers, pendingSpawns, tolerance: 0.15, maxMoves });
+}
+
+describe('rebalance moves', () => {
+  it('a pod holding everything gives down to the even share, at most maxMoves a round', () => {
+    assert.equal(moves(300, [0, 0]), 50);
+    assert.equal(moves(300, [0, 0], 0, 500), 200);
+    assert.equal(moves(120, [90, 90]), 20, 'down to ceil(300 / 3)');
+  });
+
+  it('nothing moves within the tolerance, nor from a pod at or below the even share', () => {
+    assert.equal(moves(114, [100, 86]), 0);
+    assert.equal(moves(100, [200, 0]), 0, 'the pod above gives, not this one');
+    assert.equal(moves(2, [1]), 0, '3 entities on 2 pods are balanced');
+    assert.equal(moves(5, [3, 3]), 0, 'no fight with the claim slack');
+  });
+
+  it('above even while a pod is below the tolerance: gives what that pod misses', () => {
+    assert.equal(moves(115, [115, 115, 55]), 15);
+  });
+
+  it('entities waiting in the spawn set are on their way to the pods below', () => {
+    assert.equal(moves(100, [0, 0], 200), 0, 'they will be even once those are claimed');
+    assert.equal(moves(150, [40, 40], 70, 500), 50, 'the others miss 60 + 60, 70 are coming');
+  });
+
+  it('a producer-only pod is no receiver', () => {
+    const peers = new Map([
+      ['me', peer(30)],
+      ['producer', peer(0, false)],
+    ]);
+    const input = { self: 'me', owned: 30, peers, pendingSpawns: 0, tolerance: 0.15, maxMoves: 9 };
+    assert.equal(rebalanceMoves(input), 0);
   });
 });

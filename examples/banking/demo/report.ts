@@ -28,6 +28,8 @@ export interface PodLine {
   requests: number;
   /** Ledger rows written by this pod: the jobs it ran, wherever they were enqueued. */
   applied: number;
+  /** Accounts whose last job this pod ran: the ones it held at the end (rebalancing, G5). */
+  accountsAtEnd: number;
 }
 
 export interface DemoReport {
@@ -116,7 +118,10 @@ export function buildReport(input: ReportInput): DemoReport {
   const ledgerSum = new Map<string, number>();
   const lowest = new Map(store.accounts.map((a) => [a.id, a.openingBalance]));
   const applied = new Map<string, number>();
+  // The ledger is in write order: an account's last row names the pod that held it last.
+  const lastPod = new Map<string, string>();
   for (const l of store.ledger) {
+    lastPod.set(l.accountId, l.pod);
     ledgerSum.set(l.accountId, (ledgerSum.get(l.accountId) ?? 0) + l.amount);
     lowest.set(l.accountId, Math.min(lowest.get(l.accountId) ?? 0, l.balanceAfter));
     applied.set(l.pod, (applied.get(l.pod) ?? 0) + 1);
@@ -153,6 +158,7 @@ export function buildReport(input: ReportInput): DemoReport {
       pid: p.pid,
       requests: results.filter((r) => r.pod === p.name).length,
       applied: applied.get(p.name) ?? 0,
+      accountsAtEnd: [...lastPod.values()].filter((pod) => pod === p.name).length,
     })),
     operations: { total: results.length, ...count },
     errorSamples,
@@ -221,8 +227,8 @@ export function renderReport(r: DemoReport): string {
   out.push('');
   out.push(
     ...table(
-      ['pod', 'pid', 'HTTP requests', 'jobs applied'],
-      r.pods.map((p) => [p.name, p.pid, p.requests, p.applied]),
+      ['pod', 'pid', 'HTTP requests', 'jobs applied', 'accounts held at the end'],
+      r.pods.map((p) => [p.name, p.pid, p.requests, p.applied, p.accountsAtEnd]),
     ),
   );
   out.push('');

@@ -51,7 +51,7 @@ import type { ActiveEntity, EngineState, EngineStats } from '../engine-types';
 import type { QueueEngine } from '../queue-engine';
 import { storedOutcome } from '../replies/job-outcome';
 import { ReplyWaiters } from '../replies/reply-waiters';
-import type { RunnerStats } from '../running/runner-registry';
+import { RunnerRegistry, type RunnerStats } from '../running/runner-registry';
 import { Activity } from './activity';
 import { MemoryEntity, type MemoryHost } from './memory-entity';
 import type { JobRun, StoredJob } from './memory-job';
@@ -93,13 +93,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
   readonly #activity = new Activity();
   readonly #waiters: ReplyWaiters;
   readonly #host: MemoryHost;
-  readonly #stats: RunnerStats = {
-    claims: 0,
-    releases: 0,
-    leasesLost: 0,
-    jobsCompleted: 0,
-    jobsFailed: 0,
-  };
+  readonly #stats: RunnerStats = RunnerRegistry.statsOf(undefined);
   #state: EngineState = 'new';
   #stopping?: Promise<void>;
   #seq = 0;

@@ -131,6 +131,26 @@ export interface MetricsOptions {
   registry?: PrometheusRegistry;
 }
 
+/** Moving held entities to pods below their fair share (README G5). */
+export interface RebalanceOptions {
+  /**
+   * Hand entities over, between two jobs, from a pod above its fair share to pods below it.
+   * @defaultValue true
+   */
+  enabled?: boolean;
+  /**
+   * Entities a pod hands over per heartbeat (every `heartbeatTTL / 3`), at most.
+   * @defaultValue 50
+   */
+  maxMovesPerRound?: number;
+  /**
+   * How far from an even share (a fraction of it) every pod may be before entities move: the
+   * fleet is left alone while each pod holds within `even × (1 ± tolerance)`. From 0 to 1.
+   * @defaultValue 0.15
+   */
+  tolerance?: number;
+}
+
 /** Options of the engine (and of `AtomicQueuesModule.forRoot`). Only `redis` is required. */
 export interface AtomicQueuesOptions {
   redis: RedisConnection;
@@ -181,4 +201,10 @@ export interface AtomicQueuesOptions {
    * @defaultValue off: an enqueue resolves once the master stored the job
    */
   durability?: DurabilityOptions;
+  /**
+   * Rebalancing of held entities: a pod above its fair share hands entities over, between two
+   * jobs, to pods below it, a few per heartbeat, once the set of pods has been stable for a TTL.
+   * @defaultValue `{ enabled: true, maxMovesPerRound: 50, tolerance: 0.15 }`
+   */
+  rebalance?: RebalanceOptions;
 }

@@ -5,6 +5,7 @@ import type {
   DurabilityOptions,
   EntityTypeOptions,
   MetricsOptions,
+  RebalanceOptions,
   WorkerConfig,
 } from './atomic-queues-options';
 import { closestName } from './closest-name';
@@ -29,11 +30,18 @@ export const OPTION_KEYS = keysOf<AtomicQueuesOptions>({
   logger: true,
   metrics: true,
   durability: true,
+  rebalance: true,
 });
 
 export const METRICS_KEYS = keysOf<MetricsOptions>({ registry: true });
 
 export const DURABILITY_KEYS = keysOf<DurabilityOptions>({ replicas: true, timeoutMs: true });
+
+export const REBALANCE_KEYS = keysOf<RebalanceOptions>({
+  enabled: true,
+  maxMovesPerRound: true,
+  tolerance: true,
+});
 
 /** `workerDefaults` and `workerConfig`, with the 1.x keys `stalledInterval` and `lockDuration`. */
 export const WORKER_CONFIG_KEYS = keysOf<WorkerConfig>({

@@ -7,17 +7,19 @@ import type {
   DurabilityOptions,
   EntityTypeOptions,
   MetricsOptions,
+  RebalanceOptions,
 } from './atomic-queues-options';
 import {
   DURABILITY_KEYS,
   METRICS_KEYS,
   OPTION_KEYS,
+  REBALANCE_KEYS,
   WORKER_CONFIG_KEYS,
   checkEntityTypeKeys,
   checkKeys,
   checkOptionObject,
 } from './option-keys';
-import type { ResolvedEntityType, ResolvedOptions } from './resolved-options';
+import type { ResolvedEntityType, ResolvedOptions, ResolvedRebalance } from './resolved-options';
 
 export const DEFAULTS = Object.freeze({
   keyPrefix: 'aq',
@@ -39,6 +41,7 @@ export const DEFAULTS = Object.freeze({
   enqueueTimeoutMs: 5000,
   maxPayloadBytes: 512 * 1024,
   startTimeoutMs: 10_000,
+  rebalance: Object.freeze({ enabled: true, maxMovesPerRound: 50, tolerance: 0.15 }),
 });
 
 /** What an entity type (and a worker name) may be made of: safe in key names and hash tags. */
@@ -130,6 +133,32 @@ function checkDurability(
     timeoutMs,
   );
   return Object.freeze({ replicas, timeoutMs });
+}
+
+function checkRebalance(rebalance: unknown): ResolvedRebalance {
+  if (rebalance === undefined) return DEFAULTS.rebalance;
+  checkOptionObject(rebalance, REBALANCE_KEYS, 'rebalance');
+  const r = rebalance as RebalanceOptions;
+  const d = DEFAULTS.rebalance;
+  const out = {
+    enabled: r.enabled ?? d.enabled,
+    maxMovesPerRound: r.maxMovesPerRound ?? d.maxMovesPerRound,
+    tolerance: r.tolerance ?? d.tolerance,
+  };
+  check(typeof out.enabled === 'boolean', 'rebalance.enabled', 'a boolean', r.enabled);
+  check(
+    isInt(out.maxMovesPerRound, 1),
+    'rebalance.maxMovesPerRound',
+    'an integer ≥ 1',
+    r.maxMovesPerRound,
+  );
+  check(
+    isNum(out.tolerance, 0) && out.tolerance <= 1,
+    'rebalance.tolerance',
+    'a number from 0 to 1',
+    r.tolerance,
+  );
+  return Object.freeze(out);
 }
 
 function checkKeep(v: unknown, option: string): void {
@@ -311,6 +340,7 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
 
   const metrics = checkMetrics(options.metrics);
   const durability = checkDurability(options.durability, enqueueTimeoutMs);
+  const rebalance = checkRebalance(options.rebalance);
 
   const entityDefaults = resolveEntityType(
     '*',
@@ -357,6 +387,7 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     logger,
     metrics,
     durability,
+    rebalance,
     entityDefaults,
     entities,
   });

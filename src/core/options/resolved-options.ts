@@ -22,6 +22,13 @@ export interface ResolvedEntityType {
   readonly removeOnFail: boolean | number | KeepJobs;
 }
 
+/** `rebalance` once merged with the defaults and checked. */
+export interface ResolvedRebalance {
+  readonly enabled: boolean;
+  readonly maxMovesPerRound: number;
+  readonly tolerance: number;
+}
+
 /** The engine's options once merged with {@link DEFAULTS} and checked; frozen. */
 export interface ResolvedOptions {
   readonly redis: RedisConnection;
@@ -40,6 +47,7 @@ export interface ResolvedOptions {
   readonly metrics?: MetricsOptions;
   /** Replicas each enqueue waits for; undefined when off. */
   readonly durability?: Readonly<DurabilityOptions>;
+  readonly rebalance: ResolvedRebalance;
   readonly entityDefaults: Omit<ResolvedEntityType, 'type'>;
   readonly entities: ReadonlyMap<string, ResolvedEntityType>;
 }

@@ -23,6 +23,8 @@ export interface ClaimsContext {
   readonly runners: RunnerRegistry;
   readonly registry: PodRegistry;
   isStarted(): boolean;
+  /** True for a while after this pod handed entities over: it leaves free ones to others. */
+  giving(): boolean;
 }
 
 /** One claim on its way: its arguments, and whether it counts against the fair share. */
@@ -178,7 +180,7 @@ export class Claims {
 
   /** How many more free entities this pod may claim now without going past its fair share. */
   budget(): number {
-    if (!this.ctx.processing || !this.ctx.isStarted()) return 0;
+    if (!this.ctx.processing || !this.ctx.isStarted() || this.ctx.giving()) return 0;
     return this.ctx.registry.claimBudget(this.ctx.runners.size + this.inFlight);
   }
 

@@ -1,7 +1,7 @@
 import type { RedisClient } from '../../redis/connections';
 import { beat, type BeatReply } from '../../redis/scripts/beat';
 import { systemClock, type Clock } from '../clock';
-import { claimBudget, type PeerView } from './fair-share';
+import { claimBudget, rebalanceMoves, type PeerView } from './fair-share';
 
 /** The registry's entries as read, sorted into live, recently stale and gone pods. */
 export interface RegistryView {
@@ -132,6 +132,23 @@ export class PodRegistry {
       recentlyStale: this.view.recentlyStale,
       warming: this.warmingUp(),
     });
+  }
+
+  /** Entities a pod holding `owned` should hand over now: see {@link rebalanceMoves}. */
+  rebalanceMoves(owned: number, tolerance: number, maxMoves: number): number {
+    return rebalanceMoves({
+      self: this.podId,
+      owned,
+      peers: this.view.peers,
+      pendingSpawns: this.pendingSpawns,
+      tolerance,
+      maxMoves,
+    });
+  }
+
+  /** Processing pods whose entries went stale recently: the fleet is changing. */
+  recentlyStale(): number {
+    return this.view.recentlyStale;
   }
 
   /**

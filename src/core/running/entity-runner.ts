@@ -85,6 +85,13 @@ export class EntityRunner implements ExecutionSeat {
   private signalled = false;
   private wakeUp?: () => void;
   private stopRequested = false;
+  /**
+   * Asked to hand the entity over: unlike a stop, the batch under way (and one taken ahead)
+   * runs to its end; no job is given back, none is taken after it.
+   */
+  private handingOver = false;
+  /** Why the runner was asked to stop: shutdown, or a hand-over to another pod. */
+  private stopReason: ReleaseReason = 'stopped';
   private lastActivity: number;
   private released?: Promise<void>;
   private markReleased?: () => void;
@@ -117,7 +124,7 @@ export class EntityRunner implements ExecutionSeat {
 
   /** True while a job enqueued from this pod can be handed over in memory. */
   acceptsLocalWork(): boolean {
-    return this.state === 'running' || this.state === 'idle';
+    return !this.draining && (this.state === 'running' || this.state === 'idle');
   }
 
   /** Settles when a release under way has finished (at once when none is). */
@@ -144,6 +151,24 @@ export class EntityRunner implements ExecutionSeat {
     this.stopRequested = true;
     this.wakeUp?.();
     await this.done;
+  }
+
+  /**
+   * Hands the entity over to another pod (rebalancing): finishes the job it runs (and its
+   * retries), takes no other, then gives the lease back (reason `rebalanced`). False when the
+   * runner is already stopping, releasing or gone.
+   */
+  handOver(): boolean {
+    if (this.draining || !this.acceptsLocalWork()) return false;
+    this.stopReason = 'rebalanced';
+    this.handingOver = true;
+    this.wakeUp?.();
+    return true;
+  }
+
+  /** True once asked to stop or hand over: it takes no more jobs. */
+  get draining(): boolean {
+    return this.stopRequested || this.handingOver;
   }
 
   markLost(error?: LeaseLostError): void {
@@ -199,6 +224,7 @@ export class EntityRunner implements ExecutionSeat {
               : await this.runBatch(batch, this.batchSize);
           continue;
         }
+        if (this.handingOver) break; // at a batch boundary: nothing taken, nothing to give back
         const outcome = await this.idle();
         if (outcome !== 'work') {
           reason = outcome;
@@ -214,6 +240,7 @@ export class EntityRunner implements ExecutionSeat {
     }
     this.activeJobs.clear();
     this.markReleased?.();
+    if (reason === 'stopped') reason = this.stopReason;
     this.host.runnerClosed(this, reason, error);
   }
 
@@ -258,9 +285,7 @@ export class EntityRunner implements ExecutionSeat {
    */
   private async runBatch(jobs: Job[], size: number): Promise<Job[]> {
     const prefetch =
-      size > 1 && jobs.length >= size && !this.stopRequested
-        ? this.submit({ take: size })
-        : undefined;
+      size > 1 && jobs.length >= size && !this.draining ? this.submit({ take: size }) : undefined;
     const ran: Ran[] = [];
     let unrun: Job[] = [];
     let pause = false;
@@ -285,12 +310,19 @@ export class EntityRunner implements ExecutionSeat {
     }
     if (this.state === 'lost') return [];
     const stop = pause || this.stopRequested;
-    const acked = this.acknowledge(ran, unrun, pause, prefetch || stop ? 0 : size);
+    const acked = this.acknowledge(
+      ran,
+      unrun,
+      pause,
+      prefetch || stop || this.handingOver ? 0 : size,
+    );
     if (!prefetch) return acked;
     const [ackedNext, prefetched] = await Promise.all([acked, this.collect(prefetch)]);
     if (this.isLost()) return [];
     // Paused or stopping: what was taken ahead goes back, unrun.
-    if (stop && prefetched.length > 0) return this.acknowledge([], prefetched, false, 0);
+    // A hand-over ran its whole batch: what it took ahead is next in line, and goes back there.
+    if ((stop || this.handingOver) && prefetched.length > 0)
+      return this.acknowledge([], prefetched, false, 0);
     return [...ackedNext, ...prefetched];
   }
 
@@ -501,7 +533,7 @@ export class EntityRunner implements ExecutionSeat {
     const clock = this.host.clock;
     for (;;) {
       if (this.signalled) break;
-      if (this.stopRequested) return 'stopped';
+      if (this.draining) return 'stopped';
       if (this.state !== 'idle') return 'lost';
       const now = clock.now();
       if (now >= nextDelayed) break;

@@ -47,6 +47,8 @@ export interface RunnersContext {
 export interface RunnerStats {
   claims: number;
   releases: number;
+  /** Entities handed over to pods below their fair share (rebalancing). */
+  rebalanced: number;
   leasesLost: number;
   jobsCompleted: number;
   jobsFailed: number;
@@ -107,6 +109,13 @@ export class RunnerRegistry implements RunnerHost {
     return this.runners.get(ref);
   }
 
+  /** Entities held and staying: runners asked to stop or hand over are on their way out. */
+  staying(): number {
+    let n = 0;
+    for (const runner of this.runners.values()) if (!runner.draining) n += 1;
+    return n;
+  }
+
   has(ref: string): boolean {
     return this.runners.has(ref);
   }
@@ -131,7 +140,14 @@ export class RunnerRegistry implements RunnerHost {
 
   /** A registry's counters (a copy); zeros for none (an engine not started). */
   static statsOf(registry: RunnerRegistry | undefined): RunnerStats {
-    const zero = { claims: 0, releases: 0, leasesLost: 0, jobsCompleted: 0, jobsFailed: 0 };
+    const zero = {
+      claims: 0,
+      releases: 0,
+      rebalanced: 0,
+      leasesLost: 0,
+      jobsCompleted: 0,
+      jobsFailed: 0,
+    };
     return registry ? { ...registry.stats } : zero;
   }
 
@@ -269,8 +285,12 @@ export class RunnerRegistry implements RunnerHost {
       return;
     }
     if (reason === 'error') this.ctx.report(error, `running ${entity.type} ${entity.id}`);
-    // Stopped or crashed with the lease still ours: hand it back so another pod takes over now.
-    this.track(this.handBack(runner), 'releasing a lease');
+    // Stopped, crashed or rebalanced with the lease still ours: hand it back so another pod
+    // takes over now.
+    this.track(
+      this.handBack(runner, reason === 'rebalanced' ? 'rebalanced' : 'stopped'),
+      reason === 'rebalanced' ? 'handing an entity over' : 'releasing a lease',
+    );
   }
 
   /** Runs background Redis work that stopAll() must wait for; reports its failure. */
@@ -282,15 +302,16 @@ export class RunnerRegistry implements RunnerHost {
     this.background.add(tracked);
   }
 
-  private async handBack(runner: EntityRunner): Promise<void> {
+  private async handBack(runner: EntityRunner, reason: 'stopped' | 'rebalanced'): Promise<void> {
     const { entity } = runner;
     const result = await relinquish(this.ctx.redis, entity.keys, runner.guard);
     if (result === 'lost') return; // the lease had already moved on: nothing of ours to hand back
+    if (reason === 'rebalanced') this.stats.rebalanced += 1;
     this.ctx.events.emit('entity:released', {
       entityType: entity.type,
       entityId: entity.id,
       fencingToken: runner.fencingToken,
-      reason: 'stopped',
+      reason,
     });
     if (result === 'work') await signal(this.ctx.redis, this.ctx.keys.spawnKey(), [entity.ref]);
     else await this.toRest(entity);
