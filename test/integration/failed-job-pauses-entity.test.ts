@@ -87,4 +87,43 @@ describe('a job failing its last attempt, onFailure pause', () => {
       assert.equal(engines.errors.length, 0, engines.describeErrors());
     },
   );
+
+  it(
+    'with batches: the jobs after the failed one, and those taken ahead, wait in order',
+    { timeout: 30_000 },
+    async () => {
+      const entity = 'acct2';
+      const engine = engines.create({
+        podId: 'pod2',
+        entities: { [TYPE]: { attempts: 1, onFailure: 'pause', batchSize: 2 } },
+      });
+      const log: string[] = [];
+      engine.registerHandler(TYPE, async (job: Job) => {
+        const label = (job.data as { label: string }).label;
+        log.push(label);
+        // While the first batch runs, the next one is taken ahead (a full batch prefetches).
+        if (label === 'A') {
+          await waitFor(
+            async () => (await redis.llen(queueKey(prefix, TYPE, entity, 'active'))) === 4,
+            { message: 'the next batch taken ahead while A runs' },
+          );
+          throw new Error('ledger mismatch');
+        }
+        return 'ok';
+      });
+      await engine.start();
+      const labels = ['A', 'B', 'C', 'D', 'E'];
+      await engine.enqueueBulk(
+        labels.map((label) => ({ type: TYPE, entityId: entity, name: 'post', data: { label } })),
+      );
+      await waitFor(async () => (await engine.getBacklog(TYPE, entity)).paused, {
+        message: 'paused after A failed',
+      });
+      await engine.resumeEntity(TYPE, entity);
+      await waitFor(() => log.length === labels.length, { message: 'the rest ran after resume' });
+      // B (not run in A's batch) before C and D (the batch taken ahead): one give-back, in order.
+      assert.deepEqual(log, labels);
+      assert.equal(engines.errors.length, 0, engines.describeErrors());
+    },
+  );
 });

@@ -310,6 +310,14 @@ export class EntityRunner implements ExecutionSeat {
     }
     if (this.state === 'lost') return [];
     const stop = pause || this.stopRequested;
+    if (prefetch && (stop || this.handingOver)) {
+      // Paused, stopping or handing over: the batch taken ahead goes back unrun, after the jobs
+      // of this batch not run, in one step. Two give-backs would each put their jobs first in
+      // line, so the batch taken ahead, given back second, would run before the earlier jobs.
+      const prefetched = await this.collect(prefetch);
+      if (this.isLost()) return [];
+      return this.acknowledge(ran, [...unrun, ...prefetched], pause, 0);
+    }
     const acked = this.acknowledge(
       ran,
       unrun,
@@ -319,10 +327,6 @@ export class EntityRunner implements ExecutionSeat {
     if (!prefetch) return acked;
     const [ackedNext, prefetched] = await Promise.all([acked, this.collect(prefetch)]);
     if (this.isLost()) return [];
-    // Paused or stopping: what was taken ahead goes back, unrun.
-    // A hand-over ran its whole batch: what it took ahead is next in line, and goes back there.
-    if ((stop || this.handingOver) && prefetched.length > 0)
-      return this.acknowledge([], prefetched, false, 0);
     return [...ackedNext, ...prefetched];
   }
 
