@@ -59,6 +59,8 @@ async function startPods(fleet: PodFleet, delayMs: number): Promise<Record<PodNa
     heartbeatTTL: HEARTBEAT_TTL_S,
     cronInterval: CRON_INTERVAL_MS,
     idleTimeoutSeconds: IDLE_TIMEOUT_S,
+    // Releases are timed here (idle timeout): no entity may leave early by a hand-over.
+    rebalance: { enabled: false },
   }));
   const pods = await fleet.startMany(options);
   return { slow: pods[0], ontime: pods[1], fast: pods[2] };

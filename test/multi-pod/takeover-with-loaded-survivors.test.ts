@@ -37,6 +37,8 @@ describe('takeover while the survivors hold more than the dead pod', () => {
           heartbeatTTL: HEARTBEAT_TTL_S,
           cronInterval: CRON_INTERVAL_MS,
           idleTimeoutSeconds: 1,
+          // The set-up needs the survivors loaded above the dead pod: no rebalancing of it.
+          rebalance: { enabled: false },
         })),
       );
       // pod1: 1 busy entity and 7 one-job entities it will release; pod2, pod3: 8 busy each.

@@ -110,7 +110,9 @@ export function engineReport(
   const oneVs = ratio(fields.oneEntityJobsPerSec, fields.rawBullmqC1JobsPerSec);
   const manyVs = ratio(fields.entities1000JobsPerSec, fields.rawBullmqC50JobsPerSec);
   const maxConn = num(fields.maxConnectionsPerPod10k);
-  const idle = num(fields.idleRedisCmdsPerSec10k);
+  // Idle cost once every released entity was tended at rest (a one-time cost per release); the
+  // window right after the releases is reported beside it.
+  const idle = num(fields.idleRedisCmdsPerSec10kSettled ?? fields.idleRedisCmdsPerSec10k);
   const targetsMet = {
     oneEntityVsRawC1: atLeast(oneVs, TARGETS.oneEntityVsRawC1),
     entities1000VsRawC50: atLeast(manyVs, TARGETS.entities1000VsRawC50),
@@ -184,8 +186,8 @@ export function engineReport(
   ];
   if (fields.idleRedisCmdsPerSec10kSettled !== undefined)
     table.push({
-      metric: '  same, once the sweep index emptied',
-      value: num(fields.idleRedisCmdsPerSec10kSettled),
+      metric: '  right after the releases (each entity tended once at rest)',
+      value: num(fields.idleRedisCmdsPerSec10k),
       unit: 'cmds/s',
     });
 
