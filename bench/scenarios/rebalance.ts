@@ -48,6 +48,7 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
     heartbeatTTL: s.heartbeatTTL,
     idleTimeoutSeconds: 60,
     maxLifetimeMs: ctx.deadline.remainingMs(),
+    rebalance: { enabled: true },
   };
   try {
     ctx.deadline.phase = 'one pod takes every entity';

@@ -39,7 +39,12 @@ describe('rebalancing when pods join', () => {
     'busy entities spread to the new pods within a bound, in order, then stay put',
     { timeout: 120_000 },
     async (t) => {
-      const options = { delayMs: JOB_MS, heartbeatTTL: HEARTBEAT_TTL_S, idleTimeoutSeconds: 30 };
+      const options = {
+        delayMs: JOB_MS,
+        heartbeatTTL: HEARTBEAT_TTL_S,
+        idleTimeoutSeconds: 30,
+        rebalance: { enabled: true },
+      };
       const first = await fleet.start({ podId: 'pod1', ...options });
       const entities = Array.from({ length: ENTITIES }, (_, i) => `e${i}`);
       for (const entity of entities) {
@@ -78,7 +83,7 @@ describe('rebalancing when pods join', () => {
       assert.ok(ok, `each pod within ±15% of ${even} within ${deadlineMs} ms: ${held.join(', ')}`);
 
       // Sticky: a balanced fleet moves nothing. Hand-overs decided before the balance was seen
-      // may still be finishing: first wait until no move for a TTL (bounded), then watch 3 TTLs.
+      // may still be finishing: first wait until no move for 2 TTLs (bounded), then watch 3 TTLs.
       const moves = async (): Promise<number[]> =>
         (await Promise.all(pods.map(statsOf))).map((s) => s.rebalanced);
       let last = await moves();
@@ -87,9 +92,9 @@ describe('rebalancing when pods join', () => {
         async () => {
           const now = await moves();
           if (now.join() !== last.join()) [last, quietSince] = [now, Date.now()];
-          return Date.now() - quietSince >= HEARTBEAT_TTL_S * 1000;
+          return Date.now() - quietSince >= 2 * HEARTBEAT_TTL_S * 1000;
         },
-        { timeoutMs: 5 * HEARTBEAT_TTL_S * 1000, intervalMs: 100 },
+        { timeoutMs: 8 * HEARTBEAT_TTL_S * 1000, intervalMs: 100 },
       );
       const movesBefore = await moves();
       await sleep(3 * HEARTBEAT_TTL_S * 1000); // a span of time to observe, not a condition
