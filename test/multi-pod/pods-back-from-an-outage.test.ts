@@ -149,7 +149,19 @@ describe('pods back from an outage, one after the other', () => {
       await Promise.all(idle.map((e) => producer.enqueue(IDLE_TYPE, e, 'work', {})));
       await ranSince(idle, idleJobsAt);
       t.diagnostic(`running after the outage: ${describe(after)}`);
-      assert.equal(describe(after), describe(holderOf), 'each entity back on its holder');
+      // Each pod back gets its entities back. Pods resumed at the same moment race for a lease
+      // that expired in the outage: one entity of theirs may change hands (seen once in CI runs:
+      // e21 of pod2 on pod1). Without the warm-up rule the first pod back takes all 9 busy ones.
+      const moved = [...holderOf].filter(([e, pod]) => after.get(e) !== pod).map(([e]) => e);
+      assert.ok(
+        moved.length <= 1,
+        `at most one entity changed hands: ${moved.join(', ')}\nbefore ${describe(holderOf)}\nafter  ${describe(after)}`,
+      );
+      for (const id of podIds)
+        assert.ok(
+          [...after.values()].includes(id),
+          `${id} runs entities again: ${describe(after)}`,
+        );
     } finally {
       loading = false;
       await load;
