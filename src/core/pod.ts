@@ -197,6 +197,8 @@ export class Pod {
         runners,
         entityFromRef,
         refreshRegistry,
+        redisNow: () => registry.redisNow(),
+        spawnGraceMs: Math.max(250, o.heartbeatIntervalMs / 2),
         report,
       });
       if (o.enableCronManager) {

@@ -160,6 +160,30 @@ describe('the step script, read back with BullMQ', () => {
     );
   });
 
+  it('gives back the rest of a batch and a batch taken ahead whose locks expired, in order', async () => {
+    const [q] = queues;
+    const added = await q.addBulk(Array.from({ length: 40 }, (_, i) => ({ name: 'op', data: i })));
+    const a = await one(q, { take: 16 });
+    const b = await one(q, { take: 16 });
+    // The batch taken ahead waited longer than a TTL: its locks (renewed once it runs) are gone.
+    await redis.del(...ids(b).map((id) => `${keysOf(q).jobPrefix}${id}:lock`));
+    const next = await one(q, {
+      finished: ids(a)
+        .slice(0, 12)
+        .map((id) => completed(id, 'ok')),
+      giveBack: [...ids(a).slice(12), ...ids(b)],
+      take: 0,
+    });
+    assert.equal(next.taken.length, 0);
+    assert.equal(await q.getActiveCount(), 0, 'none left in active, to come back as stalled');
+    const again = await one(q, { take: 28 });
+    assert.deepEqual(
+      ids(again),
+      added.slice(12).map((j) => j.id),
+      'the rest of the batch, then the batch taken ahead, then the others',
+    );
+  });
+
   it('fails a job as BullMQ would, and pauses the entity when asked', async () => {
     const [q] = queues;
     await q.addBulk([

@@ -52,10 +52,25 @@ describe('fair share', () => {
   });
 });
 
-function moves(owned: number, others: number[], pendingSpawns = 0, maxMoves = 50): number {
+function moves(
+  owned: number,
+  others: number[],
+  pendingSpawns = 0,
+  maxMoves = 50,
+  handingOver = 0,
+): number {
   const peers = new Map<string, PeerView>([['me', peer(owned)]]);
   others.forEach((n, i) => peers.set(`p${i}`, peer(n)));
-  return rebalanceMoves({ self: 'me', owned, peers, pendingSpawns, tolerance: 0.15, maxMoves });
+  const tolerance = 0.15;
+  return rebalanceMoves({
+    self: 'me',
+    owned,
+    peers,
+    pendingSpawns,
+    handingOver,
+    tolerance,
+    maxMoves,
+  });
 }
 
 describe('rebalance moves', () => {
@@ -81,12 +96,32 @@ describe('rebalance moves', () => {
     assert.equal(moves(150, [40, 40], 70, 500), 50, 'the others miss 60 + 60, 70 are coming');
   });
 
+  it('entities this pod is still handing over count with the pods below', () => {
+    // 300 in all: 150 kept, 100 on their way (runners finishing a job), 25 + 25 received.
+    assert.equal(moves(150, [25, 25], 0, 500, 100), 50, 'the others miss 75 + 75, 100 coming');
+    assert.equal(moves(100, [0, 0], 0, 50, 200), 0, 'even once those are offered');
+  });
+
+  it('within the band itself and nobody below it: gives nothing, even above even', () => {
+    // 400 on 4 pods: the pod at 116 (over 115) gives; this one, at 101, leaves it to that one.
+    assert.equal(moves(101, [116, 91, 92]), 0);
+    assert.equal(moves(116, [101, 91, 92]), 16);
+  });
+
   it('a producer-only pod is no receiver', () => {
     const peers = new Map([
       ['me', peer(30)],
       ['producer', peer(0, false)],
     ]);
-    const input = { self: 'me', owned: 30, peers, pendingSpawns: 0, tolerance: 0.15, maxMoves: 9 };
+    const input = {
+      self: 'me',
+      owned: 30,
+      peers,
+      pendingSpawns: 0,
+      handingOver: 0,
+      tolerance: 0.15,
+      maxMoves: 9,
+    };
     assert.equal(rebalanceMoves(input), 0);
   });
 });

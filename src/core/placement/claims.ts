@@ -180,7 +180,24 @@ export class Claims {
 
   /** How many more free entities this pod may claim now without going past its fair share. */
   budget(): number {
-    if (!this.ctx.processing || !this.ctx.isStarted() || this.ctx.giving()) return 0;
+    return this.ctx.giving() ? 0 : this.shareLeft();
+  }
+
+  /** True for a while after this pod handed entities over: it leaves free ones to others. */
+  giving(): boolean {
+    return this.ctx.giving();
+  }
+
+  /**
+   * While this pod is giving (it leaves the spawn set to the others): how many of the entities
+   * the others leave waiting there it may still claim within its fair share; 0 otherwise.
+   */
+  adoptBudget(): number {
+    return this.ctx.giving() ? this.shareLeft() : 0;
+  }
+
+  private shareLeft(): number {
+    if (!this.ctx.processing || !this.ctx.isStarted()) return 0;
     return this.ctx.registry.claimBudget(this.ctx.runners.size + this.inFlight);
   }
 

@@ -15,6 +15,8 @@ const DRAIN = 200;
 const SPAWN_BATCH = 63;
 /** Pause after a failed wait (Redis down) before the next one. */
 const RETRY_MS = 200;
+/** How often a giving pod looks for entities the others left waiting in the spawn set. */
+const ADOPT_CHECK_MS = FULL_BLOCK_SECONDS * 1000;
 
 /** What the dispatcher needs from the pod. */
 export interface DispatcherContext {
@@ -27,6 +29,10 @@ export interface DispatcherContext {
   readonly runners: RunnerRegistry;
   entityFromRef(ref: string): EntityHandle | undefined;
   refreshRegistry(): Promise<void>;
+  /** Redis's clock now, as the last beat heard it (the spawn set is scored by it). */
+  redisNow(): number;
+  /** How long a giving pod leaves an entity waiting in the spawn set to the others, ms. */
+  readonly spawnGraceMs: number;
   report(error: unknown, context: string): void;
 }
 
@@ -41,6 +47,7 @@ export class Dispatcher {
   lastTickAt = 0;
   private stopping = false;
   private loop?: Promise<void>;
+  private adoptCheckedAt = 0;
 
   constructor(private readonly ctx: DispatcherContext) {}
 
@@ -72,6 +79,7 @@ export class Dispatcher {
             if (epoch !== connections.blockingEpoch && !this.stopping) this.wakeAllIdle();
           });
         if (this.stopping) break;
+        if (!open) await this.adoptWaiting(spawnKey);
         if (!popped) continue;
         const [key, ref] = popped;
         if (key === wakeKey) {
@@ -134,7 +142,38 @@ export class Dispatcher {
       const more = await redis.zpopmin(keys.spawnKey(), budget);
       for (let i = 0; i < more.length; i += 2) refs.push(more[i]);
     }
-    await Promise.all(
+    await this.claimAll(refs);
+  }
+
+  /**
+   * A giving pod leaves the spawn set to the others, but not for long: entities they leave waiting
+   * there past `spawnGraceMs` (they are at their share, or slow) it claims itself, within its
+   * own share. Otherwise, with the others at their cap, nobody would watch the spawn set until
+   * this pod stops giving (a TTL), and those entities' jobs would wait as long.
+   */
+  private async adoptWaiting(spawnKey: string): Promise<void> {
+    const { claims, clock, redis } = this.ctx;
+    if (!claims.giving() || clock.now() - this.adoptCheckedAt < ADOPT_CHECK_MS) return;
+    this.adoptCheckedAt = clock.now();
+    const cutoff = this.ctx.redisNow() - this.ctx.spawnGraceMs;
+    const waiting = await redis.zcount(spawnKey, '-inf', cutoff);
+    if (waiting === 0) return;
+    // Fresh counts first: the others may have reached their cap since this pod's last beat.
+    await this.ctx.refreshRegistry();
+    const budget = Math.min(SPAWN_BATCH + 1, waiting, claims.adoptBudget());
+    if (budget <= 0) return;
+    const popped = await redis.zpopmin(spawnKey, budget);
+    const refs: string[] = [];
+    for (let i = 0; i < popped.length; i += 2) refs.push(popped[i]);
+    await this.claimAll(refs);
+  }
+
+  /**
+   * Claims entities taken from the spawn set, concurrently (one round trip for all); then tells
+   * the others at once what this pod holds now, so that a giver's next round counts them here.
+   */
+  private async claimAll(refs: string[]): Promise<void> {
+    const claimed = await Promise.all(
       refs.map(async (ref) => {
         const entity = this.ctx.entityFromRef(ref);
         if (!entity) {
@@ -142,10 +181,11 @@ export class Dispatcher {
             new Error(`Spawn request for an entity this pod can't run: ${ref}`),
             'spawn',
           );
-          return;
+          return false;
         }
-        await claims.claimIfWork(entity);
+        return this.ctx.claims.claimIfWork(entity);
       }),
     );
+    if (claimed.includes(true)) await this.ctx.refreshRegistry();
   }
 }

@@ -54,6 +54,8 @@ export interface RebalanceInput {
   peers: ReadonlyMap<string, PeerView>;
   /** Entities waiting in the spawn set (handed over, not claimed yet, count as held). */
   pendingSpawns: number;
+  /** Entities this pod is handing over and has not offered yet (in no count above). */
+  handingOver: number;
   /** How far from an even share a pod may be (a fraction of it) before entities move. */
   tolerance: number;
   /** Entities this pod may hand over in one round, at most. */
@@ -61,11 +63,15 @@ export interface RebalanceInput {
 }
 
 /**
- * How many entities a pod should hand over now: none unless some processing pod holds outside
- * `even × (1 ± tolerance)` (widened to the nearest whole entities, so that 3 entities on 2 pods
- * count as balanced, and above to what {@link claimBudget} lets a pod claim); then a pod above the even share (rounded up) gives what it holds beyond
- * it, no more than the pods below it miss, nor than `maxMoves`. A pod never gives below the even
- * share: the entities go to the pods under it, and a balanced fleet moves nothing.
+ * How many entities a pod should hand over now. The entities on their way to the pods below (in
+ * the spawn set, or handed over by this pod and not offered yet) count as theirs. With `even`
+ * their average, a band `even × (1 ± tolerance)` (widened to the nearest whole entities, so that
+ * 3 entities on 2 pods count as balanced, and above to what {@link claimBudget} lets a pod claim):
+ * a pod gives only when it holds above the band, or some pod holds below it, and it holds more
+ * than the even share (rounded up). It gives what it holds beyond that share, no more than the
+ * pods below that share miss (minus what is on its way), nor than `maxMoves`. So a pod never
+ * gives below the even share, a move never takes a pod past it, and a fleet within the band
+ * moves nothing.
  */
 export function rebalanceMoves(input: RebalanceInput): number {
   const counts = [input.owned];
@@ -74,19 +80,20 @@ export function rebalanceMoves(input: RebalanceInput): number {
     counts.push(view.owned);
   }
   if (counts.length < 2) return 0;
-  const held = counts.reduce((a, b) => a + b, 0);
-  // Entities in the spawn set were handed over by someone: count them with the receivers.
-  const even = (held + input.pendingSpawns) / counts.length;
+  const coming = input.pendingSpawns + input.handingOver;
+  const total = counts.reduce((a, b) => a + b, 0) + coming;
+  const even = total / counts.length;
   const keep = Math.ceil(even);
   if (input.owned <= keep) return 0;
   // Never move what claiming itself allows (see claimBudget): with few entities a pod, its
   // slack of at least one is more than the tolerance, and moves would fight claims.
-  const share = Math.ceil((held + input.pendingSpawns + 1) / counts.length);
+  const share = Math.ceil((total + 1) / counts.length);
   const claimCap = share + Math.max(1, Math.floor(share / 10));
   const high = Math.max(claimCap, Math.floor(even * (1 + input.tolerance)));
   const low = Math.min(Math.floor(even), Math.ceil(even * (1 - input.tolerance)));
-  if (counts.every((c) => c >= low && c <= high)) return 0;
-  let missing = -input.pendingSpawns;
-  for (const c of counts.slice(1)) missing += Math.max(0, keep - c);
+  const others = counts.slice(1);
+  if (input.owned <= high && others.every((c) => c >= low)) return 0;
+  let missing = -coming;
+  for (const c of others) missing += Math.max(0, keep - c);
   return Math.max(0, Math.min(input.maxMoves, input.owned - keep, missing));
 }

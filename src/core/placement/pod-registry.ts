@@ -134,11 +134,15 @@ export class PodRegistry {
     });
   }
 
-  /** Entities a pod holding `owned` should hand over now: see {@link rebalanceMoves}. */
-  rebalanceMoves(owned: number, tolerance: number, maxMoves: number): number {
+  /**
+   * Entities a pod holding `owned`, and handing `handingOver` over, should hand over now: see
+   * {@link rebalanceMoves}.
+   */
+  rebalanceMoves(owned: number, handingOver: number, tolerance: number, maxMoves: number): number {
     return rebalanceMoves({
       self: this.podId,
       owned,
+      handingOver,
       peers: this.view.peers,
       pendingSpawns: this.pendingSpawns,
       tolerance,

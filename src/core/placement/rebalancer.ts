@@ -19,13 +19,16 @@ export interface RebalancerContext {
 /**
  * Hands entities over to pods below their fair share (README G5): after each heartbeat, a pod
  * holding more than `even × (1 + tolerance)` (or above even while a pod is below
- * `even × (1 − tolerance)`) asks a few runners (`maxMovesPerRound`, see rebalanceMoves in fair-share.ts) to hand over. Each finishes
- * the job it runs, takes no other, and gives its lease back with relinquish-7.lua, which spends
- * its fencing token; an entity with work is offered in the spawn set, which only pods below
- * their share watch, and its next holder claims a larger token. Nothing moves while the set of
- * pods changed within `settleMs`, and for `settleMs` after a move this pod claims no free entity
- * itself, so that what it gave goes to the others. Only a pod that may claim no more (at its
- * fair-share cap, or giving) gives: one below it is receiving, and would send entities back.
+ * `even × (1 − tolerance)`) asks a few runners (`maxMovesPerRound`, see rebalanceMoves in
+ * fair-share.ts) to hand over; those still finishing a job count as the receivers' already. Each
+ * finishes the job it runs (the rest of its batch goes back unrun, first in line), takes no
+ * other, and gives its lease back with relinquish-7.lua, which spends its fencing token; an
+ * entity with work is offered in the spawn set, which only pods below their share watch, and its
+ * next holder claims a larger token. Nothing moves while the set of pods changed within
+ * `settleMs`, and for `settleMs` after a move this pod leaves free entities to the others, so
+ * that what it gave goes to them (what they leave waiting past a grace it still takes: see
+ * Dispatcher). Only a pod that may claim no more (at its fair-share cap, or giving) gives: one
+ * below it is receiving, and would send entities back.
  */
 export class Rebalancer {
   private podsSeen = '';
@@ -57,6 +60,7 @@ export class Rebalancer {
     if (this.ctx.claimBudget() > 0) return 0;
     const due = registry.rebalanceMoves(
       runners.staying(),
+      runners.handingOver(),
       settings.tolerance,
       settings.maxMovesPerRound,
     );

@@ -86,8 +86,8 @@ export class EntityRunner implements ExecutionSeat {
   private wakeUp?: () => void;
   private stopRequested = false;
   /**
-   * Asked to hand the entity over: unlike a stop, the batch under way (and one taken ahead)
-   * runs to its end; no job is given back, none is taken after it.
+   * Asked to hand the entity over: as at a stop, the job under way runs to its end (with its
+   * retries), and the rest of its batch and a batch taken ahead go back unrun, first in line.
    */
   private handingOver = false;
   /** Why the runner was asked to stop: shutdown, or a hand-over to another pod. */
@@ -169,6 +169,11 @@ export class EntityRunner implements ExecutionSeat {
   /** True once asked to stop or hand over: it takes no more jobs. */
   get draining(): boolean {
     return this.stopRequested || this.handingOver;
+  }
+
+  /** True once asked to hand the entity over (rebalancing), until the runner ends. */
+  get handingOff(): boolean {
+    return this.handingOver;
   }
 
   markLost(error?: LeaseLostError): void {
@@ -291,7 +296,9 @@ export class EntityRunner implements ExecutionSeat {
     let pause = false;
     for (let i = 0; i < jobs.length; i++) {
       if (this.state === 'lost') break;
-      if (this.stopRequested) {
+      // Stopping or handing over: at a job boundary, not at the end of the batch (a batch of
+      // long jobs would hold a hand-over for batchSize jobs).
+      if (this.draining) {
         unrun = jobs.slice(i);
         break;
       }

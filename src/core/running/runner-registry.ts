@@ -63,6 +63,8 @@ export class RunnerRegistry implements RunnerHost {
   private readonly runners = new Map<string, EntityRunner>();
   /** Background Redis work (hand-backs, index clean-up) that stop() must wait for. */
   private readonly background = new Set<Promise<void>>();
+  /** Hand-overs (rebalancing) giving their lease back, not offered in the spawn set yet. */
+  private handBacks = 0;
   readonly stats: RunnerStats = RunnerRegistry.statsOf(undefined);
   /** Jobs this pod's runners are running right now. */
   private running = 0;
@@ -113,6 +115,16 @@ export class RunnerRegistry implements RunnerHost {
   staying(): number {
     let n = 0;
     for (const runner of this.runners.values()) if (!runner.draining) n += 1;
+    return n;
+  }
+
+  /**
+   * Entities this pod is handing over and has not offered yet: their runners finishing a job,
+   * or their lease being given back. No registry entry nor the spawn set counts them meanwhile.
+   */
+  handingOver(): number {
+    let n = this.handBacks;
+    for (const runner of this.runners.values()) if (runner.handingOff) n += 1;
     return n;
   }
 
@@ -303,6 +315,16 @@ export class RunnerRegistry implements RunnerHost {
   }
 
   private async handBack(runner: EntityRunner, reason: 'stopped' | 'rebalanced'): Promise<void> {
+    if (reason !== 'rebalanced') return this.giveBack(runner, reason);
+    this.handBacks += 1;
+    try {
+      await this.giveBack(runner, reason);
+    } finally {
+      this.handBacks -= 1;
+    }
+  }
+
+  private async giveBack(runner: EntityRunner, reason: 'stopped' | 'rebalanced'): Promise<void> {
     const { entity } = runner;
     const result = await relinquish(this.ctx.redis, entity.keys, runner.guard);
     if (result === 'lost') return; // the lease had already moved on: nothing of ours to hand back

@@ -153,13 +153,17 @@ for i = 1, #KEYS do
     end
   end
 
-  -- Jobs taken but not run go back to the head of wait, first to run at the taking end.
+  -- Jobs taken but not run go back to the head of wait, first to run at the taking end. A job
+  -- whose lock expired goes back too while the lease is ours: a batch taken ahead has its locks
+  -- renewed only once it runs, and left in active it would come back later, as a stalled job,
+  -- ahead of the jobs given back here.
   if code >= 0 and nBack > 0 then
     local wait = prefix .. "wait"
     for j = a + nBack - 1, a, -1 do
       local jobId = ARGV[j]
       local lockKey = prefix .. jobId .. ":lock"
-      if rcall("GET", lockKey) == token then
+      local lock = rcall("GET", lockKey)
+      if lock == token or (not lock and ownLease(leaseKey, fenceKey, token, fence, podId, ttl)) then
         rcall("DEL", lockKey)
         if rcall("LREM", active, 1, jobId) > 0 then rcall("RPUSH", wait, jobId) end
       end
