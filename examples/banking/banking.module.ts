@@ -36,8 +36,6 @@ export class BankingModule {
               workerDefaults: { heartbeatTTL: options.heartbeatTTL },
               // atomic_queues_* metrics in prom-client's default registry, served on GET /metrics.
               metrics: true,
-              // Held accounts move to pods below their share, so every pod of the demo works.
-              rebalance: { enabled: true },
               entities: {
                 account: {
                   queueName: (id) => `account-${id}-queue`,

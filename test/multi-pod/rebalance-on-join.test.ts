@@ -2,8 +2,7 @@
  * G5 rebalancing: one pod holds every busy entity; two pods join; within a bound (20 TTLs; the
  * 5-TTL target is the bench's) each pod holds within ±15% of an even share (without rebalancing
  * the first pod keeps them all while they stay busy). The ledger shows no two executions of an entity at once, no job out of order
- * and fencing tokens that only grow across the moves. Then, balanced, at most a tenth of the
- * entities move over 3 TTLs (not yet none: see README G5).
+ * and fencing tokens that only grow across the moves. Then, balanced, nothing moves over 3 TTLs.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -100,13 +99,11 @@ describe('rebalancing when pods join', () => {
       const movesBefore = await moves();
       await sleep(3 * HEARTBEAT_TTL_S * 1000); // a span of time to observe, not a condition
       const after = await Promise.all(pods.map(statsOf));
-      // Not yet sticky: a balanced fleet still moves a few entities at the edge of the tolerance
-      // (CI runs: 1 and 3 of 48 in 3 TTLs). Bounded here to a tenth of the entities; churn is the
-      // open part of the issue (README G5).
       const churn = after.reduce((sum, s, i) => sum + s.rebalanced - movesBefore[i], 0);
-      assert.ok(
-        churn <= Math.floor(ENTITIES / 10),
-        `moves over 3 TTLs once balanced: ${churn} (${movesBefore.join(', ')} → ${after
+      assert.equal(
+        churn,
+        0,
+        `moves over 3 TTLs once balanced (${movesBefore.join(', ')} → ${after
           .map((s) => s.rebalanced)
           .join(', ')})`,
       );

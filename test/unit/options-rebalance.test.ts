@@ -1,4 +1,4 @@
-/** `rebalance` (off by default, 50 moves a round, ±15%) is checked like the other options. */
+/** `rebalance` (on by default, 50 moves a round, ±15%) is checked like the other options. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidOptionsError, type AtomicQueuesOptions } from '../../src';
@@ -7,14 +7,14 @@ import { resolveOptions } from '../../src/core/options/resolve-options';
 const REDIS = 'redis://127.0.0.1:1';
 
 describe('rebalance option', () => {
-  it('defaults to off, 50 moves a round, a tolerance of 0.15; keys merge with them', () => {
+  it('defaults to on, 50 moves a round, a tolerance of 0.15; keys merge with them', () => {
     assert.deepEqual(resolveOptions({ redis: REDIS }).rebalance, {
-      enabled: false,
+      enabled: true,
       maxMovesPerRound: 50,
       tolerance: 0.15,
     });
-    assert.deepEqual(resolveOptions({ redis: REDIS, rebalance: { enabled: true } }).rebalance, {
-      enabled: true,
+    assert.deepEqual(resolveOptions({ redis: REDIS, rebalance: { enabled: false } }).rebalance, {
+      enabled: false,
       maxMovesPerRound: 50,
       tolerance: 0.15,
     });

@@ -203,10 +203,9 @@ export interface AtomicQueuesOptions {
   durability?: DurabilityOptions;
   /**
    * Rebalancing of held entities: a pod above its fair share hands entities over, between two
-   * jobs, to pods below it, a few per heartbeat, once the set of pods has been stable for a TTL.
-   * Off by default for now: a handed-over entity can wait seconds in the spawn set before a pod
-   * below its share claims it (README G5).
-   * @defaultValue `{ enabled: false, maxMovesPerRound: 50, tolerance: 0.15 }`
+   * jobs, to pods below it, a few per heartbeat, once the set of pods has been stable for a TTL
+   * (README G5).
+   * @defaultValue `{ enabled: true, maxMovesPerRound: 50, tolerance: 0.15 }`
    */
   rebalance?: RebalanceOptions;
 }

@@ -41,7 +41,7 @@ export const DEFAULTS = Object.freeze({
   enqueueTimeoutMs: 5000,
   maxPayloadBytes: 512 * 1024,
   startTimeoutMs: 10_000,
-  rebalance: Object.freeze({ enabled: false, maxMovesPerRound: 50, tolerance: 0.15 }),
+  rebalance: Object.freeze({ enabled: true, maxMovesPerRound: 50, tolerance: 0.15 }),
 });
 
 /** What an entity type (and a worker name) may be made of: safe in key names and hash tags. */
