@@ -198,7 +198,7 @@ export class Pod {
         entityFromRef,
         refreshRegistry,
         redisNow: () => registry.redisNow(),
-        spawnGraceMs: Math.max(250, o.heartbeatIntervalMs / 2),
+        spawnGraceMs: Math.max(250, o.heartbeatIntervalMs / 4),
         report,
       });
       if (o.enableCronManager) {

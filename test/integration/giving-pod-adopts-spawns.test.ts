@@ -2,13 +2,14 @@
  * A pod that just handed entities over (rebalancing) leaves the spawn set to the others for a
  * TTL, so that what it gave goes to them. When they are at their fair-share cap, nobody else
  * takes what waits there: new entities' jobs (and entities the others hand over in turn) must not
- * wait out that TTL. The giving pod takes what the others leave waiting past a grace (half a
- * heartbeat interval, at least 250 ms).
+ * wait out that TTL. The giving pod takes what waits there at once when no other pod has room,
+ * and otherwise what they leave waiting past a grace (a quarter of a heartbeat interval, at least
+ * 250 ms).
  *
  * podA holds 8 busy entities; podB joins and receives 4. Right after, 9 new entities get work:
  * podB may take about half of everything (its share plus slack), podA must take the rest while
  * it is still giving. Every new entity's first job starts within 2 s of its enqueue (podA gives
- * for a TTL plus a beat: 4 s at heartbeatTTL 3 s).
+ * for a TTL plus a beat: 4 s at heartbeatTTL 3 s; 4.0 s without this, 0.1 s with it).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -1,7 +1,12 @@
 /** The fair share a pod may claim: pure arithmetic over the registry's view. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { claimBudget, rebalanceMoves, type PeerView } from '../../src/core/placement/fair-share';
+import {
+  claimBudget,
+  rebalanceMoves,
+  roomElsewhere,
+  type PeerView,
+} from '../../src/core/placement/fair-share';
 
 const peer = (owned: number, processing = true): PeerView => ({ owned, processing, seenAt: 0 });
 
@@ -123,5 +128,40 @@ describe('rebalance moves', () => {
       maxMoves: 9,
     };
     assert.equal(rebalanceMoves(input), 0);
+  });
+});
+
+describe('room elsewhere', () => {
+  const room = (owned: number, others: number[], pendingSpawns = 0): boolean => {
+    const peers = new Map<string, PeerView>([['me', peer(owned)]]);
+    others.forEach((n, i) => peers.set(`p${i}`, peer(n)));
+    return roomElsewhere({
+      self: 'me',
+      owned,
+      peers,
+      pendingSpawns,
+      recentlyStale: 0,
+      warming: false,
+    });
+  };
+
+  it('is true while another processing pod is below its claim cap', () => {
+    // 20 held, 3 waiting: share ceil(24 / 2) = 12, cap 13.
+    assert.equal(room(8, [12], 3), true);
+    assert.equal(room(7, [13], 3), false, 'the other pod is at its cap');
+    assert.equal(room(5, []), false, 'alone');
+    const peers = new Map([
+      ['me', peer(5)],
+      ['producer', peer(0, false)],
+    ]);
+    const input = {
+      self: 'me',
+      owned: 5,
+      peers,
+      pendingSpawns: 4,
+      recentlyStale: 0,
+      warming: false,
+    };
+    assert.equal(roomElsewhere(input), false, 'a producer-only pod claims nothing');
   });
 });

@@ -196,6 +196,11 @@ export class Claims {
     return this.ctx.giving() ? this.shareLeft() : 0;
   }
 
+  /** Whether another processing pod may still claim a free entity, as this pod last saw them. */
+  roomElsewhere(): boolean {
+    return this.ctx.registry.roomElsewhere(this.ctx.runners.size + this.inFlight);
+  }
+
   private shareLeft(): number {
     if (!this.ctx.processing || !this.ctx.isStarted()) return 0;
     return this.ctx.registry.claimBudget(this.ctx.runners.size + this.inFlight);

@@ -146,20 +146,21 @@ export class Dispatcher {
   }
 
   /**
-   * A giving pod leaves the spawn set to the others, but not for long: entities they leave waiting
-   * there past `spawnGraceMs` (they are at their share, or slow) it claims itself, within its
-   * own share. Otherwise, with the others at their cap, nobody would watch the spawn set until
-   * this pod stops giving (a TTL), and those entities' jobs would wait as long.
+   * A giving pod leaves the spawn set to the others, but not when they can't take it: it claims
+   * itself, within its own share, what waits there while no other pod has room (they are at
+   * their cap), and otherwise what they leave waiting past `spawnGraceMs` (they are slow).
+   * Without this, nobody would watch the spawn set until this pod stops giving (a TTL), and
+   * those entities' jobs would wait as long.
    */
   private async adoptWaiting(spawnKey: string): Promise<void> {
     const { claims, clock, redis } = this.ctx;
     if (!claims.giving() || clock.now() - this.adoptCheckedAt < ADOPT_CHECK_MS) return;
     this.adoptCheckedAt = clock.now();
-    const cutoff = this.ctx.redisNow() - this.ctx.spawnGraceMs;
-    const waiting = await redis.zcount(spawnKey, '-inf', cutoff);
-    if (waiting === 0) return;
+    if ((await redis.zcard(spawnKey)) === 0) return;
     // Fresh counts first: the others may have reached their cap since this pod's last beat.
     await this.ctx.refreshRegistry();
+    const max = claims.roomElsewhere() ? this.ctx.redisNow() - this.ctx.spawnGraceMs : '+inf';
+    const waiting = await redis.zcount(spawnKey, '-inf', max);
     const budget = Math.min(SPAWN_BATCH + 1, waiting, claims.adoptBudget());
     if (budget <= 0) return;
     const popped = await redis.zpopmin(spawnKey, budget);

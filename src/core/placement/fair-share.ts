@@ -31,18 +31,35 @@ export interface FairShareInput {
  * shown up yet); a pod alone after warming up claims without limit.
  */
 export function claimBudget(input: FairShareInput): number {
-  let pods = 1;
-  let total = input.owned;
-  for (const [pod, view] of input.peers) {
-    if (pod === input.self || !view.processing) continue;
-    pods += 1;
-    total += view.owned;
-  }
+  const others = processingPeers(input);
+  let pods = 1 + others.length;
+  const total = others.reduce((sum, owned) => sum + owned, input.owned);
   if (input.warming) pods += input.recentlyStale;
   if (pods === 1) return input.warming ? 1 - input.owned : Number.MAX_SAFE_INTEGER;
   const share = Math.ceil((total + input.pendingSpawns + 1) / pods);
   const slack = input.warming ? 0 : Math.max(1, Math.floor(share / 10));
   return Math.max(0, share + slack - input.owned);
+}
+
+/**
+ * Whether some other processing pod may still claim a free entity, as the registry shows it: its
+ * {@link claimBudget} as this pod would compute it in its place (with slack).
+ */
+export function roomElsewhere(input: FairShareInput): boolean {
+  const others = processingPeers(input);
+  if (others.length === 0) return false;
+  const total = others.reduce((sum, owned) => sum + owned, input.owned);
+  const share = Math.ceil((total + input.pendingSpawns + 1) / (others.length + 1));
+  const cap = share + Math.max(1, Math.floor(share / 10));
+  return others.some((owned) => owned < cap);
+}
+
+/** What each processing pod other than `self` holds, as the registry shows it. */
+function processingPeers(input: { self: string; peers: ReadonlyMap<string, PeerView> }): number[] {
+  const out: number[] = [];
+  for (const [pod, view] of input.peers)
+    if (pod !== input.self && view.processing) out.push(view.owned);
+  return out;
 }
 
 export interface RebalanceInput {
@@ -74,11 +91,7 @@ export interface RebalanceInput {
  * moves nothing.
  */
 export function rebalanceMoves(input: RebalanceInput): number {
-  const counts = [input.owned];
-  for (const [pod, view] of input.peers) {
-    if (pod === input.self || !view.processing) continue;
-    counts.push(view.owned);
-  }
+  const counts = [input.owned, ...processingPeers(input)];
   if (counts.length < 2) return 0;
   const coming = input.pendingSpawns + input.handingOver;
   const total = counts.reduce((a, b) => a + b, 0) + coming;

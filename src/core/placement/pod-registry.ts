@@ -1,7 +1,13 @@
 import type { RedisClient } from '../../redis/connections';
 import { beat, type BeatReply } from '../../redis/scripts/beat';
 import { systemClock, type Clock } from '../clock';
-import { claimBudget, rebalanceMoves, type PeerView } from './fair-share';
+import {
+  claimBudget,
+  rebalanceMoves,
+  roomElsewhere,
+  type FairShareInput,
+  type PeerView,
+} from './fair-share';
 
 /** The registry's entries as read, sorted into live, recently stale and gone pods. */
 export interface RegistryView {
@@ -123,15 +129,7 @@ export class PodRegistry {
    * none while {@link recovering}.
    */
   claimBudget(owned: number): number {
-    if (this.recovering()) return 0;
-    return claimBudget({
-      self: this.podId,
-      owned,
-      peers: this.view.peers,
-      pendingSpawns: this.pendingSpawns,
-      recentlyStale: this.view.recentlyStale,
-      warming: this.warmingUp(),
-    });
+    return this.recovering() ? 0 : claimBudget(this.shareInput(owned));
   }
 
   /**
@@ -148,6 +146,22 @@ export class PodRegistry {
       tolerance,
       maxMoves,
     });
+  }
+
+  /** Whether another processing pod may still claim a free entity: see {@link roomElsewhere}. */
+  roomElsewhere(owned: number): boolean {
+    return roomElsewhere(this.shareInput(owned));
+  }
+
+  private shareInput(owned: number): FairShareInput {
+    return {
+      self: this.podId,
+      owned,
+      peers: this.view.peers,
+      pendingSpawns: this.pendingSpawns,
+      recentlyStale: this.view.recentlyStale,
+      warming: this.warmingUp(),
+    };
   }
 
   /** Processing pods whose entries went stale recently: the fleet is changing. */
