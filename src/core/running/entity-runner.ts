@@ -284,6 +284,7 @@ export class EntityRunner implements ExecutionSeat {
    * there: the entity pauses and the jobs not run go back, first in line.
    */
   private async runBatch(jobs: Job[], size: number): Promise<Job[]> {
+    const epoch = this.host.connectionEpoch;
     const prefetch =
       size > 1 && jobs.length >= size && !this.draining ? this.submit({ take: size }) : undefined;
     const ran: Ran[] = [];
@@ -318,16 +319,34 @@ export class EntityRunner implements ExecutionSeat {
       if (this.isLost()) return [];
       return this.acknowledge(ran, [...unrun, ...prefetched], pause, 0);
     }
+    const next = prefetch && this.collect(prefetch);
     const acked = this.acknowledge(
       ran,
       unrun,
       pause,
       prefetch || stop || this.handingOver ? 0 : size,
+      next,
     );
-    if (!prefetch) return acked;
-    const [ackedNext, prefetched] = await Promise.all([acked, this.collect(prefetch)]);
+    if (!next) return acked;
+    const [ackedNext, prefetched] = await Promise.all([acked, next]);
     if (this.isLost()) return [];
+    if (epoch !== this.host.connectionEpoch) return this.keepTakenAhead(prefetched);
     return [...ackedNext, ...prefetched];
+  }
+
+  /**
+   * The connection closed while a batch was taken ahead: a take whose reply was lost (its
+   * result is dropped, see `submit`) may have moved jobs to active, twice if resent. The jobs
+   * in hand run next; every other active job locked with this token goes back to the head of
+   * wait, in order, before the runner takes again.
+   */
+  private async keepTakenAhead(prefetched: Job[]): Promise<Job[]> {
+    const running = prefetched.map((job) => job.id!);
+    const back = await this.resilient('putting back jobs', () =>
+      reclaimOwn(this.host.redis, this.entity.keys, this.guard, running),
+    );
+    if (back === 'lost') this.markLost();
+    return back === undefined || back === 'lost' ? [] : prefetched;
   }
 
   /** The outcome of a job that ran, as the step stores it. */
@@ -347,12 +366,14 @@ export class EntityRunner implements ExecutionSeat {
   /**
    * Stores the outcomes of jobs that ran, gives back those that did not, and takes up to `take`
    * next jobs, in one step; tells the pod about each finished job. Resolves with the jobs taken.
+   * `takenAhead`: the batch taken while these jobs ran, which the runner runs next.
    */
   private async acknowledge(
     ran: Ran[],
     unrun: Job[],
     pause: boolean,
     take: number,
+    takenAhead?: Promise<Job[]>,
   ): Promise<Job[]> {
     // A lone awaited job: its result rides with the step (one round trip sooner for the caller).
     if (ran.length === 1 && jobExtras(ran[0].job).awaited) {
@@ -371,7 +392,7 @@ export class EntityRunner implements ExecutionSeat {
       ),
     );
     if (result === undefined) return []; // stopping while Redis was unreachable
-    if (epoch !== this.host.connectionEpoch) return this.reconcileAfter(ran);
+    if (epoch !== this.host.connectionEpoch) return this.reconcileAfter(ran, takenAhead);
     if (result instanceof Error) {
       this.markLost(result as LeaseLostError);
       return [];
@@ -449,12 +470,21 @@ export class EntityRunner implements ExecutionSeat {
   /**
    * A step whose reply crossed a reconnect may have run twice (ioredis resends it): the second
    * copy finds its jobs finished and is refused, or takes jobs the first copy's lost reply had
-   * taken too. Every active job locked with this token goes back to the head of wait, in order;
-   * the jobs that ran count as finished if Redis shows them finished; the runner takes again.
+   * taken too. Every active job locked with this token goes back to the head of wait, in order,
+   * but the batch taken ahead (`takenAhead`), which the runner runs next: put back, it would be
+   * taken again and run twice. The jobs that ran count as finished if Redis shows them finished;
+   * the runner takes again.
    */
-  private async reconcileAfter(ran: Ran[]): Promise<Job[]> {
-    const back = await reclaimOwn(this.host.redis, this.entity.keys, this.guard, []);
+  private async reconcileAfter(ran: Ran[], takenAhead?: Promise<Job[]>): Promise<Job[]> {
+    const kept = (await takenAhead) ?? [];
+    const back = await reclaimOwn(
+      this.host.redis,
+      this.entity.keys,
+      this.guard,
+      kept.map((job) => job.id!),
+    );
     this.activeJobs.clear();
+    for (const job of kept) this.activeJobs.add(job.id!);
     if (back === 'lost') {
       this.markLost();
       return [];
