@@ -44,6 +44,11 @@ export class EntityCatalog {
     for (const [type, config] of options.entities) this.types.set(type, config);
   }
 
+  /** Entity handles cached now: those of held entities, and at most MAX_IDLE_HANDLES others. */
+  get cachedHandles(): number {
+    return this.handles.size;
+  }
+
   /** Declares an entity type (or changes its settings before start). */
   registerEntityType(type: string, options: EntityTypeOptions = {}): void {
     const merged = { ...this.optionsOf(type), ...options };
