@@ -8,13 +8,14 @@ import type { ClockTimer } from '../clock';
 import type { EntityHandle } from '../entities/entity';
 import type { ReleaseReason } from '../events';
 import { retryDelay } from './backoff';
+import { BatchExecution } from './batch-execution';
 import {
   JobExecution,
   type ExecutionHost,
   type ExecutionSeat,
   type FinishedJob,
 } from './job-execution';
-import { StepTransport, type Ran, type StepHost } from './step-transport';
+import { StepTransport, type StepHost } from './step-transport';
 
 export type RunnerState = 'running' | 'idle' | 'releasing' | 'closed' | 'lost';
 
@@ -54,9 +55,10 @@ export class EntityRunner implements ExecutionSeat {
   lostError?: LeaseLostError;
   readonly guard: LeaseGuard;
 
-  private readonly execution: JobExecution;
   /** Takes and acknowledges the jobs (see StepTransport). */
   private readonly steps: StepTransport;
+  /** Runs the jobs taken: in order, or in lanes with `concurrency` > 1 (see BatchExecution). */
+  private readonly batches: BatchExecution;
   private signalled = false;
   private wakeUp?: () => void;
   private stopRequested = false;
@@ -71,8 +73,6 @@ export class EntityRunner implements ExecutionSeat {
   private released?: Promise<void>;
   private markReleased?: () => void;
   private done?: Promise<void>;
-  /** With `concurrency` > 1: the lanes running now, each taking and acknowledging its own jobs. */
-  private readonly lanes = new Set<Promise<void>>();
 
   constructor(
     readonly entity: EntityHandle,
@@ -94,7 +94,6 @@ export class EntityRunner implements ExecutionSeat {
     };
     this.since = host.clock.now();
     this.lastActivity = this.since;
-    this.execution = new JobExecution(this, host);
     this.steps = new StepTransport(
       {
         entity,
@@ -107,6 +106,17 @@ export class EntityRunner implements ExecutionSeat {
       },
       host,
     );
+    const execution = new JobExecution(this, host);
+    this.batches = new BatchExecution({
+      entity,
+      steps: this.steps,
+      run: (job) => execution.run(job),
+      take: (count) => this.take(count),
+      isLost: () => this.isLost(),
+      isRunning: () => this.state === 'running',
+      stopping: () => this.stopRequested,
+      draining: () => this.draining,
+    });
   }
 
   /** Jobs taken and not yet acknowledged or given back: their locks are renewed with the lease. */
@@ -128,10 +138,7 @@ export class EntityRunner implements ExecutionSeat {
   notify(): void {
     this.signalled = true;
     this.wakeUp?.();
-    // With concurrency > 1, a lane that found the queue empty has ended: add one back.
-    const concurrency = this.entity.config.concurrency;
-    if (this.state === 'running' && this.lanes.size > 0 && this.lanes.size < concurrency)
-      this.startLane([]);
+    if (this.state === 'running') this.batches.notify();
   }
 
   start(): void {
@@ -210,10 +217,7 @@ export class EntityRunner implements ExecutionSeat {
           break;
         }
         if (batch.length > 0) {
-          batch =
-            this.entity.config.concurrency > 1
-              ? await this.runLanes(batch)
-              : await this.runBatch(batch, this.batchSize);
+          batch = await this.batches.run(batch);
           continue;
         }
         if (this.handingOver) break; // at a batch boundary: nothing taken, nothing to give back
@@ -228,7 +232,7 @@ export class EntityRunner implements ExecutionSeat {
       reason = this.state === 'lost' ? 'lost' : 'error';
       error = err;
       this.stopRequested = true;
-      await Promise.allSettled([...this.lanes]);
+      await this.batches.settled();
     }
     this.steps.activeJobs.clear();
     this.markReleased?.();
@@ -236,74 +240,16 @@ export class EntityRunner implements ExecutionSeat {
     this.host.runnerClosed(this, reason, error);
   }
 
-  private get batchSize(): number {
-    return this.entity.config.batchSize;
-  }
-
   /** Takes the entity's next jobs (up to `count`: a batch, or one per lane). */
   private async take(
-    count = this.entity.config.concurrency > 1 ? this.entity.config.concurrency : this.batchSize,
+    count = this.entity.config.concurrency > 1
+      ? this.entity.config.concurrency
+      : this.entity.config.batchSize,
   ): Promise<Job[]> {
     this.signalled = false;
     // After an idle wait (or a pause) the lease may be gone: don't take a job we can't run.
     if (!(await this.leaseStillValid())) return [];
     return this.steps.acknowledge([], [], false, count);
-  }
-
-  /**
-   * With `concurrency` > 1 (no order, no exclusion): one lane per job taken, each then taking
-   * and acknowledging one job at a time until the queue is empty; new work adds lanes back.
-   */
-  private async runLanes(jobs: Job[]): Promise<Job[]> {
-    for (const job of jobs) this.startLane([job]);
-    while (this.lanes.size > 0) await Promise.all([...this.lanes]);
-    return [];
-  }
-
-  private startLane(first: Job[]): void {
-    const lane: Promise<void> = (async () => {
-      let jobs = first.length > 0 ? first : await this.take(1);
-      while (jobs.length > 0 && !this.stopRequested && this.state === 'running')
-        jobs = await this.runBatch(jobs, 1);
-      if (jobs.length > 0) await this.steps.acknowledge([], jobs, false, 0);
-    })().finally(() => this.lanes.delete(lane));
-    this.lanes.add(lane);
-  }
-
-  /**
-   * Runs a batch in order and acknowledges it; resolves with the next batch. A full batch has
-   * the next one taken while it runs. A final failure with `onFailure: 'pause'` stops the batch
-   * there: the entity pauses and the jobs not run go back, first in line.
-   */
-  private async runBatch(jobs: Job[], size: number): Promise<Job[]> {
-    const ahead =
-      size > 1 && jobs.length >= size && !this.draining ? this.steps.takeAhead(size) : undefined;
-    const ran: Ran[] = [];
-    let unrun: Job[] = [];
-    let pause = false;
-    for (let i = 0; i < jobs.length; i++) {
-      if (this.state === 'lost') break;
-      if (this.stopRequested) {
-        unrun = jobs.slice(i);
-        break;
-      }
-      const run = await this.execution.run(jobs[i]);
-      if (run.kind === 'lost') break;
-      if (run.kind === 'not-run') {
-        unrun = jobs.slice(i);
-        break;
-      }
-      ran.push(this.steps.ran(jobs[i], run));
-      if (run.status === 'failed' && this.entity.config.onFailure === 'pause') {
-        pause = true;
-        unrun = jobs.slice(i + 1);
-        break;
-      }
-    }
-    if (this.state === 'lost') return [];
-    // Paused, stopping or handing over: no more jobs are taken, the batch taken ahead goes back.
-    const takesMore = !pause && !this.stopRequested && !this.handingOver;
-    return this.steps.acknowledgeBatch(ran, unrun, pause, ahead, takesMore ? size : 0);
   }
 
   /** A job's outcome is stored: the pod hears of it. */
