@@ -1,26 +1,17 @@
 import { EventEmitter } from 'node:events';
-import {
-  EngineStateError,
-  EntityNotPausedError,
-  InvalidOptionsError,
-  JobNotFoundError,
-  UnknownEntityTypeError,
-} from '../../errors';
+import { EngineStateError, InvalidOptionsError } from '../../errors';
 import type { Connections } from '../../redis/connections';
 import { KeyBuilder } from '../../redis/keys';
 import type { ClusterEntity, EntityBacklog, SpawnRequest } from '../admin/entity-admin';
-import {
-  SKIPPED_REASON,
-  pageOptions,
-  selection,
-  type FailedEntity,
-  type FailedJob,
-  type FailedJobIds,
-  type ListPage,
-  type PageOptions,
-  type RemoveFailedJobsResult,
-  type RetryFailedJobsResult,
-  type SkipNextJobResult,
+import type {
+  FailedEntity,
+  FailedJob,
+  FailedJobIds,
+  ListPage,
+  PageOptions,
+  RemoveFailedJobsResult,
+  RetryFailedJobsResult,
+  SkipNextJobResult,
 } from '../admin/failed-jobs';
 import { ManualClock, systemClock, type Clock } from '../clock';
 import { EntityCatalog } from '../entities/entity-catalog';
@@ -36,25 +27,21 @@ import type {
 } from '../options/atomic-queues-options';
 import type { ResolvedEntityType, ResolvedOptions } from '../options/resolved-options';
 import { resolveOptions } from '../options/resolve-options';
-import { JobIds } from '../producing/job-ids';
-import {
-  checkJob,
-  type BulkJob,
-  type CheckedJob,
-  type EnqueueAndWaitOptions,
-  type EnqueueCall,
-  type EnqueueOptions,
-  type WaitForJobOptions,
+import type {
+  BulkJob,
+  EnqueueAndWaitOptions,
+  EnqueueOptions,
+  WaitForJobOptions,
 } from '../producing/job-request';
-import { DEFAULT_WAIT_MS } from '../producing/producer';
 import type { ActiveEntity, EngineState, EngineStats } from '../engine-types';
 import type { QueueEngine } from '../queue-engine';
-import { storedOutcome } from '../replies/job-outcome';
 import { ReplyWaiters } from '../replies/reply-waiters';
 import { RunnerRegistry, type RunnerStats } from '../running/runner-registry';
 import { Activity } from './activity';
 import { MemoryEntity, type MemoryHost } from './memory-entity';
-import type { JobRun, StoredJob } from './memory-job';
+import { MemoryFailedJobs } from './memory-failed-jobs';
+import type { JobRun } from './memory-job';
+import { MemoryProducer } from './memory-producer';
 
 /** Options of the in-memory engine: the engine's, with `redis` optional (unused) and a clock. */
 export interface InMemoryEngineOptions extends Omit<AtomicQueuesOptions, 'redis'> {
@@ -88,15 +75,15 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
   readonly #options: ResolvedOptions;
   readonly #catalog: EntityCatalog;
   readonly #entities = new Map<string, MemoryEntity>();
-  readonly #ids = new JobIds();
   readonly #runs: JobRun[] = [];
   readonly #activity = new Activity();
   readonly #waiters: ReplyWaiters;
   readonly #host: MemoryHost;
   readonly #stats: RunnerStats = RunnerRegistry.statsOf(undefined);
+  readonly #producer: MemoryProducer;
+  readonly #failedJobs: MemoryFailedJobs;
   #state: EngineState = 'new';
   #stopping?: Promise<void>;
-  #seq = 0;
 
   constructor(options: InMemoryEngineOptions = {}) {
     super();
@@ -138,6 +125,19 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
       recordRun: (run) => this.#runs.push(run),
       report,
     };
+    const entity = (type: string, entityId: unknown): MemoryEntity => this.#entity(type, entityId);
+    this.#producer = new MemoryProducer({
+      clock,
+      waiters: this.#waiters,
+      maxPayloadBytes: this.#options.maxPayloadBytes,
+      producing: () => this.#producing(),
+      entity,
+    });
+    this.#failedJobs = new MemoryFailedJobs({
+      catalog: this.#catalog,
+      entity,
+      entities: () => this.#entities.values(),
+    });
     logEngineEvents(this, this.#options.logger);
   }
 
@@ -204,7 +204,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     opts: EnqueueOptions = {},
   ): Promise<string> {
     this.#started();
-    return this.#async(() => this.#store(this.#check(type, entityId, name, data, opts, 'enqueue')));
+    return this.#async(() => this.#producer.enqueue(type, entityId, name, data, opts));
   }
 
   enqueueAndWait(
@@ -215,13 +215,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     opts: EnqueueAndWaitOptions = {},
   ): Promise<unknown> {
     this.#started();
-    return this.#async(() => {
-      const job = this.#check(type, entityId, name, data, opts, 'enqueueAndWait');
-      const stored = job.entity.queue.find(job.jobId);
-      const waiter = this.#expect(job.entity, job.jobId, opts, stored);
-      if (!stored) this.#store(job);
-      return waiter;
-    });
+    return this.#async(() => this.#producer.enqueueAndWait(type, entityId, name, data, opts));
   }
 
   waitForJob(
@@ -231,23 +225,12 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     opts: WaitForJobOptions = {},
   ): Promise<unknown> {
     this.#started();
-    return this.#async(() => {
-      this.#producing();
-      const entity = this.#entity(type, entityId);
-      const stored = entity.queue.find(jobId);
-      if (!stored) throw new JobNotFoundError(entity.type, entity.id, jobId);
-      return this.#expect(entity, jobId, opts, stored);
-    });
+    return this.#async(() => this.#producer.waitForJob(type, entityId, jobId, opts));
   }
 
   enqueueBulk(items: ReadonlyArray<BulkJob>): Promise<string[]> {
     this.#started();
-    return this.#async(() => {
-      const jobs = items.map((i) =>
-        this.#check(i.type, i.entityId, i.name, i.data, i.opts ?? {}, 'enqueueBulk'),
-      );
-      return jobs.map((job) => this.#store(job));
-    });
+    return this.#async(() => this.#producer.enqueueBulk(items));
   }
 
   // ── admin ──────────────────────────────────────────────────────────────────
@@ -309,41 +292,13 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     opts?: PageOptions,
   ): Promise<ListPage<FailedJob>> {
     this.#started();
-    return this.#async(() => {
-      const { offset, limit } = pageOptions(opts);
-      const failed = this.#entity(type, entityId).queue.failedJobs();
-      return page(failed, offset, limit, (job) => ({
-        id: job.id,
-        name: job.name,
-        data: JSON.parse(job.json) as unknown,
-        failedReason: job.failedReason ?? '',
-        attemptsMade: job.attemptsMade,
-        finishedOn: job.finishedOn ?? null,
-        error: job.error === undefined ? null : (JSON.parse(job.error) as FailedJob['error']),
-      }));
-    });
+    return this.#async(() => this.#failedJobs.list(type, entityId, opts));
   }
 
   /** The entities keeping failed jobs, earliest kept failure first. */
   listFailedEntities(type: string, opts?: PageOptions): Promise<ListPage<FailedEntity>> {
     this.#started();
-    return this.#async(() => {
-      const { offset, limit } = pageOptions(opts);
-      const config = this.#catalog.entityType(type);
-      if (!config) throw new UnknownEntityTypeError(type, this.#catalog.entityTypes());
-      const entities = [...this.#entities.values()]
-        .filter((e) => e.type === config.type)
-        .map((e) => ({ e, failed: e.queue.failedJobs() }))
-        .filter(({ failed }) => failed.length > 0)
-        .map(({ e, failed }) => ({
-          entityType: e.type,
-          entityId: e.id,
-          firstFailedAt: failed[0].finishedOn ?? 0,
-          failedJobs: failed.length,
-        }))
-        .sort((a, b) => a.firstFailedAt - b.firstFailedAt);
-      return page(entities, offset, limit, (e) => e);
-    });
+    return this.#async(() => this.#failedJobs.entities(type, opts));
   }
 
   retryFailedJobs(
@@ -352,18 +307,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     jobIds: FailedJobIds,
   ): Promise<RetryFailedJobsResult> {
     this.#started();
-    return this.#async(() => {
-      const entity = this.#entity(type, entityId);
-      const { taken, notFound } = entity.queue.takeFailed(selection(jobIds));
-      entity.queue.retry(taken);
-      entity.pump();
-      return {
-        retried: taken.map((job) => job.id),
-        notFound,
-        remaining: entity.queue.failedJobs().length,
-        paused: entity.queue.paused,
-      };
-    });
+    return this.#async(() => this.#failedJobs.retry(type, entityId, jobIds));
   }
 
   removeFailedJobs(
@@ -372,16 +316,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     jobIds: FailedJobIds,
   ): Promise<RemoveFailedJobsResult> {
     this.#started();
-    return this.#async(() => {
-      const entity = this.#entity(type, entityId);
-      const { taken, notFound } = entity.queue.takeFailed(selection(jobIds));
-      entity.queue.remove(taken);
-      return {
-        removed: taken.map((job) => job.id),
-        notFound,
-        remaining: entity.queue.failedJobs().length,
-      };
-    });
+    return this.#async(() => this.#failedJobs.remove(type, entityId, jobIds));
   }
 
   skipNextJob(
@@ -390,19 +325,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     opts: { resume?: boolean } = {},
   ): Promise<SkipNextJobResult> {
     this.#started();
-    return this.#async(() => {
-      const entity = this.#entity(type, entityId);
-      const given: unknown = opts;
-      if (typeof given !== 'object' || given === null)
-        throw new InvalidOptionsError('skipNextJob options', 'an object { resume? }', given);
-      if (opts.resume !== undefined && typeof opts.resume !== 'boolean')
-        throw new InvalidOptionsError('resume', 'a boolean', opts.resume);
-      if (!entity.queue.paused) throw new EntityNotPausedError(entity.type, entity.id);
-      const skipped = entity.skipNext(SKIPPED_REASON);
-      if (opts.resume) entity.queue.paused = false;
-      entity.pump();
-      return { skipped, resumed: opts.resume === true };
-    });
+    return this.#async(() => this.#failedJobs.skipNext(type, entityId, opts));
   }
 
   // ── introspection ──────────────────────────────────────────────────────────
@@ -556,26 +479,6 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     });
   }
 
-  #check(
-    type: string,
-    entityId: unknown,
-    name: string,
-    data: unknown,
-    opts: EnqueueOptions,
-    call: EnqueueCall,
-  ): CheckedJob<MemoryEntity> {
-    this.#producing();
-    return checkJob(
-      () => this.#entity(type, entityId),
-      name,
-      data,
-      opts,
-      () => this.#ids.next(),
-      this.#options.maxPayloadBytes,
-      call,
-    );
-  }
-
   /** The entity of a type and id (checked), made on first use. */
   #entity(type: string, entityId: unknown): MemoryEntity {
     const { config, id } = this.#catalog.address(type, entityId);
@@ -588,71 +491,11 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     return entity;
   }
 
-  /** Stores a checked job (nothing when its id is stored already) and has it run; its id. */
-  #store(job: CheckedJob<MemoryEntity>): string {
-    const { entity } = job;
-    if (entity.queue.find(job.jobId)) return job.jobId;
-    const now = this.clock.now();
-    this.#seq += 1;
-    const delayed = job.delay !== undefined && job.delay > 0;
-    const stored: StoredJob = {
-      id: job.jobId,
-      name: job.name,
-      json: job.json,
-      timestamp: now,
-      seq: this.#seq,
-      delay: job.delay,
-      state: delayed ? 'delayed' : 'waiting',
-      dueAt: now + (job.delay ?? 0),
-      attemptsMade: 0,
-      stalledCount: 0,
-    };
-    entity.queue.add(stored);
-    entity.pump();
-    return job.jobId;
-  }
-
-  /**
-   * A caller waiting for a job's result: at once when `stored` has finished (read back as from
-   * Redis), else when it finishes, or JobTimeoutError after `timeoutMs`.
-   */
-  #expect(
-    entity: MemoryEntity,
-    jobId: string,
-    opts: WaitForJobOptions,
-    stored: StoredJob | undefined,
-  ): Promise<unknown> {
-    const timeoutMs = opts.timeoutMs ?? DEFAULT_WAIT_MS;
-    const waiter = this.#waiters.expect(jobId, timeoutMs, entity.type, entity.id);
-    if (stored?.state === 'completed')
-      waiter.settle(
-        storedOutcome(jobId, { kind: 'completed', value: stored.returnvalue ?? 'null' }),
-      );
-    else if (stored?.state === 'failed')
-      waiter.settle(storedOutcome(jobId, { kind: 'failed', error: stored.error ?? '{}' }));
-    return waiter.promise;
-  }
-
   /** Whether jobs are left that will run (waiting, delayed, active; not of a paused entity). */
   #pendingJobs(): boolean {
     for (const entity of this.#entities.values()) if (entity.queue.hasWork()) return true;
     return false;
   }
-}
-
-/** One page of `items` from `offset`, as the Redis engine's listings page. */
-function page<T, R>(
-  items: readonly T[],
-  offset: number,
-  limit: number,
-  map: (item: T) => R,
-): ListPage<R> {
-  const total = items.length;
-  return {
-    items: items.slice(offset, offset + limit).map(map),
-    total,
-    nextOffset: offset + limit < total ? offset + limit : null,
-  };
 }
 
 function isClock(value: unknown): value is Clock {
