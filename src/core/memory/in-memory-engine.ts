@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { EngineStateError, InvalidOptionsError } from '../../errors';
+import { EngineStateError } from '../../errors';
 import type { Connections } from '../../redis/connections';
 import { KeyBuilder } from '../../redis/keys';
 import type { ClusterEntity, EntityBacklog, SpawnRequest } from '../admin/entity-admin';
@@ -13,20 +13,14 @@ import type {
   RetryFailedJobsResult,
   SkipNextJobResult,
 } from '../admin/failed-jobs';
-import { ManualClock, systemClock, type Clock } from '../clock';
+import type { Clock } from '../clock';
 import { EntityCatalog } from '../entities/entity-catalog';
-import { entityRef } from '../entities/entity-ref';
 import type { EntityJobHandler } from '../entities/job-context';
 import type { AtomicQueuesEvents } from '../events';
 import { logEngineEvents } from '../logger';
 import { checkHealth, type EngineHealth, type HealthOptions } from '../observability/health';
-import type {
-  AtomicQueuesOptions,
-  EntityTypeOptions,
-  RedisConnection,
-} from '../options/atomic-queues-options';
+import type { EntityTypeOptions } from '../options/atomic-queues-options';
 import type { ResolvedEntityType, ResolvedOptions } from '../options/resolved-options';
-import { resolveOptions } from '../options/resolve-options';
 import type {
   BulkJob,
   EnqueueAndWaitOptions,
@@ -36,27 +30,13 @@ import type {
 import type { ActiveEntity, EngineState, EngineStats } from '../engine-types';
 import type { QueueEngine } from '../queue-engine';
 import { ReplyWaiters } from '../replies/reply-waiters';
-import { RunnerRegistry, type RunnerStats } from '../running/runner-registry';
-import { Activity } from './activity';
-import { MemoryEntity, type MemoryHost } from './memory-entity';
+import { resolveMemoryOptions, type InMemoryEngineOptions } from './in-memory-options';
+import { MemoryEntities } from './memory-entities';
+import type { MemoryEntity } from './memory-entity';
 import { MemoryFailedJobs } from './memory-failed-jobs';
 import type { JobRun } from './memory-job';
 import { MemoryProducer } from './memory-producer';
-
-/** Options of the in-memory engine: the engine's, with `redis` optional (unused) and a clock. */
-export interface InMemoryEngineOptions extends Omit<AtomicQueuesOptions, 'redis'> {
-  /** Not used (there is no Redis); accepted so that an app's options can be passed as they are. */
-  redis?: RedisConnection;
-  /**
-   * The engine's time: delays, retry backoffs, idle timeouts and `enqueueAndWait` timeouts.
-   * With a `ManualClock` they happen only when the test moves time (`advanceTime`).
-   * @defaultValue the system clock
-   */
-  clock?: Clock;
-}
-
-/** Stands for `redis` in the options check: nothing ever connects to it. */
-const NO_REDIS = 'redis://in-memory';
+import { advanceTime, drainJobs } from './test-time';
 
 /** ReplyWaiters subscribes to Redis only in `ready()`, which this engine never calls. */
 const NO_CONNECTIONS = {} as Connections;
@@ -74,12 +54,8 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
   readonly clock: Clock;
   readonly #options: ResolvedOptions;
   readonly #catalog: EntityCatalog;
-  readonly #entities = new Map<string, MemoryEntity>();
-  readonly #runs: JobRun[] = [];
-  readonly #activity = new Activity();
   readonly #waiters: ReplyWaiters;
-  readonly #host: MemoryHost;
-  readonly #stats: RunnerStats = RunnerRegistry.statsOf(undefined);
+  readonly #entities: MemoryEntities;
   readonly #producer: MemoryProducer;
   readonly #failedJobs: MemoryFailedJobs;
   #state: EngineState = 'new';
@@ -87,16 +63,8 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
 
   constructor(options: InMemoryEngineOptions = {}) {
     super();
-    if (typeof options !== 'object' || options === null)
-      throw new InvalidOptionsError('options', 'an object', options);
-    const { clock = systemClock, redis = NO_REDIS, ...rest } = options;
-    this.#options = resolveOptions({ ...rest, redis });
-    if (!isClock(clock))
-      throw new InvalidOptionsError(
-        'clock',
-        'a Clock (now, setTimeout, clearTimeout), e.g. a ManualClock',
-        clock,
-      );
+    const { options: resolved, clock } = resolveMemoryOptions(options);
+    this.#options = resolved;
     this.clock = clock;
     this.podId = this.#options.podId ?? 'in-memory';
     this.#catalog = new EntityCatalog(
@@ -110,34 +78,25 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
       this.emit('error', error instanceof Error ? error : new Error(String(error)), context);
     };
     this.#waiters = new ReplyWaiters(NO_CONNECTIONS, '', report, clock);
-    const state = (): EngineState => this.#state;
-    this.#host = {
+    this.#entities = new MemoryEntities({
       podId: this.podId,
       keyPrefix: this.#options.keyPrefix,
       clock,
       events: this,
       waiters: this.#waiters,
-      stats: this.#stats,
-      activity: this.#activity,
-      handlerFor: (type) => this.#catalog.handlerFor(type),
-      canRun: () => state() === 'started' && this.#options.processing,
-      stopping: () => state() === 'stopping',
-      recordRun: (run) => this.#runs.push(run),
+      catalog: this.#catalog,
+      canRun: () => this.#canRun(),
+      stopping: () => this.#state === 'stopping',
       report,
-    };
-    const entity = (type: string, entityId: unknown): MemoryEntity => this.#entity(type, entityId);
+    });
     this.#producer = new MemoryProducer({
       clock,
       waiters: this.#waiters,
       maxPayloadBytes: this.#options.maxPayloadBytes,
       producing: () => this.#producing(),
-      entity,
+      entities: this.#entities,
     });
-    this.#failedJobs = new MemoryFailedJobs({
-      catalog: this.#catalog,
-      entity,
-      entities: () => this.#entities.values(),
-    });
+    this.#failedJobs = new MemoryFailedJobs({ catalog: this.#catalog, entities: this.#entities });
     logEngineEvents(this, this.#options.logger);
   }
 
@@ -181,11 +140,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
   async #close(): Promise<void> {
     const wasStarted = this.#state === 'started';
     this.#state = 'stopping';
-    if (wasStarted) {
-      for (const entity of this.#entities.values()) entity.interrupt();
-      await this.#activity.whenIdle();
-      for (const entity of this.#entities.values()) entity.close();
-    }
+    if (wasStarted) await this.#entities.stop();
     this.#waiters.close();
     this.#state = 'stopped';
   }
@@ -203,8 +158,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     data: unknown,
     opts: EnqueueOptions = {},
   ): Promise<string> {
-    this.#started();
-    return this.#async(() => this.#producer.enqueue(type, entityId, name, data, opts));
+    return this.#call(() => this.#producer.enqueue(type, entityId, name, data, opts));
   }
 
   enqueueAndWait(
@@ -214,8 +168,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     data: unknown,
     opts: EnqueueAndWaitOptions = {},
   ): Promise<unknown> {
-    this.#started();
-    return this.#async(() => this.#producer.enqueueAndWait(type, entityId, name, data, opts));
+    return this.#call(() => this.#producer.enqueueAndWait(type, entityId, name, data, opts));
   }
 
   waitForJob(
@@ -224,37 +177,27 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     jobId: string,
     opts: WaitForJobOptions = {},
   ): Promise<unknown> {
-    this.#started();
-    return this.#async(() => this.#producer.waitForJob(type, entityId, jobId, opts));
+    return this.#call(() => this.#producer.waitForJob(type, entityId, jobId, opts));
   }
 
   enqueueBulk(items: ReadonlyArray<BulkJob>): Promise<string[]> {
-    this.#started();
-    return this.#async(() => this.#producer.enqueueBulk(items));
+    return this.#call(() => this.#producer.enqueueBulk(items));
   }
 
   // ── admin ──────────────────────────────────────────────────────────────────
 
   queueName(type: string, entityId: unknown): string {
     this.#started();
-    return this.#entity(type, entityId).queueName;
+    return this.#entities.get(type, entityId).queueName;
   }
 
   getBacklog(type: string, entityId: unknown): Promise<EntityBacklog> {
-    this.#started();
-    return this.#async(() => this.#entity(type, entityId).queue.backlog());
+    return this.#call(() => this.#entities.get(type, entityId).queue.backlog());
   }
 
   listEntities(limit = 10_000): Promise<ClusterEntity[]> {
     this.#started();
-    const known = [...this.#entities.values()].filter((e) => e.isHeld || e.queue.holdsJobs());
-    return Promise.resolve(
-      known.slice(0, limit).map((e) => ({
-        entityType: e.type,
-        entityId: e.id,
-        pod: e.isHeld ? this.podId : null,
-      })),
-    );
+    return Promise.resolve(this.#entities.list(limit));
   }
 
   /** Always empty: this engine holds every entity with work at once. */
@@ -265,9 +208,8 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
 
   claimEntity(type: string, entityId: unknown): Promise<boolean> {
     this.#started();
-    const entity = this.#entity(type, entityId);
-    if (entity.isHeld || !entity.queue.hasWork() || !this.#host.canRun())
-      return Promise.resolve(false);
+    const entity = this.#entities.get(type, entityId);
+    if (entity.isHeld || !entity.queue.hasWork() || !this.#canRun()) return Promise.resolve(false);
     entity.pump();
     return Promise.resolve(entity.isHeld);
   }
@@ -291,14 +233,12 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     entityId: unknown,
     opts?: PageOptions,
   ): Promise<ListPage<FailedJob>> {
-    this.#started();
-    return this.#async(() => this.#failedJobs.list(type, entityId, opts));
+    return this.#call(() => this.#failedJobs.list(type, entityId, opts));
   }
 
   /** The entities keeping failed jobs, earliest kept failure first. */
   listFailedEntities(type: string, opts?: PageOptions): Promise<ListPage<FailedEntity>> {
-    this.#started();
-    return this.#async(() => this.#failedJobs.entities(type, opts));
+    return this.#call(() => this.#failedJobs.entities(type, opts));
   }
 
   retryFailedJobs(
@@ -306,8 +246,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     entityId: unknown,
     jobIds: FailedJobIds,
   ): Promise<RetryFailedJobsResult> {
-    this.#started();
-    return this.#async(() => this.#failedJobs.retry(type, entityId, jobIds));
+    return this.#call(() => this.#failedJobs.retry(type, entityId, jobIds));
   }
 
   removeFailedJobs(
@@ -315,8 +254,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     entityId: unknown,
     jobIds: FailedJobIds,
   ): Promise<RemoveFailedJobsResult> {
-    this.#started();
-    return this.#async(() => this.#failedJobs.remove(type, entityId, jobIds));
+    return this.#call(() => this.#failedJobs.remove(type, entityId, jobIds));
   }
 
   skipNextJob(
@@ -324,16 +262,13 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     entityId: unknown,
     opts: { resume?: boolean } = {},
   ): Promise<SkipNextJobResult> {
-    this.#started();
-    return this.#async(() => this.#failedJobs.skipNext(type, entityId, opts));
+    return this.#call(() => this.#failedJobs.skipNext(type, entityId, opts));
   }
 
   // ── introspection ──────────────────────────────────────────────────────────
 
   activeEntities(): ActiveEntity[] {
-    return [...this.#entities.values()]
-      .map((e) => e.active())
-      .filter((a): a is ActiveEntity => a !== undefined);
+    return this.#entities.active();
   }
 
   /**
@@ -365,7 +300,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     return {
       podId: this.podId,
       activeEntities: this.activeEntities().length,
-      ...this.#stats,
+      ...this.#entities.stats,
     };
   }
 
@@ -377,7 +312,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
    * paused entity. Waits for handlers that are still running, the calls of a lost lease too.
    */
   waitIdle(): Promise<void> {
-    return this.#activity.whenIdle();
+    return this.#entities.whenIdle();
   }
 
   /**
@@ -386,20 +321,10 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
    * their time is waited for. Jobs of a paused entity stay. (Unlike `drainEntity`, which removes
    * waiting jobs, this runs them: "drained" as BullMQ's event says.)
    */
-  async drain(): Promise<void> {
-    for (;;) {
-      await this.waitIdle();
-      const pending = this.isStarted() && this.#options.processing && this.#pendingJobs();
-      if (!pending) return;
-      const clock = this.clock;
-      if (!(clock instanceof ManualClock)) {
-        await new Promise<void>((resolve) => clock.setTimeout(resolve, 10));
-        continue;
-      }
-      const next = clock.nextAt();
-      if (next === undefined) return; // nothing scheduled: nothing more will run
-      clock.advance(Math.max(0, next - clock.now()));
-    }
+  drain(): Promise<void> {
+    const pending = (): boolean =>
+      this.isStarted() && this.#options.processing && this.#entities.hasWork();
+    return drainJobs(this.clock, () => this.waitIdle(), pending);
   }
 
   /**
@@ -408,23 +333,8 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
    * ({@link waitIdle}) before the next timer. To move time while a handler waits for something
    * only the test provides, call the clock's own `advance(ms)`, which does not wait.
    */
-  async advanceTime(ms: number): Promise<void> {
-    const clock = this.clock;
-    if (!(clock instanceof ManualClock))
-      throw new EngineStateError(
-        'advanceTime() needs a ManualClock: new InMemoryEngine({ clock: new ManualClock() })',
-      );
-    if (!(typeof ms === 'number' && Number.isFinite(ms) && ms >= 0))
-      throw new InvalidOptionsError('ms', 'a number of ms ≥ 0', ms);
-    const until = clock.now() + ms;
-    for (;;) {
-      await this.waitIdle();
-      const next = clock.nextAt();
-      if (next === undefined || next > until) break;
-      clock.advance(Math.max(0, next - clock.now()));
-    }
-    clock.advance(until - clock.now());
-    await this.waitIdle();
+  advanceTime(ms: number): Promise<void> {
+    return advanceTime(this.clock, ms, () => this.waitIdle());
   }
 
   /**
@@ -432,9 +342,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
    * payload, attempt, fencing token, and how each ended.
    */
   runs(type?: string, entityId?: unknown): JobRun[] {
-    if (type === undefined) return [...this.#runs];
-    const { config, id } = this.#catalog.address(type, entityId);
-    return this.#runs.filter((r) => r.entityType === config.type && r.entityId === id);
+    return this.#entities.runs(type, entityId);
   }
 
   /**
@@ -445,7 +353,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
    */
   simulateLeaseLoss(type: string, entityId: unknown): boolean {
     this.#started();
-    return this.#entity(type, entityId).loseLease();
+    return this.#entities.get(type, entityId).loseLease();
   }
 
   // ── internals ──────────────────────────────────────────────────────────────
@@ -461,8 +369,16 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
       throw new EngineStateError(`Cannot enqueue: the engine is ${this.#state}`);
   }
 
-  /** Runs `fn` now; what it throws becomes a rejection, as the engine's async calls do. */
-  #async<T>(fn: () => T | Promise<T>): Promise<T> {
+  #canRun(): boolean {
+    return this.#state === 'started' && this.#options.processing;
+  }
+
+  /**
+   * Once started, runs `fn` now; what it throws becomes a rejection, as the engine's async calls
+   * do (a call before `start()` throws at once).
+   */
+  #call<T>(fn: () => T | Promise<T>): Promise<T> {
+    this.#started();
     return new Promise<T>((resolve) => resolve(fn()));
   }
 
@@ -471,38 +387,10 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     entityId: unknown,
     change: (entity: MemoryEntity) => unknown,
   ): Promise<void> {
-    this.#started();
-    return this.#async(() => {
-      const entity = this.#entity(type, entityId);
+    return this.#call(() => {
+      const entity = this.#entities.get(type, entityId);
       change(entity);
       entity.pump();
     });
   }
-
-  /** The entity of a type and id (checked), made on first use. */
-  #entity(type: string, entityId: unknown): MemoryEntity {
-    const { config, id } = this.#catalog.address(type, entityId);
-    const ref = entityRef(config.type, id);
-    let entity = this.#entities.get(ref);
-    if (!entity) {
-      entity = new MemoryEntity(config, id, this.#catalog.queueName(config, id), this.#host);
-      this.#entities.set(ref, entity);
-    }
-    return entity;
-  }
-
-  /** Whether jobs are left that will run (waiting, delayed, active; not of a paused entity). */
-  #pendingJobs(): boolean {
-    for (const entity of this.#entities.values()) if (entity.queue.hasWork()) return true;
-    return false;
-  }
-}
-
-function isClock(value: unknown): value is Clock {
-  const clock = value as Record<string, unknown> | null;
-  return (
-    typeof clock === 'object' &&
-    clock !== null &&
-    ['now', 'setTimeout', 'clearTimeout'].every((m) => typeof clock[m] === 'function')
-  );
 }

@@ -13,15 +13,13 @@ import {
   type SkipNextJobResult,
 } from '../admin/failed-jobs';
 import type { EntityCatalog } from '../entities/entity-catalog';
-import type { MemoryEntity } from './memory-entity';
+import type { MemoryEntities } from './memory-entities';
 
 /** What the failed-job calls need from the in-memory engine. */
 export interface FailedJobsContext {
   readonly catalog: Pick<EntityCatalog, 'entityType' | 'entityTypes'>;
-  /** The entity of a type and id (checked), made on first use. */
-  entity(type: string, entityId: unknown): MemoryEntity;
-  /** Every entity made so far. */
-  entities(): Iterable<MemoryEntity>;
+  /** Each entity by type and id (checked, made on first use), and every one made so far. */
+  readonly entities: Pick<MemoryEntities, 'get' | 'values'>;
 }
 
 /**
@@ -35,7 +33,7 @@ export class MemoryFailedJobs {
 
   list(type: string, entityId: unknown, opts?: PageOptions): ListPage<FailedJob> {
     const { offset, limit } = pageOptions(opts);
-    const failed = this.ctx.entity(type, entityId).queue.failedJobs();
+    const failed = this.ctx.entities.get(type, entityId).queue.failedJobs();
     return page(failed, offset, limit, (job) => ({
       id: job.id,
       name: job.name,
@@ -53,7 +51,7 @@ export class MemoryFailedJobs {
     const { catalog } = this.ctx;
     const config = catalog.entityType(type);
     if (!config) throw new UnknownEntityTypeError(type, catalog.entityTypes());
-    const entities = [...this.ctx.entities()]
+    const entities = [...this.ctx.entities.values()]
       .filter((e) => e.type === config.type)
       .map((e) => ({ e, failed: e.queue.failedJobs() }))
       .filter(({ failed }) => failed.length > 0)
@@ -68,7 +66,7 @@ export class MemoryFailedJobs {
   }
 
   retry(type: string, entityId: unknown, jobIds: FailedJobIds): RetryFailedJobsResult {
-    const entity = this.ctx.entity(type, entityId);
+    const entity = this.ctx.entities.get(type, entityId);
     const { taken, notFound } = entity.queue.takeFailed(selection(jobIds));
     entity.queue.retry(taken);
     entity.pump();
@@ -81,7 +79,7 @@ export class MemoryFailedJobs {
   }
 
   remove(type: string, entityId: unknown, jobIds: FailedJobIds): RemoveFailedJobsResult {
-    const entity = this.ctx.entity(type, entityId);
+    const entity = this.ctx.entities.get(type, entityId);
     const { taken, notFound } = entity.queue.takeFailed(selection(jobIds));
     entity.queue.remove(taken);
     return {
@@ -92,7 +90,7 @@ export class MemoryFailedJobs {
   }
 
   skipNext(type: string, entityId: unknown, opts: { resume?: boolean }): SkipNextJobResult {
-    const entity = this.ctx.entity(type, entityId);
+    const entity = this.ctx.entities.get(type, entityId);
     const given: unknown = opts;
     if (typeof given !== 'object' || given === null)
       throw new InvalidOptionsError('skipNextJob options', 'an object { resume? }', given);

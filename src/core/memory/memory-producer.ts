@@ -13,6 +13,7 @@ import {
 import { DEFAULT_WAIT_MS } from '../producing/producer';
 import { storedOutcome } from '../replies/job-outcome';
 import type { ReplyWaiters } from '../replies/reply-waiters';
+import type { MemoryEntities } from './memory-entities';
 import type { MemoryEntity } from './memory-entity';
 import type { StoredJob } from './memory-job';
 
@@ -23,8 +24,8 @@ export interface ProducerContext {
   readonly maxPayloadBytes: number;
   /** Throws EngineStateError unless the engine takes jobs (started, not stopping). */
   producing(): void;
-  /** The entity of a type and id (checked), made on first use. */
-  entity(type: string, entityId: unknown): MemoryEntity;
+  /** Each entity by type and id (checked), made on first use. */
+  readonly entities: Pick<MemoryEntities, 'get'>;
 }
 
 /**
@@ -71,7 +72,7 @@ export class MemoryProducer {
     opts: WaitForJobOptions,
   ): Promise<unknown> {
     this.ctx.producing();
-    const entity = this.ctx.entity(type, entityId);
+    const entity = this.ctx.entities.get(type, entityId);
     const stored = entity.queue.find(jobId);
     if (!stored) throw new JobNotFoundError(entity.type, entity.id, jobId);
     return this.expect(entity, jobId, opts, stored);
@@ -94,7 +95,7 @@ export class MemoryProducer {
   ): CheckedJob<MemoryEntity> {
     this.ctx.producing();
     return checkJob(
-      () => this.ctx.entity(type, entityId),
+      () => this.ctx.entities.get(type, entityId),
       name,
       data,
       opts,
