@@ -8,7 +8,7 @@ import {
 import type { KeyBuilder } from '../../redis/keys';
 import type { EntityTypeOptions } from '../options/atomic-queues-options';
 import type { ResolvedEntityType, ResolvedOptions } from '../options/resolved-options';
-import { resolveLateEntityType } from '../options/resolve-options';
+import { resolveLateEntityType } from '../options/resolve-entity-type';
 import { EntityHandle } from './entity';
 import { normalizeEntityId } from './entity-id';
 import { entityRef, parseEntityRef } from './entity-ref';
