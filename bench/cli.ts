@@ -62,6 +62,20 @@ class Resources {
   }
 }
 
+/**
+ * After a failed run, the end of the bench's own redis-server log (a closed connection, a limit
+ * hit): its directory goes with `release`.
+ */
+function showRedisLog(redis: LocalRedis | undefined): void {
+  if (!redis) return;
+  try {
+    const lines = fs.readFileSync(path.join(redis.dir, 'redis.log'), 'utf8').trimEnd().split('\n');
+    log(`redis-server log, last lines:\n${lines.slice(-20).join('\n')}`);
+  } catch {
+    log('redis-server log: none');
+  }
+}
+
 /** Set on SIGINT/SIGTERM: the run is being torn down, its errors are consequences. */
 let interrupted: NodeJS.Signals | undefined;
 
@@ -160,6 +174,7 @@ async function run(args: CliArgs): Promise<number> {
   } catch (err) {
     clearTimeout(timer);
     failedFast = err instanceof DeadlineError;
+    showRedisLog(res.redis);
     throw err;
   } finally {
     // A no-op after a successful release; after an error it stops everything the run started.

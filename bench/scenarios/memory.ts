@@ -237,12 +237,14 @@ async function floodPhase(run: Run) {
   const before = await podMemory(pod);
   ctx.deadline.phase = `memory: flood of ${p.flood} entities`;
   let peakRssMb = before.rssMb;
-  const enqueued = run.enqueue(
-    'flood',
-    Array.from({ length: p.flood }, () => 1),
-  );
-  await run.drained(pod, p.flood, (rss) => (peakRssMb = Math.max(peakRssMb, rss)));
-  await enqueued;
+  // Enqueued while the pod runs them: a failed enqueue fails the run at once (not unobserved).
+  await Promise.all([
+    run.enqueue(
+      'flood',
+      Array.from({ length: p.flood }, () => 1),
+    ),
+    run.drained(pod, p.flood, (rss) => (peakRssMb = Math.max(peakRssMb, rss))),
+  ]);
   const released = await podMemory(pod);
   ctx.deadline.phase = `memory: flood of ${p.flood} entities, tended at rest`;
   // The kept/short phase left its `kept` entities in the rest set too.

@@ -65,7 +65,7 @@ export type {
 export type { AtomicQueuesLogger } from './logger';
 // The test backend (served as `atomic-queues/testing`, not by the main entry).
 export { InMemoryEngine } from './memory/in-memory-engine';
-export type { InMemoryEngineOptions } from './memory/in-memory-engine';
+export type { InMemoryEngineOptions } from './memory/in-memory-options';
 export type { JobRun } from './memory/memory-job';
 export { ManualClock } from './clock';
 export type { Clock, ClockTimer } from './clock';

@@ -112,6 +112,27 @@ describe('metrics from engine events', () => {
     });
   });
 
+  test('histogram buckets are cumulative, a bound counts in its own bucket, +Inf counts all', async () => {
+    const registry = new Registry();
+    const engine = new AtomicEngine({ redis: REDIS, metrics: { registry } });
+    for (const ms of [5, 5.0001, 400_000])
+      // on the 0.005 bound, just above it, above every bound
+      engine.emit('job:completed', { ...job('account', 'a1', ms, 0), result: null });
+    const buckets = (await samples(registry, METRIC_NAMES.jobDuration)).filter(
+      (s) => s.metricName === `${METRIC_NAMES.jobDuration}_bucket`,
+    );
+    const at = (le: number | string) => buckets.find((s) => s.labels.le === le)?.value;
+    assert.equal(at(0.0025), 0);
+    assert.equal(at(0.005), 1);
+    assert.equal(at(0.01), 2);
+    assert.equal(at(300), 2);
+    assert.equal(at('+Inf'), 3);
+    assert.match(
+      await registry.metrics(),
+      /^atomic_queues_job_duration_seconds_bucket\{le="0\.005",type="account"\} 1$/m,
+    );
+  });
+
   test('no label carries an entity id', async () => {
     const registry = new Registry();
     const engine = new AtomicEngine({ redis: REDIS, metrics: { registry } });

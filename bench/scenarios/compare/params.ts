@@ -5,6 +5,8 @@ import { APPROACHES, type Approach } from '../../pods/clients/op-client';
 export const TARGETS = Object.freeze({
   /** large E: atomic-queues opsPerSec ≥ this × seed-baseline */
   vsSeedOpsLargeE: 2,
+  /** large E: atomic-queues opsPerSec ≥ this × raw-bullmq (unordered) */
+  vsRawBullmqLargeE: 1.3,
   /** large E: atomic-queues maxRedisConnections ≤ seed-baseline's / this */
   vsSeedConnectionsLargeE: 50,
   /** small E: atomic-queues opsPerSec ≥ this × redlock */

@@ -20,6 +20,7 @@ export function compareReport(p: CompareParams, results: CompareResult[]): Scena
   const aqLarge = at('atomic-queues', large);
 
   const vsSeedOps = ratio(aqLarge?.opsPerSec, at('seed-baseline', large)?.opsPerSec);
+  const vsRawOps = ratio(aqLarge?.opsPerSec, at('raw-bullmq', large)?.opsPerSec);
   const seedConns = at('seed-baseline', large)?.maxRedisConnections;
   const connShare =
     aqLarge && seedConns ? round(seedConns / Math.max(1, aqLarge.maxRedisConnections), 1) : null;
@@ -34,6 +35,7 @@ export function compareReport(p: CompareParams, results: CompareResult[]): Scena
 
   const targetsMet = {
     vsSeedOpsLargeE: atLeast(vsSeedOps, TARGETS.vsSeedOpsLargeE),
+    vsRawBullmqLargeE: atLeast(vsRawOps, TARGETS.vsRawBullmqLargeE),
     vsSeedConnectionsLargeE: atLeast(connShare, TARGETS.vsSeedConnectionsLargeE),
     vsRedlockSmallE: atLeast(vsRedlock, TARGETS.vsRedlockSmallE),
     vsRedlockTunedSmallE: atLeast(vsRedlockTuned, TARGETS.vsRedlockTunedSmallE),
@@ -50,6 +52,13 @@ export function compareReport(p: CompareParams, results: CompareResult[]): Scena
       unit: '×',
       target: `≥ ${TARGETS.vsSeedOpsLargeE}`,
       ok: targetsMet.vsSeedOpsLargeE,
+    },
+    {
+      metric: `E=${large}: atomic-queues vs raw-bullmq (unordered), ops/s`,
+      value: vsRawOps,
+      unit: '×',
+      target: `≥ ${TARGETS.vsRawBullmqLargeE}`,
+      ok: targetsMet.vsRawBullmqLargeE,
     },
     {
       metric: `E=${large}: seed-baseline connections / atomic-queues`,

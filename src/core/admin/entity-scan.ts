@@ -10,7 +10,7 @@ import {
 import type { EntityCatalog } from '../entities/entity-catalog';
 import { normalizeEntityId } from '../entities/entity-id';
 import { entityRef, parseEntityRef } from '../entities/entity-ref';
-import { NAME } from '../options/resolve-options';
+import { NAME } from '../options/resolve-entity-type';
 
 /**
  * Where an entity stands: `held` by a pod (running or idle), `waiting` for a pod to claim its

@@ -8,7 +8,7 @@ import {
 import type { KeyBuilder } from '../../redis/keys';
 import type { EntityTypeOptions } from '../options/atomic-queues-options';
 import type { ResolvedEntityType, ResolvedOptions } from '../options/resolved-options';
-import { resolveLateEntityType } from '../options/resolve-options';
+import { resolveLateEntityType } from '../options/resolve-entity-type';
 import { EntityHandle } from './entity';
 import { normalizeEntityId } from './entity-id';
 import { entityRef, parseEntityRef } from './entity-ref';
@@ -42,6 +42,11 @@ export class EntityCatalog {
     private readonly heldCount: () => number,
   ) {
     for (const [type, config] of options.entities) this.types.set(type, config);
+  }
+
+  /** Entity handles cached now: those of held entities, and at most MAX_IDLE_HANDLES others. */
+  get cachedHandles(): number {
+    return this.handles.size;
   }
 
   /** Declares an entity type (or changes its settings before start). */

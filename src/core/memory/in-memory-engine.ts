@@ -1,75 +1,42 @@
 import { EventEmitter } from 'node:events';
-import {
-  EngineStateError,
-  EntityNotPausedError,
-  InvalidOptionsError,
-  JobNotFoundError,
-  UnknownEntityTypeError,
-} from '../../errors';
+import { EngineStateError } from '../../errors';
 import type { Connections } from '../../redis/connections';
 import { KeyBuilder } from '../../redis/keys';
 import type { ClusterEntity, EntityBacklog, SpawnRequest } from '../admin/entity-admin';
-import {
-  SKIPPED_REASON,
-  pageOptions,
-  selection,
-  type FailedEntity,
-  type FailedJob,
-  type FailedJobIds,
-  type ListPage,
-  type PageOptions,
-  type RemoveFailedJobsResult,
-  type RetryFailedJobsResult,
-  type SkipNextJobResult,
+import type {
+  FailedEntity,
+  FailedJob,
+  FailedJobIds,
+  ListPage,
+  PageOptions,
+  RemoveFailedJobsResult,
+  RetryFailedJobsResult,
+  SkipNextJobResult,
 } from '../admin/failed-jobs';
-import { ManualClock, systemClock, type Clock } from '../clock';
+import type { Clock } from '../clock';
 import { EntityCatalog } from '../entities/entity-catalog';
-import { entityRef } from '../entities/entity-ref';
 import type { EntityJobHandler } from '../entities/job-context';
 import type { AtomicQueuesEvents } from '../events';
 import { logEngineEvents } from '../logger';
 import { checkHealth, type EngineHealth, type HealthOptions } from '../observability/health';
-import type {
-  AtomicQueuesOptions,
-  EntityTypeOptions,
-  RedisConnection,
-} from '../options/atomic-queues-options';
+import type { EntityTypeOptions } from '../options/atomic-queues-options';
 import type { ResolvedEntityType, ResolvedOptions } from '../options/resolved-options';
-import { resolveOptions } from '../options/resolve-options';
-import { JobIds } from '../producing/job-ids';
-import {
-  checkJob,
-  type BulkJob,
-  type CheckedJob,
-  type EnqueueAndWaitOptions,
-  type EnqueueCall,
-  type EnqueueOptions,
-  type WaitForJobOptions,
+import type {
+  BulkJob,
+  EnqueueAndWaitOptions,
+  EnqueueOptions,
+  WaitForJobOptions,
 } from '../producing/job-request';
-import { DEFAULT_WAIT_MS } from '../producing/producer';
 import type { ActiveEntity, EngineState, EngineStats } from '../engine-types';
 import type { QueueEngine } from '../queue-engine';
-import { storedOutcome } from '../replies/job-outcome';
 import { ReplyWaiters } from '../replies/reply-waiters';
-import { RunnerRegistry, type RunnerStats } from '../running/runner-registry';
-import { Activity } from './activity';
-import { MemoryEntity, type MemoryHost } from './memory-entity';
-import type { JobRun, StoredJob } from './memory-job';
-
-/** Options of the in-memory engine: the engine's, with `redis` optional (unused) and a clock. */
-export interface InMemoryEngineOptions extends Omit<AtomicQueuesOptions, 'redis'> {
-  /** Not used (there is no Redis); accepted so that an app's options can be passed as they are. */
-  redis?: RedisConnection;
-  /**
-   * The engine's time: delays, retry backoffs, idle timeouts and `enqueueAndWait` timeouts.
-   * With a `ManualClock` they happen only when the test moves time (`advanceTime`).
-   * @defaultValue the system clock
-   */
-  clock?: Clock;
-}
-
-/** Stands for `redis` in the options check: nothing ever connects to it. */
-const NO_REDIS = 'redis://in-memory';
+import { resolveMemoryOptions, type InMemoryEngineOptions } from './in-memory-options';
+import { MemoryEntities } from './memory-entities';
+import type { MemoryEntity } from './memory-entity';
+import { MemoryFailedJobs } from './memory-failed-jobs';
+import type { JobRun } from './memory-job';
+import { MemoryProducer } from './memory-producer';
+import { advanceTime, drainJobs } from './test-time';
 
 /** ReplyWaiters subscribes to Redis only in `ready()`, which this engine never calls. */
 const NO_CONNECTIONS = {} as Connections;
@@ -87,29 +54,17 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
   readonly clock: Clock;
   readonly #options: ResolvedOptions;
   readonly #catalog: EntityCatalog;
-  readonly #entities = new Map<string, MemoryEntity>();
-  readonly #ids = new JobIds();
-  readonly #runs: JobRun[] = [];
-  readonly #activity = new Activity();
   readonly #waiters: ReplyWaiters;
-  readonly #host: MemoryHost;
-  readonly #stats: RunnerStats = RunnerRegistry.statsOf(undefined);
+  readonly #entities: MemoryEntities;
+  readonly #producer: MemoryProducer;
+  readonly #failedJobs: MemoryFailedJobs;
   #state: EngineState = 'new';
   #stopping?: Promise<void>;
-  #seq = 0;
 
   constructor(options: InMemoryEngineOptions = {}) {
     super();
-    if (typeof options !== 'object' || options === null)
-      throw new InvalidOptionsError('options', 'an object', options);
-    const { clock = systemClock, redis = NO_REDIS, ...rest } = options;
-    this.#options = resolveOptions({ ...rest, redis });
-    if (!isClock(clock))
-      throw new InvalidOptionsError(
-        'clock',
-        'a Clock (now, setTimeout, clearTimeout), e.g. a ManualClock',
-        clock,
-      );
+    const { options: resolved, clock } = resolveMemoryOptions(options);
+    this.#options = resolved;
     this.clock = clock;
     this.podId = this.#options.podId ?? 'in-memory';
     this.#catalog = new EntityCatalog(
@@ -123,21 +78,25 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
       this.emit('error', error instanceof Error ? error : new Error(String(error)), context);
     };
     this.#waiters = new ReplyWaiters(NO_CONNECTIONS, '', report, clock);
-    const state = (): EngineState => this.#state;
-    this.#host = {
+    this.#entities = new MemoryEntities({
       podId: this.podId,
       keyPrefix: this.#options.keyPrefix,
       clock,
       events: this,
       waiters: this.#waiters,
-      stats: this.#stats,
-      activity: this.#activity,
-      handlerFor: (type) => this.#catalog.handlerFor(type),
-      canRun: () => state() === 'started' && this.#options.processing,
-      stopping: () => state() === 'stopping',
-      recordRun: (run) => this.#runs.push(run),
+      catalog: this.#catalog,
+      canRun: () => this.#canRun(),
+      stopping: () => this.#state === 'stopping',
       report,
-    };
+    });
+    this.#producer = new MemoryProducer({
+      clock,
+      waiters: this.#waiters,
+      maxPayloadBytes: this.#options.maxPayloadBytes,
+      producing: () => this.#producing(),
+      entities: this.#entities,
+    });
+    this.#failedJobs = new MemoryFailedJobs({ catalog: this.#catalog, entities: this.#entities });
     logEngineEvents(this, this.#options.logger);
   }
 
@@ -181,11 +140,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
   async #close(): Promise<void> {
     const wasStarted = this.#state === 'started';
     this.#state = 'stopping';
-    if (wasStarted) {
-      for (const entity of this.#entities.values()) entity.interrupt();
-      await this.#activity.whenIdle();
-      for (const entity of this.#entities.values()) entity.close();
-    }
+    if (wasStarted) await this.#entities.stop();
     this.#waiters.close();
     this.#state = 'stopped';
   }
@@ -203,8 +158,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     data: unknown,
     opts: EnqueueOptions = {},
   ): Promise<string> {
-    this.#started();
-    return this.#async(() => this.#store(this.#check(type, entityId, name, data, opts, 'enqueue')));
+    return this.#call(() => this.#producer.enqueue(type, entityId, name, data, opts));
   }
 
   enqueueAndWait(
@@ -214,14 +168,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     data: unknown,
     opts: EnqueueAndWaitOptions = {},
   ): Promise<unknown> {
-    this.#started();
-    return this.#async(() => {
-      const job = this.#check(type, entityId, name, data, opts, 'enqueueAndWait');
-      const stored = job.entity.queue.find(job.jobId);
-      const waiter = this.#expect(job.entity, job.jobId, opts, stored);
-      if (!stored) this.#store(job);
-      return waiter;
-    });
+    return this.#call(() => this.#producer.enqueueAndWait(type, entityId, name, data, opts));
   }
 
   waitForJob(
@@ -230,48 +177,27 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     jobId: string,
     opts: WaitForJobOptions = {},
   ): Promise<unknown> {
-    this.#started();
-    return this.#async(() => {
-      this.#producing();
-      const entity = this.#entity(type, entityId);
-      const stored = entity.queue.find(jobId);
-      if (!stored) throw new JobNotFoundError(entity.type, entity.id, jobId);
-      return this.#expect(entity, jobId, opts, stored);
-    });
+    return this.#call(() => this.#producer.waitForJob(type, entityId, jobId, opts));
   }
 
   enqueueBulk(items: ReadonlyArray<BulkJob>): Promise<string[]> {
-    this.#started();
-    return this.#async(() => {
-      const jobs = items.map((i) =>
-        this.#check(i.type, i.entityId, i.name, i.data, i.opts ?? {}, 'enqueueBulk'),
-      );
-      return jobs.map((job) => this.#store(job));
-    });
+    return this.#call(() => this.#producer.enqueueBulk(items));
   }
 
   // ── admin ──────────────────────────────────────────────────────────────────
 
   queueName(type: string, entityId: unknown): string {
     this.#started();
-    return this.#entity(type, entityId).queueName;
+    return this.#entities.get(type, entityId).queueName;
   }
 
   getBacklog(type: string, entityId: unknown): Promise<EntityBacklog> {
-    this.#started();
-    return this.#async(() => this.#entity(type, entityId).queue.backlog());
+    return this.#call(() => this.#entities.get(type, entityId).queue.backlog());
   }
 
   listEntities(limit = 10_000): Promise<ClusterEntity[]> {
     this.#started();
-    const known = [...this.#entities.values()].filter((e) => e.isHeld || e.queue.holdsJobs());
-    return Promise.resolve(
-      known.slice(0, limit).map((e) => ({
-        entityType: e.type,
-        entityId: e.id,
-        pod: e.isHeld ? this.podId : null,
-      })),
-    );
+    return Promise.resolve(this.#entities.list(limit));
   }
 
   /** Always empty: this engine holds every entity with work at once. */
@@ -282,9 +208,8 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
 
   claimEntity(type: string, entityId: unknown): Promise<boolean> {
     this.#started();
-    const entity = this.#entity(type, entityId);
-    if (entity.isHeld || !entity.queue.hasWork() || !this.#host.canRun())
-      return Promise.resolve(false);
+    const entity = this.#entities.get(type, entityId);
+    if (entity.isHeld || !entity.queue.hasWork() || !this.#canRun()) return Promise.resolve(false);
     entity.pump();
     return Promise.resolve(entity.isHeld);
   }
@@ -308,42 +233,12 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     entityId: unknown,
     opts?: PageOptions,
   ): Promise<ListPage<FailedJob>> {
-    this.#started();
-    return this.#async(() => {
-      const { offset, limit } = pageOptions(opts);
-      const failed = this.#entity(type, entityId).queue.failedJobs();
-      return page(failed, offset, limit, (job) => ({
-        id: job.id,
-        name: job.name,
-        data: JSON.parse(job.json) as unknown,
-        failedReason: job.failedReason ?? '',
-        attemptsMade: job.attemptsMade,
-        finishedOn: job.finishedOn ?? null,
-        error: job.error === undefined ? null : (JSON.parse(job.error) as FailedJob['error']),
-      }));
-    });
+    return this.#call(() => this.#failedJobs.list(type, entityId, opts));
   }
 
   /** The entities keeping failed jobs, earliest kept failure first. */
   listFailedEntities(type: string, opts?: PageOptions): Promise<ListPage<FailedEntity>> {
-    this.#started();
-    return this.#async(() => {
-      const { offset, limit } = pageOptions(opts);
-      const config = this.#catalog.entityType(type);
-      if (!config) throw new UnknownEntityTypeError(type, this.#catalog.entityTypes());
-      const entities = [...this.#entities.values()]
-        .filter((e) => e.type === config.type)
-        .map((e) => ({ e, failed: e.queue.failedJobs() }))
-        .filter(({ failed }) => failed.length > 0)
-        .map(({ e, failed }) => ({
-          entityType: e.type,
-          entityId: e.id,
-          firstFailedAt: failed[0].finishedOn ?? 0,
-          failedJobs: failed.length,
-        }))
-        .sort((a, b) => a.firstFailedAt - b.firstFailedAt);
-      return page(entities, offset, limit, (e) => e);
-    });
+    return this.#call(() => this.#failedJobs.entities(type, opts));
   }
 
   retryFailedJobs(
@@ -351,19 +246,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     entityId: unknown,
     jobIds: FailedJobIds,
   ): Promise<RetryFailedJobsResult> {
-    this.#started();
-    return this.#async(() => {
-      const entity = this.#entity(type, entityId);
-      const { taken, notFound } = entity.queue.takeFailed(selection(jobIds));
-      entity.queue.retry(taken);
-      entity.pump();
-      return {
-        retried: taken.map((job) => job.id),
-        notFound,
-        remaining: entity.queue.failedJobs().length,
-        paused: entity.queue.paused,
-      };
-    });
+    return this.#call(() => this.#failedJobs.retry(type, entityId, jobIds));
   }
 
   removeFailedJobs(
@@ -371,17 +254,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     entityId: unknown,
     jobIds: FailedJobIds,
   ): Promise<RemoveFailedJobsResult> {
-    this.#started();
-    return this.#async(() => {
-      const entity = this.#entity(type, entityId);
-      const { taken, notFound } = entity.queue.takeFailed(selection(jobIds));
-      entity.queue.remove(taken);
-      return {
-        removed: taken.map((job) => job.id),
-        notFound,
-        remaining: entity.queue.failedJobs().length,
-      };
-    });
+    return this.#call(() => this.#failedJobs.remove(type, entityId, jobIds));
   }
 
   skipNextJob(
@@ -389,28 +262,13 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     entityId: unknown,
     opts: { resume?: boolean } = {},
   ): Promise<SkipNextJobResult> {
-    this.#started();
-    return this.#async(() => {
-      const entity = this.#entity(type, entityId);
-      const given: unknown = opts;
-      if (typeof given !== 'object' || given === null)
-        throw new InvalidOptionsError('skipNextJob options', 'an object { resume? }', given);
-      if (opts.resume !== undefined && typeof opts.resume !== 'boolean')
-        throw new InvalidOptionsError('resume', 'a boolean', opts.resume);
-      if (!entity.queue.paused) throw new EntityNotPausedError(entity.type, entity.id);
-      const skipped = entity.skipNext(SKIPPED_REASON);
-      if (opts.resume) entity.queue.paused = false;
-      entity.pump();
-      return { skipped, resumed: opts.resume === true };
-    });
+    return this.#call(() => this.#failedJobs.skipNext(type, entityId, opts));
   }
 
   // ── introspection ──────────────────────────────────────────────────────────
 
   activeEntities(): ActiveEntity[] {
-    return [...this.#entities.values()]
-      .map((e) => e.active())
-      .filter((a): a is ActiveEntity => a !== undefined);
+    return this.#entities.active();
   }
 
   /**
@@ -442,7 +300,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     return {
       podId: this.podId,
       activeEntities: this.activeEntities().length,
-      ...this.#stats,
+      ...this.#entities.stats,
     };
   }
 
@@ -454,7 +312,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
    * paused entity. Waits for handlers that are still running, the calls of a lost lease too.
    */
   waitIdle(): Promise<void> {
-    return this.#activity.whenIdle();
+    return this.#entities.whenIdle();
   }
 
   /**
@@ -463,20 +321,10 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
    * their time is waited for. Jobs of a paused entity stay. (Unlike `drainEntity`, which removes
    * waiting jobs, this runs them: "drained" as BullMQ's event says.)
    */
-  async drain(): Promise<void> {
-    for (;;) {
-      await this.waitIdle();
-      const pending = this.isStarted() && this.#options.processing && this.#pendingJobs();
-      if (!pending) return;
-      const clock = this.clock;
-      if (!(clock instanceof ManualClock)) {
-        await new Promise<void>((resolve) => clock.setTimeout(resolve, 10));
-        continue;
-      }
-      const next = clock.nextAt();
-      if (next === undefined) return; // nothing scheduled: nothing more will run
-      clock.advance(Math.max(0, next - clock.now()));
-    }
+  drain(): Promise<void> {
+    const pending = (): boolean =>
+      this.isStarted() && this.#options.processing && this.#entities.hasWork();
+    return drainJobs(this.clock, () => this.waitIdle(), pending);
   }
 
   /**
@@ -485,23 +333,8 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
    * ({@link waitIdle}) before the next timer. To move time while a handler waits for something
    * only the test provides, call the clock's own `advance(ms)`, which does not wait.
    */
-  async advanceTime(ms: number): Promise<void> {
-    const clock = this.clock;
-    if (!(clock instanceof ManualClock))
-      throw new EngineStateError(
-        'advanceTime() needs a ManualClock: new InMemoryEngine({ clock: new ManualClock() })',
-      );
-    if (!(typeof ms === 'number' && Number.isFinite(ms) && ms >= 0))
-      throw new InvalidOptionsError('ms', 'a number of ms ≥ 0', ms);
-    const until = clock.now() + ms;
-    for (;;) {
-      await this.waitIdle();
-      const next = clock.nextAt();
-      if (next === undefined || next > until) break;
-      clock.advance(Math.max(0, next - clock.now()));
-    }
-    clock.advance(until - clock.now());
-    await this.waitIdle();
+  advanceTime(ms: number): Promise<void> {
+    return advanceTime(this.clock, ms, () => this.waitIdle());
   }
 
   /**
@@ -509,9 +342,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
    * payload, attempt, fencing token, and how each ended.
    */
   runs(type?: string, entityId?: unknown): JobRun[] {
-    if (type === undefined) return [...this.#runs];
-    const { config, id } = this.#catalog.address(type, entityId);
-    return this.#runs.filter((r) => r.entityType === config.type && r.entityId === id);
+    return this.#entities.runs(type, entityId);
   }
 
   /**
@@ -522,7 +353,7 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
    */
   simulateLeaseLoss(type: string, entityId: unknown): boolean {
     this.#started();
-    return this.#entity(type, entityId).loseLease();
+    return this.#entities.get(type, entityId).loseLease();
   }
 
   // ── internals ──────────────────────────────────────────────────────────────
@@ -538,8 +369,16 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
       throw new EngineStateError(`Cannot enqueue: the engine is ${this.#state}`);
   }
 
-  /** Runs `fn` now; what it throws becomes a rejection, as the engine's async calls do. */
-  #async<T>(fn: () => T | Promise<T>): Promise<T> {
+  #canRun(): boolean {
+    return this.#state === 'started' && this.#options.processing;
+  }
+
+  /**
+   * Once started, runs `fn` now; what it throws becomes a rejection, as the engine's async calls
+   * do (a call before `start()` throws at once).
+   */
+  #call<T>(fn: () => T | Promise<T>): Promise<T> {
+    this.#started();
     return new Promise<T>((resolve) => resolve(fn()));
   }
 
@@ -548,118 +387,10 @@ export class InMemoryEngine extends EventEmitter<AtomicQueuesEvents> implements 
     entityId: unknown,
     change: (entity: MemoryEntity) => unknown,
   ): Promise<void> {
-    this.#started();
-    return this.#async(() => {
-      const entity = this.#entity(type, entityId);
+    return this.#call(() => {
+      const entity = this.#entities.get(type, entityId);
       change(entity);
       entity.pump();
     });
   }
-
-  #check(
-    type: string,
-    entityId: unknown,
-    name: string,
-    data: unknown,
-    opts: EnqueueOptions,
-    call: EnqueueCall,
-  ): CheckedJob<MemoryEntity> {
-    this.#producing();
-    return checkJob(
-      () => this.#entity(type, entityId),
-      name,
-      data,
-      opts,
-      () => this.#ids.next(),
-      this.#options.maxPayloadBytes,
-      call,
-    );
-  }
-
-  /** The entity of a type and id (checked), made on first use. */
-  #entity(type: string, entityId: unknown): MemoryEntity {
-    const { config, id } = this.#catalog.address(type, entityId);
-    const ref = entityRef(config.type, id);
-    let entity = this.#entities.get(ref);
-    if (!entity) {
-      entity = new MemoryEntity(config, id, this.#catalog.queueName(config, id), this.#host);
-      this.#entities.set(ref, entity);
-    }
-    return entity;
-  }
-
-  /** Stores a checked job (nothing when its id is stored already) and has it run; its id. */
-  #store(job: CheckedJob<MemoryEntity>): string {
-    const { entity } = job;
-    if (entity.queue.find(job.jobId)) return job.jobId;
-    const now = this.clock.now();
-    this.#seq += 1;
-    const delayed = job.delay !== undefined && job.delay > 0;
-    const stored: StoredJob = {
-      id: job.jobId,
-      name: job.name,
-      json: job.json,
-      timestamp: now,
-      seq: this.#seq,
-      delay: job.delay,
-      state: delayed ? 'delayed' : 'waiting',
-      dueAt: now + (job.delay ?? 0),
-      attemptsMade: 0,
-      stalledCount: 0,
-    };
-    entity.queue.add(stored);
-    entity.pump();
-    return job.jobId;
-  }
-
-  /**
-   * A caller waiting for a job's result: at once when `stored` has finished (read back as from
-   * Redis), else when it finishes, or JobTimeoutError after `timeoutMs`.
-   */
-  #expect(
-    entity: MemoryEntity,
-    jobId: string,
-    opts: WaitForJobOptions,
-    stored: StoredJob | undefined,
-  ): Promise<unknown> {
-    const timeoutMs = opts.timeoutMs ?? DEFAULT_WAIT_MS;
-    const waiter = this.#waiters.expect(jobId, timeoutMs, entity.type, entity.id);
-    if (stored?.state === 'completed')
-      waiter.settle(
-        storedOutcome(jobId, { kind: 'completed', value: stored.returnvalue ?? 'null' }),
-      );
-    else if (stored?.state === 'failed')
-      waiter.settle(storedOutcome(jobId, { kind: 'failed', error: stored.error ?? '{}' }));
-    return waiter.promise;
-  }
-
-  /** Whether jobs are left that will run (waiting, delayed, active; not of a paused entity). */
-  #pendingJobs(): boolean {
-    for (const entity of this.#entities.values()) if (entity.queue.hasWork()) return true;
-    return false;
-  }
-}
-
-/** One page of `items` from `offset`, as the Redis engine's listings page. */
-function page<T, R>(
-  items: readonly T[],
-  offset: number,
-  limit: number,
-  map: (item: T) => R,
-): ListPage<R> {
-  const total = items.length;
-  return {
-    items: items.slice(offset, offset + limit).map(map),
-    total,
-    nextOffset: offset + limit < total ? offset + limit : null,
-  };
-}
-
-function isClock(value: unknown): value is Clock {
-  const clock = value as Record<string, unknown> | null;
-  return (
-    typeof clock === 'object' &&
-    clock !== null &&
-    ['now', 'setTimeout', 'clearTimeout'].every((m) => typeof clock[m] === 'function')
-  );
 }

@@ -1,56 +1,27 @@
-import { LeaseLostError, serializeError } from '../../errors';
-import { errorMessage } from '../../errors/error-message';
-import type { Clock, ClockTimer } from '../clock';
-import type { JobContext, EntityJobHandler } from '../entities/job-context';
+import { LeaseLostError } from '../../errors';
+import type { ClockTimer } from '../clock';
 import { entityRef } from '../entities/entity-ref';
-import type { EntityClaimedEvent, EventSink, JobFinishedEvent, ReleaseReason } from '../events';
+import type { EntityClaimedEvent, ReleaseReason } from '../events';
 import type { ResolvedEntityType } from '../options/resolved-options';
 import type { ActiveEntity } from '../engine-types';
-import { outcomeOf, storedOutcome } from '../replies/job-outcome';
-import type { ReplyWaiters } from '../replies/reply-waiters';
-import { backoffDelay } from '../running/backoff';
-import type { RunnerStats } from '../running/runner-registry';
-import type { Activity } from './activity';
-import { bullJob, type JobRun, type StoredJob } from './memory-job';
+import { storedOutcome } from '../replies/job-outcome';
+import { MemoryExecution, type ExecutionHolder, type ExecutionHost } from './memory-execution';
+import type { StoredJob } from './memory-job';
 import { MemoryQueue } from './memory-queue';
 
 /** What an entity of the in-memory engine needs from the engine. */
-export interface MemoryHost {
-  readonly podId: string;
-  readonly keyPrefix: string;
-  readonly clock: Clock;
-  readonly events: EventSink;
-  readonly waiters: ReplyWaiters;
-  readonly stats: RunnerStats;
-  readonly activity: Activity;
-  handlerFor(type: string): EntityJobHandler;
+export interface MemoryHost extends ExecutionHost {
   /** Jobs may start: the engine is started and processing. */
   canRun(): boolean;
-  /** The engine is stopping: a job due for a retry waits instead. */
-  stopping(): boolean;
-  recordRun(run: JobRun): void;
   report(error: unknown, context: string): void;
 }
 
 /** This engine's hold on an entity: what a lease is to the Redis engine. */
-interface Holder {
-  readonly fencingToken: number;
+interface Holder extends ExecutionHolder {
   readonly since: number;
-  /** The lock token of the jobs it takes (`job.token`). */
-  readonly token: string;
-  readonly executions: Set<Execution>;
-  jobsProcessed: number;
-  lastActivity: number;
+  /** Its jobs being run, their retries included. */
+  readonly executions: Set<MemoryExecution>;
   idleTimer?: ClockTimer;
-}
-
-/** One job being run by a holder, its retries included. */
-interface Execution {
-  readonly job: StoredJob;
-  /** Its holder lost the lease: what the handler returns or throws is dropped. */
-  lost: boolean;
-  /** Ends a retry's backoff now (lease lost, engine stopping). */
-  wake?: () => void;
 }
 
 const STALLED = 'job stalled more than allowable limit';
@@ -247,10 +218,11 @@ export class MemoryEntity {
   // ── running ─────────────────────────────────────────────────────────────────
 
   private execute(holder: Holder, job: StoredJob): void {
-    const exec: Execution = { job, lost: false };
+    const exec = new MemoryExecution(job, this, holder, this.host);
     holder.executions.add(exec);
     this.host.activity.begin();
-    this.run(holder, exec)
+    exec
+      .run()
       .catch((err: unknown) => this.host.report(err, `running ${this.type} ${this.id}`))
       .finally(() => {
         holder.executions.delete(exec);
@@ -258,150 +230,6 @@ export class MemoryEntity {
         this.pump();
         this.host.activity.end();
       });
-  }
-
-  private async run(holder: Holder, exec: Execution): Promise<void> {
-    // The handler starts after the call that enqueued the job has returned, as after Redis's reply.
-    await Promise.resolve();
-    const { job } = exec;
-    const { clock, podId } = this.host;
-    const startedAt = clock.now();
-    job.processedOn ??= startedAt;
-    holder.lastActivity = startedAt;
-    if (job.deferredFailure !== undefined)
-      return this.fail(holder, job, new Error(job.deferredFailure), startedAt);
-    const view = bullJob(job, this.config, this.queueName, this.host.keyPrefix, holder.token);
-    for (let attempt = job.attemptsMade + 1; ; attempt++) {
-      const context: JobContext = {
-        entityType: this.type,
-        entityId: this.id,
-        fencingToken: holder.fencingToken,
-        attempt,
-        podId,
-      };
-      const run: JobRun = {
-        entityType: this.type,
-        entityId: this.id,
-        jobId: job.id,
-        name: job.name,
-        data: view.data,
-        attempt,
-        fencingToken: holder.fencingToken,
-        status: 'running',
-      };
-      this.host.recordRun(run);
-      let result: unknown;
-      try {
-        result = await this.host.handlerFor(this.type)(view, context);
-      } catch (err) {
-        run.error = err;
-        if (exec.lost) run.status = 'lost';
-        else if (attempt >= this.config.attempts) run.status = 'failed';
-        else run.status = 'retrying';
-        if (run.status === 'failed') return this.fail(holder, job, err, startedAt);
-        if (run.status === 'lost' || !(await this.retry(holder, exec, view, attempt, err))) return;
-        continue;
-      }
-      run.result = result;
-      run.status = exec.lost ? 'lost' : 'completed';
-      if (!exec.lost) this.complete(holder, job, result, startedAt);
-      return;
-    }
-  }
-
-  /** Records a failed attempt and waits out its backoff; false when it must not run again here. */
-  private async retry(
-    holder: Holder,
-    exec: Execution,
-    view: { attemptsMade: number },
-    attempt: number,
-    error: unknown,
-  ): Promise<boolean> {
-    const { job } = exec;
-    job.attemptsMade = attempt;
-    view.attemptsMade = attempt;
-    const delayMs = backoffDelay(this.config.backoff, attempt);
-    this.host.events.emit('job:retrying', {
-      ...this.event(holder),
-      jobId: job.id,
-      name: job.name,
-      attempt,
-      error,
-      delayMs,
-    });
-    if (delayMs > 0 && !this.host.stopping()) await this.sleep(exec, delayMs);
-    if (exec.lost) return false;
-    if (this.host.stopping()) {
-      this.queue.putBack([job]);
-      return false;
-    }
-    return true;
-  }
-
-  /** Waits `ms` on the engine's clock, out of the work in flight; `exec.wake` ends it early. */
-  private sleep(exec: Execution, ms: number): Promise<void> {
-    const { clock, activity } = this.host;
-    activity.end();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clock.clearTimeout(timer);
-        exec.wake = undefined;
-        activity.begin();
-        resolve();
-      };
-      const timer = clock.setTimeout(done, ms);
-      exec.wake = done;
-    });
-  }
-
-  private complete(holder: Holder, job: StoredJob, result: unknown, startedAt: number): void {
-    let returnvalue: string;
-    try {
-      // As BullMQ stores it: JSON, and 'null' for what JSON can't represent at the top level.
-      returnvalue = JSON.stringify(result) ?? 'null';
-    } catch (err) {
-      return this.fail(holder, job, err, startedAt);
-    }
-    job.returnvalue = returnvalue;
-    const event = this.finish(holder, job, 'completed', result, startedAt);
-    this.host.stats.jobsCompleted += 1;
-    this.host.events.emit('job:completed', { ...event, result });
-  }
-
-  private fail(holder: Holder, job: StoredJob, error: unknown, startedAt: number): void {
-    job.error = JSON.stringify(serializeError(error));
-    job.failedReason = errorMessage(error);
-    // As BullMQ counts it when a job fails: the attempt that just ended is one made.
-    job.attemptsMade += 1;
-    const event = this.finish(holder, job, 'failed', error, startedAt);
-    if (this.config.onFailure === 'pause') this.queue.paused = true;
-    this.host.stats.jobsFailed += 1;
-    this.host.events.emit('job:failed', { ...event, error, attempts: job.attemptsMade });
-  }
-
-  /**
-   * A job left active: it is kept (or not) as finished, its callers get its result (through
-   * JSON, as from another pod); returns the fields of its event.
-   */
-  private finish(
-    holder: Holder,
-    job: StoredJob,
-    status: 'completed' | 'failed',
-    value: unknown,
-    startedAt: number,
-  ): JobFinishedEvent {
-    const now = this.host.clock.now();
-    this.queue.finish(job, status, now);
-    holder.jobsProcessed += 1;
-    const waiters = this.host.waiters;
-    if (waiters.awaits(job.id)) waiters.settle(outcomeOf(job.id, status, value), true);
-    return {
-      ...this.event(holder),
-      jobId: job.id,
-      name: job.name,
-      durationMs: now - startedAt,
-      waitMs: (job.processedOn ?? NaN) - job.timestamp,
-    };
   }
 
   private event(holder: Holder): EntityClaimedEvent {

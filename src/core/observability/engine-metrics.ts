@@ -8,13 +8,8 @@ import type {
 } from '../events';
 import type { MetricsOptions } from '../options/atomic-queues-options';
 import { loadPromClient } from './prometheus';
-import type {
-  PromClient,
-  PromCounter,
-  PromGauge,
-  PromHistogram,
-  PrometheusRegistry,
-} from './prometheus';
+import type { PromClient, PromCounter, PromGauge, PrometheusRegistry } from './prometheus';
+import { TypeHistogram, type HistogramSeries } from './type-histogram';
 
 /**
  * The metrics' names: a contract with dashboards and alerts (README "Operations"). Labels: the
@@ -43,56 +38,81 @@ const WAIT_BUCKETS = [
 /** The entity type of each entity an engine holds now (read at scrape time only). */
 export type HeldTypes = () => Iterable<string>;
 
-/** One entity type's series, with their labels made once per type rather than once per job. */
-interface TypeSeries {
-  completed(): void;
-  failed(): void;
-  retried(): void;
-  leaseLost(): void;
-  duration(seconds: number): void;
-  wait(seconds: number): void;
+/** What one entity type counted since the last scrape, and its histogram series. */
+class TypeSeries {
+  completed = 0;
+  failed = 0;
+  retried = 0;
+  leaseLost = 0;
+
+  constructor(
+    readonly labels: { readonly type: string },
+    readonly duration: HistogramSeries,
+    readonly wait: HistogramSeries,
+  ) {}
 }
+type Pending = 'completed' | 'failed' | 'retried' | 'leaseLost';
 
 /**
  * The metrics of one registry. Names are unique in a registry, so every engine reporting to it
  * shares them: counters add up, and the gauge sums what each engine holds.
+ *
+ * A job only adds to plain numbers of its type's {@link TypeSeries}; the counters take them at
+ * scrape time (prom-client's `collect`), since prom-client's `inc` validates and hashes the labels
+ * on every call (see TypeHistogram for the figures).
  */
 class RegistryMetrics {
   readonly sources = new Set<HeldTypes>();
-  private readonly completed: PromCounter;
-  private readonly failed: PromCounter;
-  private readonly retried: PromCounter;
-  private readonly leaseLost: PromCounter;
-  private readonly duration: PromHistogram;
-  private readonly wait: PromHistogram;
+  private readonly counters: [PromCounter, Pending][];
+  private readonly duration: TypeHistogram;
+  private readonly wait: TypeHistogram;
   readonly reconnects: PromCounter;
   private readonly series = new Map<string, TypeSeries>();
 
   constructor(prom: PromClient, registry: PrometheusRegistry) {
     const registers = [registry];
     const labelNames = ['type'] as const;
-    const counter = (name: string, help: string, labels: readonly string[] = labelNames) =>
-      new prom.Counter({ name, help, labelNames: labels, registers });
+    const series = this.series;
+    const counter = (name: string, help: string, pending: Pending): [PromCounter, Pending] => [
+      new prom.Counter({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect(this: PromCounter) {
+          for (const s of series.values())
+            if (s[pending] > 0) {
+              this.inc(s.labels, s[pending]);
+              s[pending] = 0;
+            }
+        },
+      }),
+      pending,
+    ];
     const n = METRIC_NAMES;
-    this.completed = counter(n.jobsCompleted, 'Jobs completed by this pod.');
-    this.failed = counter(n.jobsFailed, 'Jobs failed by this pod after their last attempt.');
-    this.retried = counter(n.jobsRetried, 'Failed attempts of jobs that run again.');
-    this.leaseLost = counter(n.leaseLost, 'Entity leases this pod lost before it released them.');
-    this.reconnects = counter(n.redisReconnects, "Outages of this pod's Redis connections.", []);
-    this.duration = new prom.Histogram({
-      name: n.jobDuration,
-      help: 'Time from the start of a job to its end, retries included (this pod’s clock).',
-      labelNames,
-      buckets: DURATION_BUCKETS,
+    this.counters = [
+      counter(n.jobsCompleted, 'Jobs completed by this pod.', 'completed'),
+      counter(n.jobsFailed, 'Jobs failed by this pod after their last attempt.', 'failed'),
+      counter(n.jobsRetried, 'Failed attempts of jobs that run again.', 'retried'),
+      counter(n.leaseLost, 'Entity leases this pod lost before it released them.', 'leaseLost'),
+    ];
+    this.reconnects = new prom.Counter({
+      name: n.redisReconnects,
+      help: "Outages of this pod's Redis connections.",
       registers,
     });
-    this.wait = new prom.Histogram({
-      name: n.jobWait,
-      help: "Time from a job's enqueue to its start, a delay included (Redis's clock).",
-      labelNames,
-      buckets: WAIT_BUCKETS,
-      registers,
-    });
+    this.duration = new TypeHistogram(
+      n.jobDuration,
+      'Time from the start of a job to its end, retries included (this pod’s clock).',
+      DURATION_BUCKETS,
+      registry,
+    );
+    this.wait = new TypeHistogram(
+      n.jobWait,
+      "Time from a job's enqueue to its start, a delay included (Redis's clock).",
+      WAIT_BUCKETS,
+      registry,
+    );
     const sources = this.sources;
     new prom.Gauge({
       name: n.entitiesHeld,
@@ -115,16 +135,8 @@ class RegistryMetrics {
       const labels = { type };
       // Every counter of the type shows from its first event on, at 0 if need be: a series that
       // is absent until its first increment hides that increment from rate() and increase().
-      for (const counter of [this.completed, this.failed, this.retried, this.leaseLost])
-        counter.inc(labels, 0);
-      series = {
-        completed: () => this.completed.inc(labels),
-        failed: () => this.failed.inc(labels),
-        retried: () => this.retried.inc(labels),
-        leaseLost: () => this.leaseLost.inc(labels),
-        duration: (seconds) => this.duration.observe(labels, seconds),
-        wait: (seconds) => this.wait.observe(labels, seconds),
-      };
+      for (const [counter] of this.counters) counter.inc(labels, 0);
+      series = new TypeSeries(labels, this.duration.of(type), this.wait.of(type));
       this.series.set(type, series);
     }
     return series;
@@ -167,21 +179,21 @@ export class EngineMetrics {
     }
     this.shared = shared;
     const finished = (s: TypeSeries, durationMs: number, waitMs: number): void => {
-      s.duration(durationMs / 1000);
-      if (waitMs >= 0) s.wait(waitMs / 1000); // NaN (unknown) is not ≥ 0
+      s.duration.observe(durationMs / 1000);
+      if (waitMs >= 0) s.wait.observe(waitMs / 1000); // NaN (unknown) is not ≥ 0
     };
     const completed = (e: JobCompletedEvent): void => {
       const s = shared.of(e.entityType);
-      s.completed();
+      s.completed++;
       finished(s, e.durationMs, e.waitMs);
     };
     const failed = (e: JobFailedEvent): void => {
       const s = shared.of(e.entityType);
-      s.failed();
+      s.failed++;
       finished(s, e.durationMs, e.waitMs);
     };
-    const retrying = (e: JobRetryingEvent): void => shared.of(e.entityType).retried();
-    const lost = (e: EntityReleasedEvent): void => shared.of(e.entityType).leaseLost();
+    const retrying = (e: JobRetryingEvent): void => void shared.of(e.entityType).retried++;
+    const lost = (e: EntityReleasedEvent): void => void shared.of(e.entityType).leaseLost++;
     const restored = (): void => shared.reconnects.inc();
     events
       .on('job:completed', completed)

@@ -16,11 +16,6 @@ export interface PromCounter {
   inc(value?: number): void;
 }
 
-/** The part of prom-client's `Histogram` the engine uses. */
-export interface PromHistogram {
-  observe(labels: Record<string, string>, value: number): void;
-}
-
 /** The part of prom-client's `Gauge` the engine uses. */
 export interface PromGauge {
   set(labels: Record<string, string>, value: number): void;
@@ -37,8 +32,7 @@ interface MetricConfig {
 /** The prom-client module, as far as the engine uses it. */
 export interface PromClient {
   register: PrometheusRegistry;
-  Counter: new (config: MetricConfig) => PromCounter;
-  Histogram: new (config: MetricConfig & { buckets: readonly number[] }) => PromHistogram;
+  Counter: new (config: MetricConfig & { collect?(this: PromCounter): void }) => PromCounter;
   Gauge: new (config: MetricConfig & { collect(this: PromGauge): void }) => PromGauge;
 }
 

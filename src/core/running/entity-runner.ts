@@ -1,56 +1,34 @@
 import type { Job } from 'bullmq';
-import { serializeError, type LeaseLostError } from '../../errors';
-import { errorMessage } from '../../errors/error-message';
-import { jobExtras } from '../../redis/entity-queue';
-import { jobKey } from '../../redis/keys';
+import type { LeaseLostError } from '../../errors';
 import { isTransient } from '../../redis/redis-errors';
 import { markIdle, type IdleReply } from '../../redis/scripts/idle';
 import type { LeaseGuard } from '../../redis/scripts/lease-guard';
-import { reclaimOwn } from '../../redis/scripts/reclaim-own';
 import { release } from '../../redis/scripts/release';
-import type { EntityStep, FinishedOutcome, StepResult } from '../../redis/scripts/step';
 import type { ClockTimer } from '../clock';
 import type { EntityHandle } from '../entities/entity';
 import type { ReleaseReason } from '../events';
 import { retryDelay } from './backoff';
+import { BatchExecution } from './batch-execution';
 import {
   JobExecution,
   type ExecutionHost,
   type ExecutionSeat,
   type FinishedJob,
-  type JobRun,
-  type JobStatus,
 } from './job-execution';
+import { StepTransport, type StepHost } from './step-transport';
 
 export type RunnerState = 'running' | 'idle' | 'releasing' | 'closed' | 'lost';
 
 /** What a runner needs from the pod that owns it. */
-export interface RunnerHost extends ExecutionHost {
+export interface RunnerHost extends ExecutionHost, StepHost {
   readonly leaseTtlMs: number;
-  /** Changes whenever the command connection closed (see `Connections.commandEpoch`). */
-  readonly connectionEpoch: number;
   /** How often an idle holder looks again at a queue a BullMQ tool may put work in, ms. */
   readonly watchMs: number;
   /** Renews this runner's lease now; false when it was lost. */
   renewLease(runner: EntityRunner): Promise<boolean>;
-  /** Sends a step with the turn's others (see StepBatcher). */
-  step(step: EntityStep): Promise<StepResult | Error>;
-  /** A job's result as the step script can publish it to the pods awaiting it. */
-  completionMessage(jobId: string, status: JobStatus, value: unknown): string;
   /** A job left active. */
   jobFinished(runner: EntityRunner, finished: FinishedJob): void;
   runnerClosed(runner: EntityRunner, reason: ReleaseReason, error?: unknown): void;
-}
-
-/** A job that ran, waiting for its outcome to be stored. */
-interface Ran {
-  job: Job;
-  status: JobStatus;
-  value: unknown;
-  durationMs: number;
-  /** From its enqueue to the start of its first attempt (see {@link EntityRunner.ran}). */
-  waitMs: number;
-  outcome: FinishedOutcome;
 }
 
 /**
@@ -69,10 +47,6 @@ export class EntityRunner implements ExecutionSeat {
   state: RunnerState = 'running';
   /** Local time until which the lease is surely valid (send time of the last renewal + TTL). */
   leaseValidUntil: number;
-  /** Jobs taken and not yet acknowledged or given back: their locks are renewed with the lease. */
-  readonly activeJobs = new Set<string>();
-  /** When each job taken was taken, on this pod's clock (for its wait: see `ran`). */
-  private readonly takenAt = new WeakMap<Job, number>();
   jobsProcessed = 0;
   /** Score this pod last wrote to the entity's sweep-index entry (removed on a clean release). */
   indexScore = 0;
@@ -81,7 +55,10 @@ export class EntityRunner implements ExecutionSeat {
   lostError?: LeaseLostError;
   readonly guard: LeaseGuard;
 
-  private readonly execution: JobExecution;
+  /** Takes and acknowledges the jobs (see StepTransport). */
+  private readonly steps: StepTransport;
+  /** Runs the jobs taken: in order, or in lanes with `concurrency` > 1 (see BatchExecution). */
+  private readonly batches: BatchExecution;
   private signalled = false;
   private wakeUp?: () => void;
   private stopRequested = false;
@@ -96,14 +73,12 @@ export class EntityRunner implements ExecutionSeat {
   private released?: Promise<void>;
   private markReleased?: () => void;
   private done?: Promise<void>;
-  /** With `concurrency` > 1: the lanes running now, each taking and acknowledging its own jobs. */
-  private readonly lanes = new Set<Promise<void>>();
 
   constructor(
     readonly entity: EntityHandle,
     /** This runner's lease slot key (slot 0 unless maxWorkersPerEntity > 1). */
     readonly leaseKey: string,
-    private readonly slot: number,
+    slot: number,
     readonly token: string,
     readonly fencingToken: number,
     leaseSentAt: number,
@@ -119,7 +94,34 @@ export class EntityRunner implements ExecutionSeat {
     };
     this.since = host.clock.now();
     this.lastActivity = this.since;
-    this.execution = new JobExecution(this, host);
+    this.steps = new StepTransport(
+      {
+        entity,
+        slot,
+        guard: this.guard,
+        isLost: () => this.isLost(),
+        markLost: (error) => this.markLost(error),
+        resilient: (what, call) => this.resilient(what, call),
+        finished: (job) => this.finished(job),
+      },
+      host,
+    );
+    const execution = new JobExecution(this, host);
+    this.batches = new BatchExecution({
+      entity,
+      steps: this.steps,
+      run: (job) => execution.run(job),
+      take: (count) => this.take(count),
+      isLost: () => this.isLost(),
+      isRunning: () => this.state === 'running',
+      stopping: () => this.stopRequested,
+      draining: () => this.draining,
+    });
+  }
+
+  /** Jobs taken and not yet acknowledged or given back: their locks are renewed with the lease. */
+  get activeJobs(): ReadonlySet<string> {
+    return this.steps.activeJobs;
   }
 
   /** True while a job enqueued from this pod can be handed over in memory. */
@@ -136,10 +138,7 @@ export class EntityRunner implements ExecutionSeat {
   notify(): void {
     this.signalled = true;
     this.wakeUp?.();
-    // With concurrency > 1, a lane that found the queue empty has ended: add one back.
-    const concurrency = this.entity.config.concurrency;
-    if (this.state === 'running' && this.lanes.size > 0 && this.lanes.size < concurrency)
-      this.startLane([]);
+    if (this.state === 'running') this.batches.notify();
   }
 
   start(): void {
@@ -219,14 +218,11 @@ export class EntityRunner implements ExecutionSeat {
           break;
         }
         if (this.stopRequested) {
-          if (batch.length > 0) await this.acknowledge([], batch, false, 0);
+          if (batch.length > 0) await this.steps.acknowledge([], batch, false, 0);
           break;
         }
         if (batch.length > 0) {
-          batch =
-            this.entity.config.concurrency > 1
-              ? await this.runLanes(batch)
-              : await this.runBatch(batch, this.batchSize);
+          batch = await this.batches.run(batch);
           continue;
         }
         if (this.handingOver) break; // at a batch boundary: nothing taken, nothing to give back
@@ -241,240 +237,31 @@ export class EntityRunner implements ExecutionSeat {
       reason = this.state === 'lost' ? 'lost' : 'error';
       error = err;
       this.stopRequested = true;
-      await Promise.allSettled([...this.lanes]);
+      await this.batches.settled();
     }
-    this.activeJobs.clear();
+    this.steps.activeJobs.clear();
     this.markReleased?.();
     if (reason === 'stopped') reason = this.stopReason;
     this.host.runnerClosed(this, reason, error);
   }
 
-  private get batchSize(): number {
-    return this.entity.config.batchSize;
-  }
-
   /** Takes the entity's next jobs (up to `count`: a batch, or one per lane). */
   private async take(
-    count = this.entity.config.concurrency > 1 ? this.entity.config.concurrency : this.batchSize,
+    count = this.entity.config.concurrency > 1
+      ? this.entity.config.concurrency
+      : this.entity.config.batchSize,
   ): Promise<Job[]> {
     this.signalled = false;
     // After an idle wait (or a pause) the lease may be gone: don't take a job we can't run.
     if (!(await this.leaseStillValid())) return [];
-    return this.acknowledge([], [], false, count);
+    return this.steps.acknowledge([], [], false, count);
   }
 
-  /**
-   * With `concurrency` > 1 (no order, no exclusion): one lane per job taken, each then taking
-   * and acknowledging one job at a time until the queue is empty; new work adds lanes back.
-   */
-  private async runLanes(jobs: Job[]): Promise<Job[]> {
-    for (const job of jobs) this.startLane([job]);
-    while (this.lanes.size > 0) await Promise.all([...this.lanes]);
-    return [];
-  }
-
-  private startLane(first: Job[]): void {
-    const lane: Promise<void> = (async () => {
-      let jobs = first.length > 0 ? first : await this.take(1);
-      while (jobs.length > 0 && !this.stopRequested && this.state === 'running')
-        jobs = await this.runBatch(jobs, 1);
-      if (jobs.length > 0) await this.acknowledge([], jobs, false, 0);
-    })().finally(() => this.lanes.delete(lane));
-    this.lanes.add(lane);
-  }
-
-  /**
-   * Runs a batch in order and acknowledges it; resolves with the next batch. A full batch has
-   * the next one taken while it runs. A final failure with `onFailure: 'pause'` stops the batch
-   * there: the entity pauses and the jobs not run go back, first in line.
-   */
-  private async runBatch(jobs: Job[], size: number): Promise<Job[]> {
-    const prefetch =
-      size > 1 && jobs.length >= size && !this.draining ? this.submit({ take: size }) : undefined;
-    const ran: Ran[] = [];
-    let unrun: Job[] = [];
-    let pause = false;
-    for (let i = 0; i < jobs.length; i++) {
-      if (this.state === 'lost') break;
-      // Stopping or handing over: at a job boundary, not at the end of the batch (a batch of
-      // long jobs would hold a hand-over for batchSize jobs).
-      if (this.draining) {
-        unrun = jobs.slice(i);
-        break;
-      }
-      const run = await this.execution.run(jobs[i]);
-      if (run.kind === 'lost') break;
-      if (run.kind === 'not-run') {
-        unrun = jobs.slice(i);
-        break;
-      }
-      ran.push(this.ran(jobs[i], run));
-      if (run.status === 'failed' && this.entity.config.onFailure === 'pause') {
-        pause = true;
-        unrun = jobs.slice(i + 1);
-        break;
-      }
-    }
-    if (this.state === 'lost') return [];
-    const stop = pause || this.stopRequested;
-    if (prefetch && (stop || this.handingOver)) {
-      // Paused, stopping or handing over: the batch taken ahead goes back unrun, after the jobs
-      // of this batch not run, in one step. Two give-backs would each put their jobs first in
-      // line, so the batch taken ahead, given back second, would run before the earlier jobs.
-      const prefetched = await this.collect(prefetch);
-      if (this.isLost()) return [];
-      return this.acknowledge(ran, [...unrun, ...prefetched], pause, 0);
-    }
-    const acked = this.acknowledge(
-      ran,
-      unrun,
-      pause,
-      prefetch || stop || this.handingOver ? 0 : size,
-    );
-    if (!prefetch) return acked;
-    const [ackedNext, prefetched] = await Promise.all([acked, this.collect(prefetch)]);
-    if (this.isLost()) return [];
-    return [...ackedNext, ...prefetched];
-  }
-
-  /** The outcome of a job that ran, as the step stores it. */
-  private ran(job: Job, run: Extract<JobRun, { kind: 'ran' }>): Ran {
-    const { status, value, durationMs, startedAt } = run;
-    // Redis stamped processedOn when the step took the job; a job of a batch starts later, by
-    // this pod's clock: both are durations, so neither clock's offset matters.
-    const takenAt = this.takenAt.get(job) ?? startedAt;
-    const waitMs = (job.processedOn ?? NaN) - job.timestamp + (startedAt - takenAt);
-    const outcome: FinishedOutcome =
-      status === 'completed'
-        ? { jobId: job.id!, status, value: returnValue(value), attempts: job.attemptsMade + 1 }
-        : failedOutcome(job, value);
-    return { job, status, value, durationMs, waitMs, outcome };
-  }
-
-  /**
-   * Stores the outcomes of jobs that ran, gives back those that did not, and takes up to `take`
-   * next jobs, in one step; tells the pod about each finished job. Resolves with the jobs taken.
-   */
-  private async acknowledge(
-    ran: Ran[],
-    unrun: Job[],
-    pause: boolean,
-    take: number,
-  ): Promise<Job[]> {
-    // A lone awaited job: its result rides with the step (one round trip sooner for the caller).
-    if (ran.length === 1 && jobExtras(ran[0].job).awaited) {
-      const { job, status, value } = ran[0];
-      ran[0].outcome.message = this.host.completionMessage(job.id!, status, value);
-    }
-    const epoch = this.host.connectionEpoch;
-    const result = await this.resilient('acknowledging jobs', () =>
-      this.host.step(
-        this.stepOf(
-          ran.map((r) => r.outcome),
-          unrun,
-          pause,
-          take,
-        ),
-      ),
-    );
-    if (result === undefined) return []; // stopping while Redis was unreachable
-    if (epoch !== this.host.connectionEpoch) return this.reconcileAfter(ran);
-    if (result instanceof Error) {
-      this.markLost(result as LeaseLostError);
-      return [];
-    }
-    for (const job of unrun) this.activeJobs.delete(job.id!);
-    ran.forEach((r, i) => this.finished(r, result.waiters[i], r.outcome.message !== undefined));
-    return this.jobsOf(result);
-  }
-
-  /** The jobs a take-only step (sent ahead) brought back. */
-  private async collect(pending: Promise<StepResult | Error | undefined>): Promise<Job[]> {
-    const result = await pending;
-    if (result === undefined) return [];
-    if (result instanceof Error) {
-      this.markLost(result as LeaseLostError);
-      return [];
-    }
-    return this.jobsOf(result);
-  }
-
-  private submit(part: { take: number }): Promise<StepResult | Error | undefined> {
-    const epoch = this.host.connectionEpoch;
-    return this.resilient('taking jobs', () =>
-      this.host.step(this.stepOf([], [], false, part.take)),
-    ).then((result) => (epoch !== this.host.connectionEpoch ? undefined : result));
-  }
-
-  private stepOf(
-    finished: FinishedOutcome[],
-    unrun: Job[],
-    pause: boolean,
-    take: number,
-  ): EntityStep {
-    const { entity } = this;
-    return {
-      keys: entity.keys,
-      slot: this.slot,
-      guard: this.guard,
-      keepCompleted: entity.keepCompleted,
-      keepFailed: entity.keepFailed,
-      eventsMaxLen: entity.eventsMaxLen,
-      finished,
-      giveBack: unrun.map((j) => j.id!),
-      pause,
-      take,
-    };
-  }
-
-  /** The jobs a step took (or, for a job BullMQ must fetch, the one BullMQ's fetch gives). */
-  private async jobsOf(result: StepResult): Promise<Job[]> {
-    const jobs = result.taken.map((t) => this.entity.toJob(t, this.token));
-    if (result.fetch && jobs.length === 0) {
-      const job = this.entity.queue.toJob(
-        await this.entity.queue.moveToActive(this.token),
-        this.token,
-      );
-      if (job) jobs.push(job);
-    }
-    const takenAt = this.host.clock.now();
-    for (const job of jobs) {
-      this.activeJobs.add(job.id!);
-      this.takenAt.set(job, takenAt);
-    }
-    return jobs;
-  }
-
-  private finished(r: Ran, waiters: readonly string[], published: boolean): void {
-    const { job, status, value, durationMs, waitMs } = r;
+  /** A job's outcome is stored: the pod hears of it. */
+  private finished(job: FinishedJob): void {
     this.jobsProcessed += 1;
-    this.activeJobs.delete(job.id!);
     this.lastActivity = this.host.clock.now();
-    this.host.jobFinished(this, { job, status, value, waiters, published, durationMs, waitMs });
-  }
-
-  /**
-   * A step whose reply crossed a reconnect may have run twice (ioredis resends it): the second
-   * copy finds its jobs finished and is refused, or takes jobs the first copy's lost reply had
-   * taken too. Every active job locked with this token goes back to the head of wait, in order;
-   * the jobs that ran count as finished if Redis shows them finished; the runner takes again.
-   */
-  private async reconcileAfter(ran: Ran[]): Promise<Job[]> {
-    const back = await reclaimOwn(this.host.redis, this.entity.keys, this.guard, []);
-    this.activeJobs.clear();
-    if (back === 'lost') {
-      this.markLost();
-      return [];
-    }
-    for (const r of ran) {
-      const [finishedOn, waiters] = await this.host.redis.hmget(
-        jobKey(this.entity.keys, r.job.id!),
-        'finishedOn',
-        'aqw',
-      );
-      if (finishedOn !== null) this.finished(r, waiters ? waiters.split(',') : [], false);
-    }
-    return [];
+    this.host.jobFinished(this, job);
   }
 
   /**
@@ -602,25 +389,4 @@ export class EntityRunner implements ExecutionSeat {
       this.wakeUp = done;
     });
   }
-}
-
-/** A return value as BullMQ stores it: JSON, and 'null' for what JSON can't represent. */
-function returnValue(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? 'null';
-  } catch {
-    return 'null'; // the caller hears of it: the result does not serialize
-  }
-}
-
-function failedOutcome(job: Job, error: unknown): FinishedOutcome {
-  const serialized = serializeError(error);
-  return {
-    jobId: job.id!,
-    status: 'failed',
-    value: errorMessage(error),
-    attempts: job.attemptsMade + 1,
-    error: JSON.stringify(serialized),
-    stacktrace: JSON.stringify(serialized.stack ? [serialized.stack] : []),
-  };
 }

@@ -1,0 +1,290 @@
+import type { Job } from 'bullmq';
+import { serializeError, type LeaseLostError } from '../../errors';
+import { errorMessage } from '../../errors/error-message';
+import type { RedisClient } from '../../redis/connections';
+import { jobExtras } from '../../redis/entity-queue';
+import { jobKey } from '../../redis/keys';
+import type { LeaseGuard } from '../../redis/scripts/lease-guard';
+import { reclaimOwn } from '../../redis/scripts/reclaim-own';
+import type { EntityStep, FinishedOutcome, StepResult } from '../../redis/scripts/step';
+import type { Clock } from '../clock';
+import type { EntityHandle } from '../entities/entity';
+import type { FinishedJob, JobRun, JobStatus } from './job-execution';
+
+/** What the step transport needs from the pod. */
+export interface StepHost {
+  readonly redis: RedisClient;
+  readonly clock: Clock;
+  /** Changes whenever the command connection closed (see `Connections.commandEpoch`). */
+  readonly connectionEpoch: number;
+  /** Sends a step with the turn's others (see StepBatcher). */
+  step(step: EntityStep): Promise<StepResult | Error>;
+  /** A job's result as the step script can publish it to the pods awaiting it. */
+  completionMessage(jobId: string, status: JobStatus, value: unknown): string;
+}
+
+/** What the step transport needs from its runner (the lease its steps go under). */
+export interface StepSeat {
+  readonly entity: EntityHandle;
+  /** The runner's lease slot (0 unless maxWorkersPerEntity > 1). */
+  readonly slot: number;
+  readonly guard: LeaseGuard;
+  isLost(): boolean;
+  markLost(error?: LeaseLostError): void;
+  /** Runs a Redis call until it goes through; undefined when the runner is asked to stop meanwhile. */
+  resilient<T>(what: string, call: () => Promise<T>): Promise<T | undefined>;
+  /** A job left active: its outcome is stored (or Redis shows it stored, after a reconnect). */
+  finished(job: FinishedJob): void;
+}
+
+/** A job that ran, waiting for its outcome to be stored. */
+export interface Ran {
+  job: Job;
+  status: JobStatus;
+  value: unknown;
+  durationMs: number;
+  /** From its enqueue to the start of its first attempt (see {@link StepTransport.ran}). */
+  waitMs: number;
+  outcome: FinishedOutcome;
+}
+
+/** The reply of a step sent ahead (undefined when the runner stopped or the connection closed). */
+export type StepReply = Promise<StepResult | Error | undefined>;
+
+/**
+ * A runner's steps (`step-2.lua`, through the pod's StepBatcher): each stores the outcomes of the
+ * jobs that ran, gives back those taken and not run, and takes the next ones, in one call. Owns
+ * the jobs taken and not yet acknowledged (their locks are renewed with the lease) and when each
+ * was taken. A step whose reply crossed a reconnect is reconciled with what Redis holds.
+ */
+export class StepTransport {
+  /** Jobs taken and not yet acknowledged or given back: their locks are renewed with the lease. */
+  readonly activeJobs = new Set<string>();
+  /** When each job taken was taken, on this pod's clock (for its wait: see `ran`). */
+  private readonly takenAt = new WeakMap<Job, number>();
+  /** The command connection's close count when the last batch was taken ahead. */
+  private aheadEpoch = 0;
+
+  constructor(
+    private readonly seat: StepSeat,
+    private readonly host: StepHost,
+  ) {}
+
+  /** The outcome of a job that ran, as the step stores it. */
+  ran(job: Job, run: Extract<JobRun, { kind: 'ran' }>): Ran {
+    const { status, value, durationMs, startedAt } = run;
+    // Redis stamped processedOn when the step took the job; a job of a batch starts later, by
+    // this pod's clock: both are durations, so neither clock's offset matters.
+    const takenAt = this.takenAt.get(job) ?? startedAt;
+    const waitMs = (job.processedOn ?? NaN) - job.timestamp + (startedAt - takenAt);
+    const outcome: FinishedOutcome =
+      status === 'completed'
+        ? { jobId: job.id!, status, value: returnValue(value), attempts: job.attemptsMade + 1 }
+        : failedOutcome(job, value);
+    return { job, status, value, durationMs, waitMs, outcome };
+  }
+
+  /**
+   * Stores the outcomes of jobs that ran, gives back those that did not, and takes up to `take`
+   * next jobs, in one step; tells the runner about each finished job. Resolves with the jobs taken.
+   * `takenAhead`: the batch taken while these jobs ran, which the runner runs next.
+   */
+  async acknowledge(
+    ran: Ran[],
+    unrun: Job[],
+    pause: boolean,
+    take: number,
+    takenAhead?: Promise<Job[]>,
+  ): Promise<Job[]> {
+    const { seat, host } = this;
+    // A lone awaited job: its result rides with the step (one round trip sooner for the caller).
+    if (ran.length === 1 && jobExtras(ran[0].job).awaited) {
+      const { job, status, value } = ran[0];
+      ran[0].outcome.message = host.completionMessage(job.id!, status, value);
+    }
+    const epoch = host.connectionEpoch;
+    const result = await seat.resilient('acknowledging jobs', () =>
+      host.step(
+        this.stepOf(
+          ran.map((r) => r.outcome),
+          unrun,
+          pause,
+          take,
+        ),
+      ),
+    );
+    if (result === undefined) return []; // stopping while Redis was unreachable
+    if (epoch !== host.connectionEpoch) return this.reconcileAfter(ran, takenAhead);
+    if (result instanceof Error) {
+      seat.markLost(result as LeaseLostError);
+      return [];
+    }
+    for (const job of unrun) this.activeJobs.delete(job.id!);
+    ran.forEach((r, i) => this.finished(r, result.waiters[i], r.outcome.message !== undefined));
+    return this.jobsOf(result);
+  }
+
+  /**
+   * Acknowledges a batch and resolves with the next: the one taken `ahead` (see
+   * {@link takeAhead}) with what this step takes, up to `next` jobs (0 when the runner takes
+   * no more: paused, stopping or handing over). Taking no more, the batch taken ahead goes back
+   * unrun, after the jobs of this batch not run, in one step. Two give-backs would each put their
+   * jobs first in line, so the batch taken ahead, given back second, would run before the earlier
+   * jobs.
+   */
+  async acknowledgeBatch(
+    ran: Ran[],
+    unrun: Job[],
+    pause: boolean,
+    ahead: StepReply | undefined,
+    next: number,
+  ): Promise<Job[]> {
+    if (ahead && next === 0) {
+      const prefetched = await this.collect(ahead);
+      if (this.seat.isLost()) return [];
+      return this.acknowledge(ran, [...unrun, ...prefetched], pause, 0);
+    }
+    if (!ahead) return this.acknowledge(ran, unrun, pause, next);
+    const epoch = this.aheadEpoch;
+    const taken = this.collect(ahead);
+    const acked = this.acknowledge(ran, unrun, pause, 0, taken);
+    const [ackedNext, prefetched] = await Promise.all([acked, taken]);
+    if (this.seat.isLost()) return [];
+    if (epoch !== this.host.connectionEpoch) return this.keepTakenAhead(prefetched);
+    return [...ackedNext, ...prefetched];
+  }
+
+  /**
+   * The connection closed while a batch was taken ahead: a take whose reply was lost (its
+   * result is dropped, see {@link takeAhead}) may have moved jobs to active, twice if resent.
+   * The jobs in hand run next; every other active job locked with this token goes back to the
+   * head of wait, in order, before the runner takes again.
+   */
+  private async keepTakenAhead(prefetched: Job[]): Promise<Job[]> {
+    const { seat, host } = this;
+    const running = prefetched.map((job) => job.id!);
+    const back = await seat.resilient('putting back jobs', () =>
+      reclaimOwn(host.redis, seat.entity.keys, seat.guard, running),
+    );
+    if (back === 'lost') seat.markLost();
+    return back === undefined || back === 'lost' ? [] : prefetched;
+  }
+
+  /** Sends a take-only step now, while the batch taken before runs; see {@link acknowledgeBatch}. */
+  takeAhead(take: number): StepReply {
+    const epoch = this.host.connectionEpoch;
+    this.aheadEpoch = epoch;
+    return this.seat
+      .resilient('taking jobs', () => this.host.step(this.stepOf([], [], false, take)))
+      .then((result) => (epoch !== this.host.connectionEpoch ? undefined : result));
+  }
+
+  /** The jobs a take-only step (sent ahead) brought back. */
+  private async collect(pending: StepReply): Promise<Job[]> {
+    const result = await pending;
+    if (result === undefined) return [];
+    if (result instanceof Error) {
+      this.seat.markLost(result as LeaseLostError);
+      return [];
+    }
+    return this.jobsOf(result);
+  }
+
+  private stepOf(
+    finished: FinishedOutcome[],
+    unrun: Job[],
+    pause: boolean,
+    take: number,
+  ): EntityStep {
+    const { entity, slot, guard } = this.seat;
+    return {
+      keys: entity.keys,
+      slot,
+      guard,
+      keepCompleted: entity.keepCompleted,
+      keepFailed: entity.keepFailed,
+      eventsMaxLen: entity.eventsMaxLen,
+      finished,
+      giveBack: unrun.map((j) => j.id!),
+      pause,
+      take,
+    };
+  }
+
+  /** The jobs a step took (or, for a job BullMQ must fetch, the one BullMQ's fetch gives). */
+  private async jobsOf(result: StepResult): Promise<Job[]> {
+    const { entity, guard } = this.seat;
+    const jobs = result.taken.map((t) => entity.toJob(t, guard.token));
+    if (result.fetch && jobs.length === 0) {
+      const job = entity.queue.toJob(await entity.queue.moveToActive(guard.token), guard.token);
+      if (job) jobs.push(job);
+    }
+    const takenAt = this.host.clock.now();
+    for (const job of jobs) {
+      this.activeJobs.add(job.id!);
+      this.takenAt.set(job, takenAt);
+    }
+    return jobs;
+  }
+
+  private finished(r: Ran, waiters: readonly string[], published: boolean): void {
+    const { job, status, value, durationMs, waitMs } = r;
+    this.activeJobs.delete(job.id!);
+    this.seat.finished({ job, status, value, waiters, published, durationMs, waitMs });
+  }
+
+  /**
+   * A step whose reply crossed a reconnect may have run twice (ioredis resends it): the second
+   * copy finds its jobs finished and is refused, or takes jobs the first copy's lost reply had
+   * taken too. Every active job locked with this token goes back to the head of wait, in order,
+   * but the batch taken ahead (`takenAhead`), which the runner runs next: put back, it would be
+   * taken again and run twice. The jobs that ran count as finished if Redis shows them finished;
+   * the runner takes again.
+   */
+  private async reconcileAfter(ran: Ran[], takenAhead?: Promise<Job[]>): Promise<Job[]> {
+    const { entity, guard } = this.seat;
+    const kept = (await takenAhead) ?? [];
+    const back = await reclaimOwn(
+      this.host.redis,
+      entity.keys,
+      guard,
+      kept.map((job) => job.id!),
+    );
+    this.activeJobs.clear();
+    for (const job of kept) this.activeJobs.add(job.id!);
+    if (back === 'lost') {
+      this.seat.markLost();
+      return [];
+    }
+    for (const r of ran) {
+      const [finishedOn, waiters] = await this.host.redis.hmget(
+        jobKey(entity.keys, r.job.id!),
+        'finishedOn',
+        'aqw',
+      );
+      if (finishedOn !== null) this.finished(r, waiters ? waiters.split(',') : [], false);
+    }
+    return [];
+  }
+}
+
+/** A return value as BullMQ stores it: JSON, and 'null' for what JSON can't represent. */
+function returnValue(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? 'null';
+  } catch {
+    return 'null'; // the caller hears of it: the result does not serialize
+  }
+}
+
+function failedOutcome(job: Job, error: unknown): FinishedOutcome {
+  const serialized = serializeError(error);
+  return {
+    jobId: job.id!,
+    status: 'failed',
+    value: errorMessage(error),
+    attempts: job.attemptsMade + 1,
+    error: JSON.stringify(serialized),
+    stacktrace: JSON.stringify(serialized.stack ? [serialized.stack] : []),
+  };
+}
