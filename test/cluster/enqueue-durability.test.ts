@@ -22,7 +22,11 @@ import { enginePrefix } from '../fixtures/engines';
 import { queueKey } from '../fixtures/queue-state';
 
 const TYPE = 'acct';
-const TIMEOUT_MS = 500;
+/**
+ * The durability option's `timeoutMs`: long enough for a replica's acknowledgement on a loaded
+ * machine (with 500 ms a CI run saw the healthy replica of the first case time out).
+ */
+const TIMEOUT_MS = 2_000;
 
 describe('enqueue with the durability option on a Cluster with replicas', () => {
   const prefix = enginePrefix('durability');

@@ -91,4 +91,25 @@ describe('pod registry', () => {
     });
     assert.deepEqual(registry.processingPods().sort(), ['me', 'peer']);
   });
+
+  it("estimates Redis's clock never behind it, whenever in the round trip Redis read it", () => {
+    // Redis is 30 s ahead; a beat's round trip takes 20 ms, and Redis reads its clock anywhere in
+    // it. A delayed job's timestamp comes from this estimate: behind Redis, the job would run
+    // before its delay.
+    for (const readAfterMs of [0, 10, 20]) {
+      const clock = new ManualClock(50_000);
+      const registry = new PodRegistry('pods', 'spawn', 'me', STALE, clock);
+      const sentAt = clock.now();
+      const redisRead = sentAt + readAfterMs + 30_000;
+      clock.advance(20);
+      registry.observe({ now: redisRead, pendingSpawns: 0, entries: {} }, sentAt);
+      const trueRedisNow = clock.now() + 30_000;
+      const estimate = registry.redisNow();
+      assert.ok(
+        estimate >= trueRedisNow,
+        `read after ${readAfterMs} ms: ${estimate - trueRedisNow}`,
+      );
+      assert.ok(estimate - trueRedisNow <= 20, 'ahead by at most the round trip');
+    }
+  });
 });

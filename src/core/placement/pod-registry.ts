@@ -108,13 +108,17 @@ export class PodRegistry {
       this.afterGap = true;
     }
     this.lastBeatAt = answeredAt;
-    this.redisOffsetMs = reply.now - (sentAt + answeredAt) / 2;
+    // Redis read its clock after the beat was sent: measured from the send, the offset is never
+    // below the true one, so a delayed job's timestamp is never early (late by a round trip at
+    // most). From the middle of the round trip it could be early by half of one, and a job run
+    // before its delay.
+    this.redisOffsetMs = reply.now - sentAt;
   }
 
   /**
    * Redis's clock now, as the last beat heard it and carried forward on this pod's monotonic
-   * clock (off by at most half a round trip): for the one time BullMQ takes from the caller, a
-   * delayed job's timestamp. This pod's clock until a beat was answered.
+   * clock (never behind it; ahead by at most the beat's round trip): for the one time BullMQ
+   * takes from the caller, a delayed job's timestamp. This pod's clock until a beat was answered.
    */
   redisNow(): number {
     return this.clock.now() + this.redisOffsetMs;
