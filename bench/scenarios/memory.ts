@@ -3,9 +3,10 @@
  *
  * - Redis memory per idle entity: `--entities` entities (default 20,000) get 1–2 small jobs
  *   each, a processing pod runs them, the entities go idle and are released, and the cron
- *   manager tends them at rest (rest-14.lua). Measured twice, from Redis's `used_memory`:
- *   with the default retention (`removeOnComplete { age: 3600, count: 100 }`), once every entity
- *   has been tended, its finished jobs still inside their retention; and with a retention of
+ *   manager tends them at rest (rest-14.lua). Measured from Redis's `used_memory`: with the
+ *   default retention (`removeOnComplete { age: 3600, count: 100 }`), once every entity has been
+ *   tended, its finished jobs still inside their retention, for a small payload (a listpack
+ *   hash per job) and again for a large one (a hash table per job); and with a retention of
  *   `shortAgeSeconds` (default count), once that age has passed and the entities are gone.
  * - A pod's memory after a flood: a fresh processing pod runs `--flood` entities (default
  *   100,000) of one job each; its RSS (after a full garbage collection) before, at its peak,
@@ -33,6 +34,13 @@ const OPTIONS = {
   entities: 'N  entities of the Redis-memory phases (default 20,000; 2,000 with --quick)',
   flood: 'N     entities of the pod-RSS flood (default 100,000; 10,000 with --quick)',
 };
+/**
+ * Notes of the payloads: the small payload stays within Redis's default
+ * `hash-max-listpack-value` (64 bytes), so a finished job's hash is a listpack; the large one
+ * does not, so its hash is a hash table.
+ */
+const SMALL_NOTE = 40;
+const LARGE_NOTE = 200;
 /** Jobs per enqueueBulk call (one call to thousands of new entities nears enqueueTimeoutMs). */
 const CHUNK = 1_000;
 
@@ -42,7 +50,8 @@ function memoryParams(ctx: BenchContext) {
     jobsPerEntity: '1 or 2, drawn with seed 42',
     flood: positiveIntOption(ctx, 'flood', ctx.quick ? 10_000 : 100_000),
     floodJobsPerEntity: 1,
-    payload: '{ i, note: 48 × "x" } (about 70 bytes of JSON)',
+    payload: '{ i, note: 40 × "x" } (50–61 bytes of JSON)',
+    largePayload: '{ i, note: 200 × "x" } (210–221 bytes of JSON)',
     keyPrefix: 'mem',
     heartbeatTTL: 3,
     cronInterval: 200,
@@ -59,6 +68,7 @@ function entityTypes(p: MemoryParams): Record<string, EntityTypeOptions> {
   const idle = { idleTimeoutSeconds: p.idleTimeoutSeconds };
   return {
     kept: idle,
+    large: idle,
     short: { ...idle, removeOnComplete: { age: p.shortAgeSeconds, count: 100 } },
     flood: idle,
   };
@@ -118,14 +128,18 @@ class Run {
     return pod;
   }
 
-  /** Enqueues `jobs[i]` jobs for entity `<type>-<i>`, in chunks; returns the number of jobs. */
-  async enqueue(type: string, jobs: number[]): Promise<number> {
+  /**
+   * Enqueues `jobs[i]` jobs for entity `<type>-<i>`, in chunks; returns the number of jobs. The
+   * payload is `{ i, note }` with a note of `noteLength` characters.
+   */
+  async enqueue(type: string, jobs: number[], noteLength = SMALL_NOTE): Promise<number> {
+    const note = 'x'.repeat(noteLength);
     const items = jobs.flatMap((n, i) =>
       Array.from({ length: n }, () => ({
         type,
         entityId: `${type}-${i}`,
         name: 'touch',
-        data: { i, note: 'x'.repeat(48) },
+        data: { i, note },
       })),
     );
     for (let at = 0; at < items.length; at += CHUNK)
@@ -190,12 +204,15 @@ async function podMemory(pod: PodProcess): Promise<MemoryPodDetails> {
   };
 }
 
-/** Redis memory per idle entity, with the default retention and with a short one. */
+/**
+ * Redis memory per idle entity: with the default retention, for a small and a large payload;
+ * then with a short retention, once it has passed.
+ */
 async function redisPhase(run: Run) {
   const { ctx, p } = run;
   const random = seededRandom(42);
   const jobs = Array.from({ length: p.entities }, () => (random() < 0.5 ? 1 : 2));
-  const pod = await run.startPod('mem-redis', ['kept', 'short']);
+  const pod = await run.startPod('mem-redis', ['kept', 'large', 'short']);
   const base = await run.redisMemory();
 
   ctx.deadline.phase = `memory: ${p.entities} entities, default retention`;
@@ -206,11 +223,17 @@ async function redisPhase(run: Run) {
   await run.tended(p.entities, 600_000);
   const kept = await run.redisMemory();
 
+  ctx.deadline.phase = `memory: ${p.entities} entities, default retention, large payload`;
+  const largeJobs = await run.enqueue('large', jobs, LARGE_NOTE);
+  await run.drained(pod, keptJobs + largeJobs);
+  await run.tended(2 * p.entities, 600_000);
+  const large = await run.redisMemory();
+
   ctx.deadline.phase = `memory: ${p.entities} entities, removeOnComplete.age ${p.shortAgeSeconds} s`;
   const shortJobs = await run.enqueue('short', jobs);
-  await run.drained(pod, keptJobs + shortJobs);
-  // Gone: the rest set holds the `kept` entities only.
-  await run.tended(p.entities, 600_000);
+  await run.drained(pod, keptJobs + largeJobs + shortJobs);
+  // Gone: the rest set holds the `kept` and `large` entities only.
+  await run.tended(2 * p.entities, 600_000);
   const short = await run.redisMemory();
   await pod.stop();
 
@@ -224,8 +247,9 @@ async function redisPhase(run: Run) {
     bytesPerEntityReleased: per(base, released),
     bytesPerEntityRetained: per(base, kept),
     keysPerEntityRetained: keys(base, kept),
-    bytesPerEntityAfterRetention: per(kept, short),
-    keysPerEntityAfterRetention: keys(kept, short),
+    bytesPerEntityRetainedLargePayload: per(kept, large),
+    bytesPerEntityAfterRetention: per(large, short),
+    keysPerEntityAfterRetention: keys(large, short),
   };
 }
 
@@ -233,7 +257,7 @@ async function redisPhase(run: Run) {
 async function floodPhase(run: Run) {
   const { ctx, p } = run;
   // All types: offers of the earlier phases' entities may still sit in the spawn set.
-  const pod = await run.startPod('mem-flood', ['kept', 'short', 'flood']);
+  const pod = await run.startPod('mem-flood', ['kept', 'large', 'short', 'flood']);
   const before = await podMemory(pod);
   ctx.deadline.phase = `memory: flood of ${p.flood} entities`;
   let peakRssMb = before.rssMb;
@@ -247,8 +271,8 @@ async function floodPhase(run: Run) {
   ]);
   const released = await podMemory(pod);
   ctx.deadline.phase = `memory: flood of ${p.flood} entities, tended at rest`;
-  // The kept/short phase left its `kept` entities in the rest set too.
-  await run.tended(p.entities + p.flood, 600_000);
+  // The Redis phase left its `kept` and `large` entities in the rest set too.
+  await run.tended(2 * p.entities + p.flood, 600_000);
   const tended = await podMemory(pod);
   await pod.stop();
   return { before, peakRssMb: round(peakRssMb, 1), released, tended };
@@ -276,6 +300,13 @@ const scenario: Scenario = {
         {
           metric: 'Redis bytes / idle entity, jobs retained (default)',
           value: redis.bytesPerEntityRetained,
+          unit: 'B',
+          target: `< ${TARGETS.bytesPerIdleEntity}`,
+          ok: redis.bytesPerEntityRetained < TARGETS.bytesPerIdleEntity,
+        },
+        {
+          metric: `Redis bytes / idle entity, jobs retained, payload of ~${LARGE_NOTE} B`,
+          value: redis.bytesPerEntityRetainedLargePayload,
           unit: 'B',
         },
         {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Job, raw2NextJobData } from 'bullmq';
-import type { IQueueBackend, JobsOptions, KeepJobs, KeysMap, RedisQueueBackend } from 'bullmq';
+import type { IQueueBackend, JobsOptions, KeysMap, RedisQueueBackend } from 'bullmq';
 import type { EntityKeys } from './keys';
 import type { ScriptTarget } from './script-loader';
 import type { TakenJob } from './scripts/step';
@@ -162,12 +162,9 @@ export class EntityQueue extends EventEmitter {
       delay: number;
       timestamp: number;
     },
-    keep: {
-      removeOnComplete: boolean | number | KeepJobs;
-      removeOnFail: boolean | number | KeepJobs;
-    },
   ): Promise<unknown> {
-    const jobOpts: JobsOptions = { ...keep, delay: job.delay, timestamp: job.timestamp };
+    // No retention in the stored options: the engine's scripts apply the entity type's.
+    const jobOpts: JobsOptions = { delay: job.delay, timestamp: job.timestamp };
     if (job.jobId !== undefined) jobOpts.jobId = job.jobId;
     const delayed = new Job(this, job.name, job.data, jobOpts, job.jobId);
     const bullTarget = {

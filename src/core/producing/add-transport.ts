@@ -136,7 +136,7 @@ export class AddTransport {
           jobId: job.jobId,
           name: job.name,
           data: job.json,
-          opts: entity.storedOpts(job.jobId),
+          opts: entity.storedOpts,
           awaitingPod,
           eventsMaxLen: entity.eventsMaxLen,
           trace: job.trace,
@@ -153,10 +153,6 @@ export class AddTransport {
           jobId: job.jobId,
           delay: job.delay!,
           timestamp: this.ctx.redisNow(),
-        },
-        {
-          removeOnComplete: entity.config.removeOnComplete,
-          removeOnFail: entity.config.removeOnFail,
         },
       ),
     );
