@@ -42,6 +42,7 @@ local rcall = redis.call
 
 local FIELDS = {"name", "data", "opts", "timestamp", "processedOn", "atm", "ats", "aqw", "aqt",
   "defa", "stc"}
+local PROCESSED_ON, ATS, STC = 5, 7, 11
 local podId = ARGV[1]
 local ttl = ARGV[2]
 local channelPrefix = ARGV[3]
@@ -88,6 +89,10 @@ for i = 1, #KEYS do
   local reply = {0}
   local code = 0
   local finishedTargets = {}
+  -- Written once per entity rather than once per job: the finished jobs' locks (DEL) and their
+  -- entries in the completed / failed sets (ZADD now, id, ...).
+  local locks = {}
+  local finishedIds = {completed = {}, failed = {}}
 
   -- Finished jobs, in the order they ran.
   for j = 1, nFinished do
@@ -113,7 +118,7 @@ for i = 1, #KEYS do
         reply[1] = code
         a = a + 7
       else
-        rcall("DEL", lockKey)
+        locks[#locks + 1] = lockKey
         local waiters = rcall("HGET", jobKey, "aqw") or ""
         reply[#reply + 1] = waiters
         local target, field, keep = "completed", "returnvalue", keepC
@@ -125,7 +130,9 @@ for i = 1, #KEYS do
           else
             rcall("HSET", jobKey, field, ARGV[a + 2], "finishedOn", now, "atm", ARGV[a + 3])
           end
-          rcall("ZADD", prefix .. target, now, jobId)
+          local ids = finishedIds[target]
+          ids[#ids + 1] = now
+          ids[#ids + 1] = jobId
           finishedTargets[target] = keep
         else
           removeJob(prefix, jobId)
@@ -144,6 +151,10 @@ for i = 1, #KEYS do
     end
   end
 
+  if #locks > 0 then rcall("DEL", unpack(locks)) end
+  for target, ids in pairs(finishedIds) do
+    if #ids > 0 then rcall("ZADD", prefix .. target, unpack(ids)) end
+  end
   if code >= 0 then
     for target, keep in pairs(finishedTargets) do
       keepJobs(prefix .. target, prefix, keep[1], keep[2], keep[3], now)
@@ -197,33 +208,44 @@ for i = 1, #KEYS do
         elseif n > 0 then
           -- Stop before a legacy marker, and before a job that stalled (its holder died with
           -- it taken: claim-11.lua): such a job is taken alone, so that one that kills its
-          -- pod again is recovered by itself and counted (maxStalledCount).
+          -- pod again is recovered by itself and counted (maxStalledCount). Each job's fields
+          -- are read once, here: its stall count is the last of them.
           local first = n
+          local read = {}
           for j = n, 1, -1 do
             if string.sub(ids[j], 1, 2) == "0:" then break end
-            local stc = tonumber(rcall("HGET", prefix .. ids[j], "stc") or "0")
-            if stc > 0 then
-              if j == n then first = j end
+            local fields = rcall("HMGET", prefix .. ids[j], unpack(FIELDS))
+            if tonumber(fields[STC] or "0") > 0 then
+              if j == n then
+                first = j
+                read[j] = fields
+              end
               break
             end
             first = j
+            read[j] = fields
           end
           rcall("LTRIM", wait, 0, -(n - first + 2))
+          local moved = {}
           for j = n, first, -1 do
             local jobId = ids[j]
             local jobKey = prefix .. jobId
-            rcall("LPUSH", active, jobId)
+            local fields = read[j]
+            moved[#moved + 1] = jobId
             rcall("SET", jobKey .. ":lock", token, "PX", ttl)
-            rcall("HSET", jobKey, "processedOn", now)
-            rcall("HINCRBY", jobKey, "ats", 1)
+            -- As BullMQ's moveToActive: processedOn now, one more attempt started.
+            fields[PROCESSED_ON] = string.format("%d", now)
+            fields[ATS] = tostring(tonumber(fields[ATS] or "0") + 1)
+            rcall("HSET", jobKey, "processedOn", now, "ats", fields[ATS])
             if maxEvents > 0 then
               rcall("XADD", events, "*", "event", "active", "jobId", jobId, "prev", "waiting")
             end
             reply[#reply + 1] = jobId
-            local fields = rcall("HMGET", jobKey, unpack(FIELDS))
             for f = 1, #FIELDS do reply[#reply + 1] = fields[f] or false end
             taken = taken + 1
           end
+          -- One LPUSH, leaving active as one LPUSH per job in the loop's order would.
+          rcall("LPUSH", active, unpack(moved))
           rcall("ZADD", prefix .. "marker", 0, "0")
         elseif maxEvents > 0 and rcall("LLEN", active) == 0 then
           rcall("XADD", events, "*", "event", "drained")
