@@ -995,10 +995,14 @@ const clockSkew = stockScenario(
     const restartAfterMs = budget + 2000;
     const products = stockProducts(env, env.params.quick ? 6 : 9);
     // Entities that get a backlog just before each kill and no enqueue after it: only the sweep,
-    // which reads the index by Redis's clock, can find those the dead pod held.
-    const backlog = ids('b', 6);
-    env.seedProducts(backlog, () => 2000);
-    const isBacklog = new Set(backlog);
+    // which reads the index by Redis's clock, can find those the dead pod held. Six per round,
+    // fresh ones in a further round (up to 3 per kill) when the pod to kill holds none of them
+    // (they are claimed wherever the spawn lands): the kill must land mid-job on one.
+    const roundsPerKill = 3;
+    const backlogPool = ids('b', 6 * roundsPerKill * kills);
+    env.seedProducts(backlogPool, () => 2000);
+    const isBacklog = new Set(backlogPool);
+    let nextBacklog = 0;
     // The fast pod first, then the slow one (the quick run stops there), then the one on time:
     // had the fast pod's clock scored the sweep index, its entities would wait ~30 s.
     const order = [2, 0, 1].filter((slot) => slot < env.slots.length);
@@ -1009,25 +1013,32 @@ const clockSkew = stockScenario(
       for (let i = 0; i < kills && !env.expired(); i++) {
         const allUp = (): boolean => env.slots.every((slot) => slot.pod?.alive === true);
         if (!(await waitUntil(env, allUp, restartAfterMs + 30_000, 50))) break;
-        await sleep(500 + env.random() * 1000);
+        // Past the replacement pod's warm-up (its first heartbeatTTL and a beat), during which
+        // it claims every entity offered: the backlog then spreads over the pods.
+        await sleep(ttlMs(env) + 1000 + env.random() * 1000);
         const slot = order[i % order.length];
         const pod = env.slots[slot].pod;
         if (!pod) continue;
-        await Promise.all(
-          backlog.map(async (entity) => {
-            for (let j = 0; j < 10; j++)
-              await env.enqueue(STOCK, entity, { ms: 40 + Math.floor(env.random() * 40) });
-          }),
-        );
-        const busy = await waitUntil(
-          env,
-          () =>
-            env.oracle
-              .openExecutions(now() - 1500)
-              .some((e) => e.pid === pod.pid && isBacklog.has(e.entity)),
-          3000,
-          25,
-        );
+        let busy = false;
+        for (let round = 0; round < roundsPerKill && !busy && !env.expired(); round++) {
+          const backlog = backlogPool.slice(nextBacklog, nextBacklog + 6);
+          nextBacklog += 6;
+          await Promise.all(
+            backlog.map(async (entity) => {
+              for (let j = 0; j < 10; j++)
+                await env.enqueue(STOCK, entity, { ms: 40 + Math.floor(env.random() * 40) });
+            }),
+          );
+          busy = await waitUntil(
+            env,
+            () =>
+              env.oracle
+                .openExecutions(now() - 1500)
+                .some((e) => e.pid === pod.pid && isBacklog.has(e.entity)),
+            3000,
+            25,
+          );
+        }
         const at = now();
         await pod.kill();
         done += 1;
@@ -1043,6 +1054,7 @@ const clockSkew = stockScenario(
       details: {
         kills: done,
         backlogKills: midJob,
+        backlogEntitiesUsed: nextBacklog,
         killsByClockSkew: bySkew,
         podClockSkewsMs: Object.fromEntries(env.clockSkews),
         restartAfterMs,
