@@ -145,16 +145,13 @@ export class AddTransport {
       return { job, add };
     }
     sink.queue((target) =>
-      entity.queue.sendDelayedAdd(
-        target,
-        {
-          name: job.name,
-          data: job.data,
-          jobId: job.jobId,
-          delay: job.delay!,
-          timestamp: this.ctx.redisNow(),
-        },
-      ),
+      entity.queue.sendDelayedAdd(target, {
+        name: job.name,
+        data: job.data,
+        jobId: job.jobId,
+        delay: job.delay!,
+        timestamp: this.ctx.redisNow(),
+      }),
     );
     const trace = job.trace;
     if (trace !== undefined)
