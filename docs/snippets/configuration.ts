@@ -16,6 +16,7 @@ export const queues = AtomicQueuesModule.forRoot({
   enqueueTimeoutMs: 5000, // an enqueue Redis does not confirm in time rejects
   maxPayloadBytes: 512 * 1024, // larger payloads are refused at enqueue
   startTimeoutMs: 10_000, // bootstrap fails (RedisConnectionError) without Redis after this long
+  stopTimeoutMs: 10_000, // shutdown stops waiting for an unreachable Redis after this long
   // durability: { replicas: 1, timeoutMs: 500 }, // enqueue waits for a replica (Redis Cluster)
   // logger: false, // no log lines (default: Nest's Logger; without Nest, the console)
 

@@ -296,11 +296,29 @@ export class Pod {
 
   /**
    * Stops taking work, lets each running job finish, releases every lease (handing entities
-   * with work to other pods at once) and closes the connections.
+   * with work to other pods at once) and closes the connections. While Redis is unreachable it
+   * waits `stopTimeoutMs` at most, then closes anyway: the leases expire by themselves.
    */
   async close(): Promise<void> {
     this.cron?.stop();
     await this.dispatcher?.stop();
+    const held = this.runners.size;
+    const { stopTimeoutMs } = this.setup.options;
+    if (!(await this.connections.settlesWhileReachable(this.handBack(), stopTimeoutMs))) {
+      this.setup.report(
+        new Error(
+          `Redis unreachable for ${stopTimeoutMs} ms (stopTimeoutMs): stopped without handing ` +
+            `back ${held} entities; other pods take them over once their leases expire`,
+        ),
+        'stopping',
+      );
+    }
+    this.waiters.close();
+    await this.connections.close();
+  }
+
+  /** Lets each running job finish, releases every lease, leaves the pod registry. */
+  private async handBack(): Promise<void> {
     await this.runners.stopAll();
     await this.heartbeat.stop();
     try {
@@ -308,7 +326,5 @@ export class Pod {
     } catch (err) {
       this.setup.report(err, 'leaving the pod registry');
     }
-    this.waiters.close();
-    await this.connections.close();
   }
 }

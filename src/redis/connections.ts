@@ -86,6 +86,8 @@ export class Connections {
   private readonly unfollow = new Map<RedisClient, () => void>();
   private readonly monitor: ConnectionMonitor;
   private blockingClient?: RedisClient;
+  /** Settle the blocking waits under way when {@link interruptBlocking} closes their client. */
+  private readonly interruptWaits = new Set<() => void>();
   private subscriberClient?: RedisClient;
 
   constructor(
@@ -141,6 +143,55 @@ export class Connections {
     return this.blockingClient;
   }
 
+  /**
+   * Runs a blocking command on the blocking connection; resolves `undefined` at once when
+   * {@link interruptBlocking} closes that connection under it. ioredis leaves a command pending
+   * forever when its client is disconnected while waiting to reconnect (the commands of the lost
+   * connection are only resent or failed once it is ready again: redis/ioredis#2197), so a stop
+   * right after an outage would otherwise wait on this command for good.
+   */
+  block<T>(command: (client: RedisClient) => Promise<T>): Promise<T | undefined> {
+    let interrupt!: () => void;
+    const interrupted = new Promise<undefined>((resolve) => {
+      interrupt = () => resolve(undefined);
+    });
+    this.interruptWaits.add(interrupt);
+    return Promise.race([command(this.blocking), interrupted]).finally(() =>
+      this.interruptWaits.delete(interrupt),
+    );
+  }
+
+  /**
+   * Waits for `work` while Redis can be reached: resolves `true` once it settles, `false` once
+   * the command connection has been down for `downMs` without a break (its commands would only
+   * be answered after Redis is back).
+   */
+  async settlesWhileReachable(work: Promise<unknown>, downMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<false>((resolve) => {
+      let downSince: number | undefined;
+      timer = setInterval(
+        () => {
+          if (this.command.status === 'ready') downSince = undefined;
+          else if (downSince === undefined) downSince = Date.now();
+          else if (Date.now() - downSince >= downMs) resolve(false);
+        },
+        Math.min(100, downMs),
+      );
+    });
+    try {
+      return await Promise.race([
+        work.then(
+          () => true,
+          () => true,
+        ),
+        gaveUp,
+      ]);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
   get subscriber(): RedisClient {
     this.subscriberClient ??= this.open('sub');
     return this.subscriberClient;
@@ -187,6 +238,7 @@ export class Connections {
     this.owned.splice(this.owned.indexOf(client), 1);
     this.release(client);
     client.disconnect();
+    for (const interrupt of this.interruptWaits) interrupt();
   }
 
   /** Closes the connections opened here (a client you passed in stays open). */
@@ -197,6 +249,7 @@ export class Connections {
     this.unfollow.clear();
     const clients = this.owned.splice(0);
     this.blockingClient = undefined;
+    for (const interrupt of this.interruptWaits) interrupt();
     this.subscriberClient = undefined;
     await Promise.all(
       clients.map(async (c) => {

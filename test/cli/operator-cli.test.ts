@@ -198,25 +198,36 @@ describe('atomic-queues CLI', () => {
 
   it('lists the entities with failed jobs and retries them', async () => {
     const all = await json(['failed', ...conn()]);
+    const shown = JSON.stringify(all);
     assert.deepEqual(
       all.types.map((t: any) => [t.entityType, t.total, t.entities.map((e: any) => e.entityId)]),
       [[TYPE, 1, ['bad']]],
+      shown,
     );
-    assert.equal(all.types[0].entities[0].failedJobs, 2);
+    assert.equal(all.types[0].entities[0].failedJobs, 2, shown);
     assert.deepEqual(await json(['failed', TYPE, ...conn()]), all);
 
     const [first, second] = await failedIds('bad');
     const one = await json(['retry', TYPE, 'bad', first, 'nope', ...conn()]);
-    assert.deepEqual(one.retried, [first]);
-    assert.deepEqual(one.notFound, ['nope']);
-    assert.equal(one.remaining, 1);
+    assert.deepEqual(
+      [one.retried, one.notFound, one.remaining],
+      [[first], ['nope'], 1],
+      JSON.stringify(one),
+    );
     // It runs again (and fails again: its data says so).
-    await waitFor(async () => (await failedIds('bad')).length === 2, {
-      timeoutMs: 10_000,
-      message: 'the retried job failed again',
-    });
+    let seen = {};
+    await waitFor(
+      async () => {
+        seen = { ...(await queueCounts(redis, prefix, TYPE, 'bad')), holder: await lease('bad') };
+        return (await failedIds('bad')).length === 2;
+      },
+      {
+        timeoutMs: 10_000,
+        message: () => `the retried job failed again; bad: ${JSON.stringify(seen)}`,
+      },
+    );
     const rest = await json(['retry', TYPE, 'bad', '--all', ...conn()]);
-    assert.deepEqual([...rest.retried].sort(), [first, second].sort());
+    assert.deepEqual([...rest.retried].sort(), [first, second].sort(), JSON.stringify(rest));
     assert.equal(rest.notFound.length, 0);
 
     const usage = await cli(['retry', TYPE, 'bad', ...conn()]);

@@ -183,6 +183,14 @@ export interface AtomicQueuesOptions {
    */
   startTimeoutMs?: number;
   /**
+   * Milliseconds `stop()` (in Nest: the application's shutdown) keeps waiting for an unreachable
+   * Redis to hand the pod's leases back. Past it, stop closes the connections anyway and reports
+   * it (an `error` event); the entities are taken over once their leases expire (heartbeatTTL),
+   * and a job whose completion was not stored runs again, as after a crash. While Redis answers,
+   * stop waits for running jobs however long they take. @defaultValue 10000
+   */
+  stopTimeoutMs?: number;
+  /**
    * Where the engine logs background errors and Redis outages (one warning when Redis is lost,
    * one line when it is back): any object with `log`, `warn` and `error` (Nest's `LoggerService`
    * shape), or `false` for nothing. The Nest module passes Nest's `Logger` unless you set one.

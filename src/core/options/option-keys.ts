@@ -27,6 +27,7 @@ export const OPTION_KEYS = keysOf<AtomicQueuesOptions>({
   maxPayloadBytes: true,
   podId: true,
   startTimeoutMs: true,
+  stopTimeoutMs: true,
   logger: true,
   metrics: true,
   durability: true,

@@ -40,6 +40,7 @@ export const DEFAULTS = Object.freeze({
   enqueueTimeoutMs: 5000,
   maxPayloadBytes: 512 * 1024,
   startTimeoutMs: 10_000,
+  stopTimeoutMs: 10_000,
   rebalance: Object.freeze({ enabled: true, maxMovesPerRound: 50, tolerance: 0.15 }),
 });
 
@@ -214,6 +215,13 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     'an integer number of ms ≥ 1',
     options.startTimeoutMs,
   );
+  const stopTimeoutMs = options.stopTimeoutMs ?? DEFAULTS.stopTimeoutMs;
+  check(
+    isInt(stopTimeoutMs, 1),
+    'stopTimeoutMs',
+    'an integer number of ms ≥ 1',
+    options.stopTimeoutMs,
+  );
   const logger = options.logger ?? consoleLogger;
   check(
     logger === false || isLogger(logger),
@@ -275,6 +283,7 @@ export function resolveOptions(options: AtomicQueuesOptions): ResolvedOptions {
     maxPayloadBytes,
     podId: options.podId,
     startTimeoutMs,
+    stopTimeoutMs,
     logger,
     metrics,
     durability,

@@ -42,6 +42,7 @@ export interface ResolvedOptions {
   readonly maxPayloadBytes: number;
   readonly podId?: string;
   readonly startTimeoutMs: number;
+  readonly stopTimeoutMs: number;
   readonly logger: AtomicQueuesLogger | false;
   /** Checked for shape; prom-client is loaded by the engine. */
   readonly metrics?: MetricsOptions;

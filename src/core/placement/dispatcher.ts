@@ -72,8 +72,10 @@ export class Dispatcher {
         const open = claims.watchesSpawns();
         const watch = open ? [wakeKey, spawnKey] : [wakeKey];
         const epoch = connections.blockingEpoch;
-        const popped = await connections.blocking
-          .bzpopmin(...watch, open ? BLOCK_SECONDS : FULL_BLOCK_SECONDS)
+        const popped = await connections
+          .block((blocking) =>
+            blocking.bzpopmin(...watch, open ? BLOCK_SECONDS : FULL_BLOCK_SECONDS),
+          )
           .finally(() => {
             this.lastTickAt = this.ctx.clock.now();
             if (epoch !== connections.blockingEpoch && !this.stopping) this.wakeAllIdle();
