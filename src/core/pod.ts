@@ -304,7 +304,8 @@ export class Pod {
     await this.dispatcher?.stop();
     const held = this.runners.size;
     const { stopTimeoutMs } = this.setup.options;
-    if (!(await this.connections.settlesWhileReachable(this.handBack(), stopTimeoutMs))) {
+    const handedBack = this.handBack().catch((err: unknown) => this.setup.report(err, 'stopping'));
+    if (!(await this.connections.settlesWhileReachable(handedBack, stopTimeoutMs))) {
       this.setup.report(
         new Error(
           `Redis unreachable for ${stopTimeoutMs} ms (stopTimeoutMs): stopped without handing ` +
