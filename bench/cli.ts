@@ -170,7 +170,8 @@ async function run(args: CliArgs): Promise<number> {
     } else {
       console.log(JSON.stringify(output, null, 2));
     }
-    return 0;
+    for (const failure of result.failures ?? []) log(`FAILED: ${failure}`);
+    return result.failures?.length ? 1 : 0;
   } catch (err) {
     clearTimeout(timer);
     failedFast = err instanceof DeadlineError;

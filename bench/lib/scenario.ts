@@ -32,6 +32,11 @@ export interface ScenarioResult {
   table: TableRow[];
   /** Lines printed after the table (profiles, notes). */
   notes?: string[];
+  /**
+   * What did not finish (each a line): the JSON is still written, with the figures of the rest,
+   * and the run exits 1.
+   */
+  failures?: string[];
 }
 
 export interface Scenario {

@@ -1,5 +1,5 @@
 /**
- * `startTimeoutMs` (default 10 s) and `logger` (default: the console; `false`: none; else any
+ * `startTimeoutMs` and `stopTimeoutMs` (default 10 s each) and `logger` (default: the console; `false`: none; else any
  * object shaped like Nest's LoggerService) are checked like the other options; the engine logs
  * its background errors through the logger given.
  */
@@ -13,10 +13,12 @@ import { RecordingLogger } from '../integration/nest-testing';
 
 const REDIS = 'redis://127.0.0.1:1';
 
-describe('startTimeoutMs and logger', () => {
+describe('startTimeoutMs, stopTimeoutMs and logger', () => {
   it('default to 10 s and the console', () => {
     const resolved = resolveOptions({ redis: REDIS });
     assert.equal(resolved.startTimeoutMs, 10_000);
+    assert.equal(resolved.stopTimeoutMs, 10_000);
+    assert.equal(resolveOptions({ redis: REDIS, stopTimeoutMs: 2_500 }).stopTimeoutMs, 2_500);
     assert.equal(resolved.logger, consoleLogger);
   });
 
@@ -32,6 +34,8 @@ describe('startTimeoutMs and logger', () => {
     for (const [option, value] of [
       ['startTimeoutMs', 0],
       ['startTimeoutMs', 1.5],
+      ['stopTimeoutMs', 0],
+      ['stopTimeoutMs', '10s'],
       ['logger', true],
       ['logger', { log() {}, warn() {} }],
     ] as [string, unknown][]) {

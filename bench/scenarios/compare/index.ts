@@ -10,16 +10,28 @@
  */
 import type { BenchContext, Scenario, ScenarioResult } from '../../lib/scenario';
 import { compareParams, OPTIONS } from './params';
-import { compareReport } from './report';
+import { compareReport, type CompareFailure } from './report';
+import { DeadlineError } from '../../lib/timing';
 import { runApproach, type CompareResult } from './run';
 
 async function run(ctx: BenchContext): Promise<ScenarioResult> {
   const p = compareParams(ctx);
   const results: CompareResult[] = [];
+  const failures: CompareFailure[] = [];
   for (const entities of p.entities)
-    for (const approach of p.approaches)
-      results.push(await runApproach(ctx, p, approach, entities));
-  return compareReport(p, results);
+    for (const approach of p.approaches) {
+      try {
+        results.push(await runApproach(ctx, p, approach, entities));
+      } catch (err) {
+        // The run's own budget is spent: stop here. Otherwise one approach that stalls or whose
+        // pod dies must not cost the others their figures: it is reported, and the run fails.
+        if (err instanceof DeadlineError) throw err;
+        const error = err instanceof Error ? err.message : String(err);
+        ctx.log(`${approach}, ${entities} entities: FAILED: ${error}`);
+        failures.push({ approach, entities, error });
+      }
+    }
+  return compareReport(p, results, failures);
 }
 
 const compare: Scenario = {

@@ -11,7 +11,18 @@ const ratio = (a: number | undefined, b: number | undefined): number | null =>
   a !== undefined && b !== undefined && b > 0 ? round(a / b, 2) : null;
 const atLeast = (v: number | null, min: number): boolean | null => (v === null ? null : v >= min);
 
-export function compareReport(p: CompareParams, results: CompareResult[]): ScenarioResult {
+/** An approach at one entity count that did not finish (it stalled, or a process died). */
+export interface CompareFailure {
+  approach: Approach;
+  entities: number;
+  error: string;
+}
+
+export function compareReport(
+  p: CompareParams,
+  results: CompareResult[],
+  failures: CompareFailure[] = [],
+): ScenarioResult {
   const at = (approach: Approach, e: number): CompareResult | undefined =>
     results.find((r) => r.approach === approach && r.entities === e);
   const small = p.entities[0];
@@ -151,10 +162,18 @@ export function compareReport(p: CompareParams, results: CompareResult[]): Scena
           )
           .join('; '),
     );
+  if (failures.length)
+    table.push({
+      metric: 'approaches that did not finish',
+      value: failures.length,
+      target: '0',
+      ok: false,
+    });
   return {
-    fields: { results, targets: TARGETS, targetsMet },
+    fields: { results, failures, targets: TARGETS, targetsMet },
     params: { ...p, targets: TARGETS },
     table,
     notes,
+    failures: failures.map((f) => `${f.approach}, ${f.entities} entities: ${f.error}`),
   };
 }
