@@ -207,8 +207,9 @@ export class Connections {
       timer = setInterval(
         () => {
           if (this.command.status === 'ready') downSince = undefined;
-          else if (downSince === undefined) downSince = Date.now();
-          else if (Date.now() - downSince >= downMs) resolve(false);
+          // A duration of this process: the monotonic clock, whatever the wall clock does.
+          else if (downSince === undefined) downSince = performance.now();
+          else if (performance.now() - downSince >= downMs) resolve(false);
         },
         Math.min(100, downMs),
       );
