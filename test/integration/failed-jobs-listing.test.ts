@@ -167,11 +167,31 @@ describe('listing failed jobs and the entities that keep them', () => {
       // index of entities with failed jobs, and a sweep-index entry that came due with no lease.
       await redis.zrem(indexKey(TYPE), ref(TYPE, 'e7'));
       await redis.zadd(`${prefix}:{__aq}:index`, 0, ref(TYPE, 'e7'));
+      let seen = {};
       await waitFor(
-        async () =>
-          (await redis.zscore(indexKey(TYPE), ref(TYPE, 'e6'))) === null &&
-          (await redis.zscore(indexKey(TYPE), ref(TYPE, 'e7'))) !== null,
-        { timeoutMs: 5000, message: 'e6 pruned at rest, e7 noted by the sweep' },
+        async () => {
+          const at = (key: string, id: string) => redis.zscore(key, ref(TYPE, id));
+          const [e6, e7] = [await at(indexKey(TYPE), 'e6'), await at(indexKey(TYPE), 'e7')];
+          seen = {
+            failedIndex: { e6, e7 },
+            rest: {
+              e6: await at(`${prefix}:{__aq}:rest`, 'e6'),
+              e7: await at(`${prefix}:{__aq}:rest`, 'e7'),
+            },
+            sweepIndex: {
+              e6: await at(`${prefix}:{__aq}:index`, 'e6'),
+              e7: await at(`${prefix}:{__aq}:index`, 'e7'),
+            },
+            redisTime: (await redis.time())[0],
+          };
+          return e6 === null && e7 !== null;
+        },
+        {
+          // About a lease TTL and a sweep (1.2 s); more on a loaded machine, where a late
+          // heartbeat makes the pod wait out a warm-up before it notes an entity it finds gone.
+          timeoutMs: 15_000,
+          message: () => `e6 pruned at rest, e7 noted by the sweep; saw ${JSON.stringify(seen)}`,
+        },
       );
       const listed = (await engine.listFailedEntities(TYPE, { limit: 1000 })).items;
       assert.ok(listed.some((e) => e.entityId === 'e7'));
