@@ -7,6 +7,7 @@ import type { RedisClient } from './connections';
 /** The Lua scripts of the engine (files in ./lua, named `<name>-<numKeys>.lua` when fixed). */
 export const SCRIPT_FILES = {
   add: 'add-8.lua',
+  addMany: 'addMany-7.lua',
   await: 'await-3.lua',
   beat: 'beat-2.lua',
   claim: 'claim-11.lua',

@@ -10,7 +10,7 @@ import { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { KeyBuilder } from '../../src/redis/keys';
 import { defineScripts } from '../../src/redis/script-loader';
-import { decodeJobReply, sendAdd, type JobReply } from '../../src/redis/scripts/add';
+import { decodeJobReply, sendAdd, sendAddMany, type JobReply } from '../../src/redis/scripts/add';
 import { newRedis } from '../helpers/redis';
 import { integrationSuite } from '../fixtures/integration-suite';
 
@@ -181,6 +181,65 @@ describe('the add script, read back with BullMQ', () => {
         [0, 1, 2, 3, 4].map((i) => ({ i })),
       );
       assert.equal((await viaScript.getJobCounts()).completed, 5);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('adds many jobs in one call (addMany) as BullMQ adds them one by one', async () => {
+    const jobs = [
+      { id: 'm.1', name: 'deposit', data: { amount: 1 } },
+      { id: 'm.2', name: 'withdraw', data: { amount: 2 } },
+      { id: 'm.1', name: 'deposit', data: { amount: 9 } }, // a duplicate within the call
+      { id: 'm.3', name: 'deposit', data: { amount: 3 } },
+    ];
+    for (const job of jobs) await viaBull.add(job.name, job.data, { ...KEEP, jobId: job.id });
+    const keys = new KeyBuilder(prefix).entityKeys(viaScript.name);
+    const raw = (await sendAddMany(
+      redis,
+      keys,
+      10_000,
+      jobs.map((job, i) => ({
+        jobId: job.id,
+        name: job.name,
+        data: JSON.stringify(job.data),
+        opts: JSON.stringify({ attempts: 0, ...KEEP, jobId: job.id }),
+        awaitingPod: i === 2 ? 'podB' : undefined,
+      })),
+    )) as unknown[];
+    assert.deepEqual(
+      raw.map((reply) => decodeJobReply(reply).kind),
+      ['added', 'added', 'pending', 'added'],
+    );
+    assert.equal(
+      await redis.hget(`${viaScript.keys['']}m.1`, 'aqw'),
+      'podB',
+      'the caller awaiting the duplicate joins the waiters',
+    );
+    await redis.hdel(`${viaScript.keys['']}m.1`, 'aqw');
+    for (const id of ['m.1', 'm.2', 'm.3'])
+      assert.deepEqual(await stored(viaScript, id), await stored(viaBull, id), `job ${id}`);
+    assert.deepEqual(
+      await redis.lrange(viaScript.keys.wait, 0, -1),
+      await redis.lrange(viaBull.keys.wait, 0, -1),
+    );
+    assert.deepEqual(
+      await redis.zrange(viaScript.keys.marker, 0, -1, 'WITHSCORES'),
+      await redis.zrange(viaBull.keys.marker, 0, -1, 'WITHSCORES'),
+    );
+    assert.deepEqual(await events(viaScript), await events(viaBull));
+    assert.deepEqual(await viaScript.getJobCounts(), await viaBull.getJobCounts());
+
+    const worker = new Worker(viaScript.name, null, { connection, prefix, autorun: false });
+    try {
+      const seen: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const job = (await worker.getNextJob('token', { block: false })) as Job | undefined;
+        assert.ok(job, `job ${i} was waiting`);
+        seen.push(job.id!);
+        await job.moveToCompleted('ok', 'token', false);
+      }
+      assert.deepEqual(seen, ['m.1', 'm.2', 'm.3'], 'a BullMQ worker takes them in call order');
     } finally {
       await worker.close();
     }

@@ -1,7 +1,13 @@
 import { EnqueueTimeoutError, ReplicationTimeoutError } from '../../errors';
 import { isCluster, type RedisClient } from '../../redis/connections';
 import type { KeyBuilder } from '../../redis/keys';
-import { decodeJobReply, sendAdd } from '../../redis/scripts/add';
+import {
+  ADD_MANY_MAX_JOBS,
+  decodeJobReply,
+  sendAdd,
+  sendAddMany,
+  type AddManyJobArgs,
+} from '../../redis/scripts/add';
 import { sendAwait } from '../../redis/scripts/await';
 import { decodeClaim, sendClaim } from '../../redis/scripts/claim';
 import { sendSetTrace } from '../../redis/scripts/set-trace';
@@ -14,7 +20,14 @@ import type { Claims, PendingClaim } from '../placement/claims';
 import { storedOutcome } from '../replies/job-outcome';
 import type { EntityRunner } from '../running/entity-runner';
 import type { RunnerRegistry } from '../running/runner-registry';
-import { AddBatcher, addSink, type AddGroup, type AddSink, type PendingJob } from './add-batcher';
+import {
+  AddBatcher,
+  addSink,
+  type AddGroup,
+  type AddRequest,
+  type AddSink,
+  type PendingJob,
+} from './add-batcher';
 import { enqueueError } from './enqueue-errors';
 
 /** What sending enqueues needs from the pod. */
@@ -33,10 +46,14 @@ export interface AddTransportContext {
   redisNow(): number;
 }
 
-/** Where one job's replies sit in a batch: its add, and the await of a delayed awaited job. */
+/**
+ * Where one job's replies sit in a batch: its add (the `sub`th reply of a call that added many),
+ * and the await of a delayed awaited job.
+ */
 interface JobSlots {
   job: PendingJob;
   add: number;
+  sub?: number;
   await?: number;
 }
 
@@ -131,17 +148,8 @@ export class AddTransport {
     const awaitingPod = job.waiter ? this.ctx.podId : undefined;
     const add = sink.length;
     if (!job.delay) {
-      sink.queue((target) =>
-        sendAdd(target, entity.keys, {
-          jobId: job.jobId,
-          name: job.name,
-          data: job.json,
-          opts: entity.storedOpts,
-          awaitingPod,
-          eventsMaxLen: entity.eventsMaxLen,
-          trace: job.trace,
-        }),
-      );
+      const args = { ...this.addArgs(entity, job), eventsMaxLen: entity.eventsMaxLen };
+      sink.queue((target) => sendAdd(target, entity.keys, args));
       return { job, add };
     }
     sink.queue((target) =>
@@ -163,12 +171,64 @@ export class AddTransport {
   }
 
   /**
+   * Queues the adds of an entity's requests, in order (see {@link queueJob}): runs of jobs neither
+   * delayed nor prioritized go as one `addMany-7.lua` call per {@link ADD_MANY_MAX_JOBS} (a
+   * burst of enqueues, `enqueueBulk`: one call instead of one per job). Returns each request's
+   * slots.
+   */
+  private queueJobs(sink: AddSink, entity: EntityHandle, requests: AddRequest[]): JobSlots[][] {
+    const slots: JobSlots[][] = requests.map(() => []);
+    let run: { request: number; job: PendingJob }[] = [];
+    const flush = (): void => {
+      for (let from = 0; from < run.length; from += ADD_MANY_MAX_JOBS) {
+        const part = run.slice(from, from + ADD_MANY_MAX_JOBS);
+        if (part.length === 1) {
+          slots[part[0].request].push(this.queueJob(sink, entity, part[0].job));
+          continue;
+        }
+        const add = sink.length;
+        const args = part.map(({ job }) => this.addArgs(entity, job));
+        sink.queue((target) => sendAddMany(target, entity.keys, entity.eventsMaxLen, args));
+        part.forEach(({ request, job }, sub) => slots[request].push({ job, add, sub }));
+      }
+      run = [];
+    };
+    requests.forEach((request, r) => {
+      for (const job of request.jobs) {
+        if (!job.delay) {
+          run.push({ request: r, job });
+          continue;
+        }
+        flush();
+        slots[r].push(this.queueJob(sink, entity, job));
+      }
+    });
+    flush();
+    return slots;
+  }
+
+  private addArgs(entity: EntityHandle, job: PendingJob): AddManyJobArgs {
+    return {
+      jobId: job.jobId,
+      name: job.name,
+      data: job.json,
+      opts: entity.storedOpts,
+      awaitingPod: job.waiter ? this.ctx.podId : undefined,
+      trace: job.trace,
+    };
+  }
+
+  /**
    * Reads one job's replies: throws the add's error (a refusal, typed); answers its awaiting
    * caller at once when its id was stored and finished already.
    */
-  private settle({ job, add, await: awaitAt }: JobSlots, replies: [Error | null, unknown][]): void {
-    const [error, raw] = replies[add];
+  private settle(
+    { job, add, sub, await: awaitAt }: JobSlots,
+    replies: [Error | null, unknown][],
+  ): void {
+    const [error, added] = replies[add];
     if (error) throw enqueueError(error, job.entity);
+    const raw = sub === undefined ? added : (added as unknown[])[sub];
     const [awaitError, awaitRaw] = awaitAt === undefined ? [null, raw] : replies[awaitAt];
     if (awaitError) throw enqueueError(awaitError, job.entity);
     if (!job.waiter || (job.delay && awaitAt === undefined)) return;
@@ -252,9 +312,7 @@ export class AddTransport {
         const entry = [[leaseTtlMs, entity.ref]] as const;
         sink.queue((target: ScriptTarget) => sendTouchIndex(target, keys.indexKey(), '', entry));
       }
-      const jobs = group.requests.map((request) =>
-        request.jobs.map((job) => this.queueJob(sink, entity, job)),
-      );
+      const jobs = this.queueJobs(sink, entity, group.requests);
       // Counted at once: the other free entities of this batch see the budget it leaves.
       let claim: PendingClaim | undefined;
       if (!local) {

@@ -3,7 +3,8 @@
   Adds a job to an entity's queue: the engine's enqueue path, in place of BullMQ's
   addStandardJob.
 
-  Why not BullMQ's script: on the benchmark machine it held the enqueue rate of
+  The writes are in includes/addJobs.lua, shared with addMany-7.lua (many jobs of one entity in
+  one call). Why not BullMQ's script: on the benchmark machine it held the enqueue rate of
   `npm run bench -- engine` (prefill, 1,000 entities) to 12,587 jobs/s; with this one, 20,640
   (docs/DESIGN.md). BullMQ's script unpacks its arguments with cmsgpack and re-encodes the
   options with cjson on every call, and handles parents, deduplication and debouncing, which an
@@ -33,47 +34,8 @@
 local rcall = redis.call
 --- @include "includes/now"
 --- @include "includes/awaitJob"
+--- @include "includes/addJobs"
 
-local eventsKey = KEYS[5]
-local jobKey = KEYS[8]
-local jobId = ARGV[1]
-local name = ARGV[2]
-local maxEvents = tonumber(ARGV[6])
-local events = maxEvents > 0
-
-if rcall("EXISTS", jobKey) == 1 then
-  if events then
-    rcall("XADD", eventsKey, "MAXLEN", "~", maxEvents, "*", "event", "duplicated", "jobId", jobId)
-  end
-  return awaitJob(jobKey, KEYS[3], KEYS[7], jobId, ARGV[5])
-end
-
-local fields = {"name", name, "data", ARGV[3], "opts", ARGV[4], "timestamp", nowMs(),
-  "delay", 0, "priority", 0}
-if ARGV[5] ~= "" then
-  fields[#fields + 1] = "aqw"
-  fields[#fields + 1] = ARGV[5]
-end
-if ARGV[7] then
-  fields[#fields + 1] = "aqt"
-  fields[#fields + 1] = ARGV[7]
-end
-rcall("HSET", jobKey, unpack(fields))
-if events then
-  rcall("XADD", eventsKey, "*", "event", "added", "jobId", jobId, "name", name)
-end
-
--- As BullMQ's isQueuePausedOrMaxed: no marker while paused or at the queue's concurrency.
-local meta = rcall("HMGET", KEYS[2], "paused", "concurrency")
-local pausedOrMaxed = meta[1] and true or false
-if not pausedOrMaxed and meta[2] then
-  pausedOrMaxed = rcall("LLEN", KEYS[4]) >= tonumber(meta[2])
-end
-rcall("LPUSH", KEYS[1], jobId)
-if not pausedOrMaxed then
-  rcall("ZADD", KEYS[6], 0, "0")
-end
-if events then
-  rcall("XADD", eventsKey, "MAXLEN", "~", maxEvents, "*", "event", "waiting", "jobId", jobId)
-end
-return {0}
+-- KEYS[1] is `<prefix>wait`: every other key of the queue is the prefix and its name.
+local prefix = string.sub(KEYS[1], 1, -5)
+return addJobs(prefix, tonumber(ARGV[6]), {{ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[7]}})[1]

@@ -30,6 +30,11 @@ export type JobReply =
   | { kind: 'failed'; error: string }
   | { kind: 'missing' };
 
+/** The queue's keys both add scripts take first (the scripts build the job keys from them). */
+function queueKeys(keys: EntityKeys): string[] {
+  return [keys.wait, keys.meta, keys.completed, keys.active, keys.events, keys.marker, keys.failed];
+}
+
 /**
  * Queues `add-8.lua` on `target` (synchronously: on a pipeline its place is fixed now). The
  * reply, once the target answers, goes through {@link decodeJobReply}.
@@ -45,21 +50,29 @@ export function sendAdd(target: ScriptTarget, keys: EntityKeys, job: AddJobArgs)
   ];
   // Only traced jobs pay for the argument.
   if (job.trace !== undefined) args.push(job.trace);
-  return runScript(
-    target,
-    'add',
-    [
-      keys.wait,
-      keys.meta,
-      keys.completed,
-      keys.active,
-      keys.events,
-      keys.marker,
-      keys.failed,
-      jobKey(keys, job.jobId),
-    ],
-    args,
-  );
+  return runScript(target, 'add', [...queueKeys(keys), jobKey(keys, job.jobId)], args);
+}
+
+/** One job for `addMany-7.lua`: {@link AddJobArgs} but the events length, which is the call's. */
+export type AddManyJobArgs = Omit<AddJobArgs, 'eventsMaxLen'>;
+
+/** Jobs per `addMany-7.lua` call: ~1 ms of Redis at most, so that one call does not hold it up. */
+export const ADD_MANY_MAX_JOBS = 100;
+
+/**
+ * Queues `addMany-7.lua` on `target`: the jobs of one entity, in order (at most
+ * {@link ADD_MANY_MAX_JOBS}). The reply has one entry per job, each for {@link decodeJobReply}.
+ */
+export function sendAddMany(
+  target: ScriptTarget,
+  keys: EntityKeys,
+  eventsMaxLen: number,
+  jobs: ReadonlyArray<AddManyJobArgs>,
+): Promise<unknown> {
+  const args: (string | number)[] = [eventsMaxLen];
+  for (const job of jobs)
+    args.push(job.jobId, job.name, job.data, job.opts, job.awaitingPod ?? '', job.trace ?? '');
+  return runScript(target, 'addMany', queueKeys(keys), args);
 }
 
 /** Decodes the reply of `add-8.lua` or `await-3.lua`. */
