@@ -88,6 +88,10 @@ export class BatchExecution {
     let pause = false;
     for (let i = 0; i < jobs.length; i++) {
       if (seat.isLost()) break;
+      // The connection closed since this job was taken: Redis may have lost the lease (a
+      // restart without its data). Check it before starting anything more.
+      if (seat.steps.takenBeforeReconnect(jobs[i]))
+        return seat.steps.acknowledgeAfterReconnect(ran, jobs.slice(i), ahead);
       // Stopping or handing over: at a job boundary, not at the end of the batch (a batch of
       // long jobs would hold a hand-over for batchSize jobs).
       if (seat.draining()) {

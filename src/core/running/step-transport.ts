@@ -64,6 +64,8 @@ export class StepTransport {
   private readonly takenAt = new WeakMap<Job, number>();
   /** The command connection's close count when the last batch was taken ahead. */
   private aheadEpoch = 0;
+  /** The command connection's close count when each job taken was taken. */
+  private readonly takenEpoch = new WeakMap<Job, number>();
 
   constructor(
     private readonly seat: StepSeat,
@@ -220,11 +222,48 @@ export class StepTransport {
       if (job) jobs.push(job);
     }
     const takenAt = this.host.clock.now();
+    const epoch = this.host.connectionEpoch;
     for (const job of jobs) {
       this.activeJobs.add(job.id!);
       this.takenAt.set(job, takenAt);
+      this.takenEpoch.set(job, epoch);
     }
     return jobs;
+  }
+
+  /**
+   * Whether the command connection closed since `job` was taken. Redis may have restarted
+   * meanwhile, without its data (the lease, the job): the job must not start under a lease
+   * nobody checked since (see {@link acknowledgeAfterReconnect}).
+   */
+  takenBeforeReconnect(job: Job): boolean {
+    return this.takenEpoch.get(job) !== this.host.connectionEpoch;
+  }
+
+  /**
+   * Ends a batch at its first job taken before the command connection closed: stores the
+   * outcomes of the jobs that ran, then puts back every other active job locked with this token
+   * (the rest of the batch, any batch taken ahead) to the head of wait in their order, for the
+   * runner to take again; the lease is marked lost instead when it is gone (Redis lost it with
+   * its data, or another pod holds it). Resolves with no jobs: the runner takes again.
+   */
+  async acknowledgeAfterReconnect(
+    ran: Ran[],
+    unrun: Job[],
+    ahead: StepReply | undefined,
+  ): Promise<Job[]> {
+    const { seat, host } = this;
+    if (ahead) await ahead; // its jobs, if it took any, are active and go back with the others
+    if (ran.length > 0) await this.acknowledge(ran, [], false, 0);
+    if (seat.isLost()) return [];
+    for (const job of unrun) this.activeJobs.delete(job.id!);
+    // Kept: the jobs other lanes run (concurrency > 1); none otherwise.
+    const running = [...this.activeJobs];
+    const back = await seat.resilient('putting back jobs', () =>
+      reclaimOwn(host.redis, seat.entity.keys, seat.guard, running),
+    );
+    if (back === 'lost') seat.markLost();
+    return [];
   }
 
   private finished(r: Ran, waiters: readonly string[], published: boolean): void {
