@@ -85,3 +85,15 @@ export async function mapLimit<T, R>(
   await Promise.all(lanes);
   return out;
 }
+
+/** A promise a test opens when it wants: holds a handler where the test decides. */
+export interface Gate {
+  readonly wait: Promise<void>;
+  open(): void;
+}
+
+export function gate(): Gate {
+  let open!: () => void;
+  const wait = new Promise<void>((resolve) => (open = resolve));
+  return { wait, open };
+}

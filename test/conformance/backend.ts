@@ -13,6 +13,9 @@ import type {
   EntityTypeOptions,
   QueueEngine,
 } from '../../src';
+import { gate, type Gate } from '../../support/async';
+
+export { gate, type Gate };
 
 /** The entity type every behaviour uses unless it declares its own. */
 export const TYPE = 'account';
@@ -93,18 +96,6 @@ export function eventsOf<E extends keyof AtomicQueuesEvents>(
   event: E,
 ): AtomicQueuesEvents[E][0][] {
   return events.filter((e) => e.event === event).map((e) => e.payload as AtomicQueuesEvents[E][0]);
-}
-
-/** A promise a test opens when it wants: holds a handler where the test decides. */
-export interface Gate {
-  readonly wait: Promise<void>;
-  open(): void;
-}
-
-export function gate(): Gate {
-  let open!: () => void;
-  const wait = new Promise<void>((resolve) => (open = resolve));
-  return { wait, open };
 }
 
 /**

@@ -15,22 +15,11 @@ import IORedis from 'ioredis';
 import type { Job } from 'bullmq';
 import { AtomicEngine } from '../../src';
 import { startLocalRedis, type LocalRedis } from '../../scripts/local-redis';
-import { waitFor } from '../../support/async';
+import { gate, waitFor, type Gate } from '../../support/async';
 
 const TYPE = 'account';
 const ENTITY = 'acct1';
 const PREFIX = 'batchLoss';
-
-interface Gate {
-  open(): void;
-  wait: Promise<void>;
-}
-
-function gate(): Gate {
-  let open!: () => void;
-  const wait = new Promise<void>((resolve) => (open = resolve));
-  return { open, wait };
-}
 
 describe('a batch taken before the command connection closed', () => {
   let redis: LocalRedis | undefined;

@@ -9,23 +9,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Job } from 'bullmq';
 import type { AtomicEngine, JobContext } from '../../src';
-import { waitFor } from '../../support/async';
+import { gate, waitFor, type Gate } from '../../support/async';
 import { integrationSuite } from '../fixtures/integration-suite';
 import { leaseKey, queueKey } from '../fixtures/queue-state';
 
 const TYPE = 'account';
 const ENTITY = 'acct1';
-
-interface Gate {
-  open(): void;
-  wait: Promise<void>;
-}
-
-function gate(): Gate {
-  let open!: () => void;
-  const wait = new Promise<void>((resolve) => (open = resolve));
-  return { open, wait };
-}
 
 describe('lease taken over while the handler runs', () => {
   const { prefix, engines, redis } = integrationSuite('leaseLostBeforeAck');
