@@ -18,6 +18,9 @@ export interface EnginePodConfig {
   idleTimeoutSeconds: number;
   heartbeatTTL: number;
   metrics?: boolean;
+  /** The entity type's `batchSize` and `events` (undefined: the engine's defaults). */
+  batchSize?: number;
+  events?: boolean;
   /** Nodes of a Redis Cluster: the engine gets a `Cluster` client on them instead of `redisUrl`. */
   clusterNodes?: { host: string; port: number }[];
 }
@@ -32,7 +35,13 @@ runPod<EnginePodConfig>((config, counter, errors) => {
     processing: true,
     workerDefaults: { heartbeatTTL: config.heartbeatTTL },
     metrics: config.metrics ? { registry: new Registry() } : undefined,
-    entities: { [config.entityType]: { idleTimeoutSeconds: config.idleTimeoutSeconds } },
+    entities: {
+      [config.entityType]: {
+        idleTimeoutSeconds: config.idleTimeoutSeconds,
+        batchSize: config.batchSize,
+        events: config.events,
+      },
+    },
   });
   engine.registerHandler(config.entityType, () => Promise.resolve(undefined));
   engine.on('job:completed', () => counter.completed());

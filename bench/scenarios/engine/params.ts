@@ -23,6 +23,8 @@ export const OPTIONS = {
   pods: 'N         engine pods of the entities1000 phase (default: one per core)',
   metrics:
     '        engine pods keep the prom-client metrics (`metrics` option), to measure their cost',
+  'batch-size': "N  the entity type's `batchSize` (default: the engine's default)",
+  events: "on|off  the entity type's `events` (default: the engine's default)",
 };
 
 /** Every parameter of the scenario; all of it goes into the JSON `params`. */
@@ -38,8 +40,14 @@ export function engineParams(ctx: BenchContext) {
     throw new Error(
       `Expected \`--metrics\` to be a bare flag (or true / false), got \`${metrics}\``,
     );
+  const events = ctx.options.get('events');
+  if (events !== undefined && events !== 'on' && events !== 'off')
+    throw new Error(`Expected \`--events\` to be on or off, got \`${events}\``);
   return {
     phases: phases as Phase[],
+    /** The entity type's `batchSize` and `events`; undefined: the engine's defaults. */
+    batchSize: ctx.options.has('batch-size') ? positiveIntOption(ctx, 'batch-size', 1) : undefined,
+    events: events === undefined ? undefined : events === 'on',
     /** Engine pods run with the `metrics` option (a prom-client Registry of their own). */
     metrics: metrics === 'true',
     rounds: positiveIntOption(ctx, 'rounds', q ? 1 : 3),

@@ -36,6 +36,8 @@ function enginePodConfig(
     idleTimeoutSeconds,
     heartbeatTTL: p.heartbeatTTL,
     metrics: p.metrics,
+    batchSize: p.batchSize,
+    events: p.events,
   };
 }
 
