@@ -1,4 +1,5 @@
 import type { Job } from 'bullmq';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { EntityHandle } from '../entities/entity';
 import type { JobRun } from './job-execution';
 import type { Ran, StepTransport } from './step-transport';
@@ -83,6 +84,9 @@ export class BatchExecution {
     const { seat } = this;
     const ahead =
       size > 1 && jobs.length >= size && !seat.draining() ? seat.steps.takeAhead(size) : undefined;
+    // Steps go out at the end of the turn (StepBatcher), and jobs whose handlers don't wait on I/O
+    // would run the whole batch in this one: let the take go first, to run while the batch does.
+    if (ahead) await nextTurn();
     const ran: Ran[] = [];
     let unrun: Job[] = [];
     let pause = false;
