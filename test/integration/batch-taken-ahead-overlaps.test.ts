@@ -7,15 +7,13 @@
  * must be taken while the first job of this one still runs.
  */
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Job } from 'bullmq';
-import { AtomicEngine } from '../../src';
-import { startLocalRedis, type LocalRedis } from '../../scripts/local-redis';
 import { waitFor } from '../../support/async';
+import { enqueueSequences } from '../fixtures/engines';
+import { integrationSuite } from '../fixtures/integration-suite';
 
 const TYPE = 'account';
-const ENTITY = 'acct1';
-const PREFIX = 'aheadOverlap';
 const BATCH = 4;
 /** Each job holds the event loop this long, never yielding. */
 const SPIN_MS = 100;
@@ -28,58 +26,29 @@ function spin(ms: number): void {
 }
 
 describe('a batch taken ahead', () => {
-  let redis: LocalRedis | undefined;
-  let engine: AtomicEngine | undefined;
-  let producer: AtomicEngine | undefined;
-
-  afterEach(async () => {
-    await engine?.stop();
-    await producer?.stop();
-    await redis?.stop();
-    engine = producer = redis = undefined;
-  });
+  const { engines } = integrationSuite('batch-taken-ahead');
 
   it('is taken while the batch before it runs, also when its handlers never wait', async () => {
-    redis = await startLocalRedis();
-    // The jobs are stored before the pod starts, so that its first take finds a full batch.
-    producer = new AtomicEngine({
-      redis: redis.url,
-      keyPrefix: PREFIX,
-      podId: 'producer',
-      processing: false,
-      logger: false,
-      entities: { [TYPE]: {} },
-    });
-    await producer.start();
-    const labels = Array.from({ length: 2 * BATCH }, (_, i) => `j${i + 1}`);
-    await producer.enqueueBulk(
-      labels.map((label) => ({ type: TYPE, entityId: ENTITY, name: 'op', data: { label } })),
-    );
-
-    const ran: { label: string; processedOn: number | undefined }[] = [];
-    engine = new AtomicEngine({
-      redis: redis.url,
-      keyPrefix: PREFIX,
+    // Stored before the pod starts, so that its first take finds a full batch.
+    await enqueueSequences(engines, TYPE, ['acct1'], 2 * BATCH);
+    const ran: { seq: number; processedOn: number | undefined }[] = [];
+    const pod = engines.create({
       podId: 'pod',
       logger: false,
       entities: { [TYPE]: { batchSize: BATCH, idleTimeoutSeconds: 60 } },
     });
     // Not async: the handler returns once its CPU work is done, in the turn it started in.
-    engine.registerHandler(TYPE, (job: Job) => {
-      const label = (job.data as { label: string }).label;
-      ran.push({ label, processedOn: job.processedOn });
+    pod.registerHandler(TYPE, (job: Job) => {
+      ran.push({ seq: (job.data as { seq: number }).seq, processedOn: job.processedOn });
       spin(SPIN_MS);
-      return Promise.resolve(label);
+      return Promise.resolve();
     });
-    await engine.start();
-    await waitFor(() => ran.length === labels.length, {
-      timeoutMs: 20_000,
-      message: 'every job ran',
-    });
+    await pod.start();
+    await waitFor(() => ran.length === 2 * BATCH, { timeoutMs: 20_000, message: 'every job ran' });
 
     assert.deepEqual(
-      ran.map((r) => r.label),
-      labels,
+      ran.map((r) => r.seq),
+      Array.from({ length: 2 * BATCH }, (_, i) => i),
       'the jobs ran in order',
     );
     const first = ran[0].processedOn;
@@ -91,5 +60,6 @@ describe('a batch taken ahead', () => {
       `the batch after the first was taken ${ahead - first} ms after it, ` +
         `not while its first job ran (${SPIN_MS} ms)`,
     );
+    assert.equal(engines.describeErrors(), '', 'no engine errors');
   });
 });
