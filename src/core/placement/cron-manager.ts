@@ -118,10 +118,12 @@ export class CronManager {
       await touchIndex(redis, indexKey, 'XX', [[this.ctx.leaseTtlMs, ref]]);
     } else if (await unindex(redis, indexKey, ref, score)) {
       // Its holder is gone, and may have died between failing a job and noting the entity in the
-      // index of those with failed jobs: noted at a guess (one that keeps none is dropped again
-      // when it rests, and is never listed meanwhile).
+      // index of those with failed jobs: noted at a guess, and looked at now in the rest set,
+      // which drops it again if it keeps none (never listed meanwhile). Now, not at the look it
+      // may have scheduled already: that one can be an hour away (its completed jobs' age), and
+      // an entity released cleanly can come here too, its sweep entry left by a late heartbeat.
       await Promise.all([
-        touchIndex(redis, keys.restKey(), 'NX', [[0, ref]]),
+        touchIndex(redis, keys.restKey(), '', [[0, ref]]),
         failedIndex.note(entity),
       ]);
     }
