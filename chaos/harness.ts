@@ -102,6 +102,28 @@ interface Slot {
   restarting?: Promise<ChildHandle>;
 }
 
+/**
+ * SIGSTOPs `pod` outside the oracle's write lock and returns the time of the stop. A pod stopped
+ * inside one of its (sub-millisecond) oracle transactions would hold the lock, and with it every
+ * other process's writes, the driver's included, until it is resumed: the oracle stands outside
+ * the system under test, so such a stop is resumed at once and tried again a moment later.
+ */
+export async function freezeOutsideOracle(
+  oracle: DriverOracle,
+  pod: ChildHandle,
+  random: () => number = Math.random,
+  attempts = 50,
+): Promise<number> {
+  for (let i = 1; ; i++) {
+    const at = now();
+    pod.signal('SIGSTOP');
+    if (await oracle.canWrite(250)) return at;
+    pod.signal('SIGCONT');
+    if (i >= attempts) throw new Error(`${pod.name} held the oracle's write lock ${i} times`);
+    await sleep(10 + random() * 40);
+  }
+}
+
 export class ScenarioEnv {
   readonly random: () => number;
   readonly checks: Check[] = [];
@@ -344,6 +366,11 @@ export class ScenarioEnv {
     await until(() => (pick = this.pickBusyPod())?.midJob === true, { timeoutMs, intervalMs: 25 });
     if (!pick) throw new Error('no live pod to inject a fault into');
     return pick;
+  }
+
+  /** SIGSTOPs `pod` outside the oracle's write lock (`freezeOutsideOracle`); the time of the stop. */
+  freeze(pod: ChildHandle): Promise<number> {
+    return freezeOutsideOracle(this.oracle, pod, this.random);
   }
 
   // ── workload ──────────────────────────────────────────────────────────────

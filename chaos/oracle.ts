@@ -370,6 +370,20 @@ export class DriverOracle {
     );
   }
 
+  /**
+   * True when the write lock can be taken within `timeoutMs` (it is taken and released at once):
+   * false while some process holds it, e.g. one stopped in the middle of a transaction.
+   */
+  async canWrite(timeoutMs: number): Promise<boolean> {
+    try {
+      await write(this.db, () => undefined, timeoutMs);
+      return true;
+    } catch (err) {
+      if (isBusy(err)) return false;
+      throw err;
+    }
+  }
+
   async setFaultEnd(id: number, until: number): Promise<void> {
     await write(this.db, () => {
       this.db.prepare('UPDATE faults SET until = ? WHERE id = ?').run(until, id);

@@ -36,8 +36,7 @@ async function staleFetch(this: Scenario, params: RunParams): Promise<ScenarioRe
     await e.enqueue('stock', 'e', { ms: 10 }); // o.e.0, run by A, which then holds e idle
     await waitFor(() => applied('o.e.0'), 20_000, 'o.e.0 on pod A');
     await sleep(300); // A acknowledges the job and marks e idle
-    a.signal('SIGSTOP');
-    await e.oracle.fault('stop', a.name, a.pid, now());
+    await e.oracle.fault('stop', a.name, a.pid, await e.freeze(a));
     await e.enqueue('stock', 'e', { ms: 10 }); // o.e.1: e is held idle by A -> wake-up for A
     await e.startPod(1); // B takes e over once A's lease expires, and runs o.e.1
     await waitFor(() => applied('o.e.1'), 30_000, 'o.e.1 on pod B');

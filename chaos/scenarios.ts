@@ -323,8 +323,7 @@ const sigstop = stockScenario(
         for (let i = 0; i < stops && !env.expired(); i++) {
           await sleep(1000 + env.random() * 1000);
           const pick = await env.waitForBusyPod();
-          const at = now();
-          pick.pod.signal('SIGSTOP');
+          const at = await env.freeze(pick.pod);
           await env.oracle.fault('stop', pick.pod.name, pick.pod.pid, at, at + pauseMs);
           await sleep(pauseMs - (now() - at));
           pick.pod.signal('SIGCONT');
@@ -378,8 +377,7 @@ async function pauseIdleHolder(env: ScenarioEnv, pauseMs: number): Promise<boole
   const holder = env.alivePods().find((p) => p.pid === holderPid);
   if (!holder) return false;
   await sleep(300); // let it finish the job and mark the entity idle
-  const at = now();
-  holder.signal('SIGSTOP');
+  const at = await env.freeze(holder);
   try {
     await env.oracle.fault('stop', holder.name, holder.pid, at, null, 'idle holder of w0');
     const second = `o.w0.${env.peekSeq('w0')}`;
