@@ -16,7 +16,8 @@ export interface FailedIndexEntry {
  * An entity's own keys sit in another Cluster slot, so no script of the entity can write it:
  *
  * - a pod notes the entity after a job of it went to failed (after the finishing script); the
- *   cron manager notes every entity whose holder it finds gone (it may have died in between);
+ *   cron manager notes an entity whose holder it finds gone if it keeps failed jobs (the holder
+ *   may have died in between);
  * - an entity that keeps none is pruned: by the operator's calls that retry or remove failed
  *   jobs, and by the cron manager when it tends the entity at rest (after retention, or BullMQ
  *   tools, removed them).
@@ -33,6 +34,14 @@ export class FailedIndex {
   /** A job of `entity` went to failed: index the entity (an earlier first failure is kept). */
   async note(entity: EntityHandle): Promise<void> {
     await touchIndex(this.redis, this.keys.failedKey(entity.type), 'NX', [[0, entity.ref]]);
+  }
+
+  /**
+   * Notes `entity` if it keeps failed jobs: for one whose holder is gone, and may have died
+   * between a failure and its note. A failure after the count is a live holder's, which notes it.
+   */
+  async noteIfKept(entity: EntityHandle): Promise<void> {
+    if ((await this.redis.zcard(entity.keys.failed)) > 0) await this.note(entity);
   }
 
   /** Drops `entity` from the index if it keeps no failed job. */

@@ -108,7 +108,7 @@ export class CronManager {
       // No live holder (or a dead one's job is stranded beside live ones): take it over.
       await Promise.all([
         touchIndex(redis, indexKey, 'XX', [[this.ctx.leaseTtlMs, ref]]),
-        failedIndex.note(entity), // see below
+        failedIndex.noteIfKept(entity), // see below
       ]);
       await this.claimOrOffer(entity);
     } else if (this.ctx.recovering()) {
@@ -118,13 +118,14 @@ export class CronManager {
       await touchIndex(redis, indexKey, 'XX', [[this.ctx.leaseTtlMs, ref]]);
     } else if (await unindex(redis, indexKey, ref, score)) {
       // Its holder is gone, and may have died between failing a job and noting the entity in the
-      // index of those with failed jobs: noted at a guess, and looked at now in the rest set,
-      // which drops it again if it keeps none (never listed meanwhile). Now, not at the look it
-      // may have scheduled already: that one can be an hour away (its completed jobs' age), and
-      // an entity released cleanly can come here too, its sweep entry left by a late heartbeat.
+      // index of those with failed jobs: noted if it keeps any (an entity released cleanly comes
+      // here too, its sweep entry left by a late heartbeat: it must not be counted in a
+      // listing's total). The rest set looks at it now, not at the look it may have scheduled
+      // (which can be an hour away, its completed jobs' age): that look prunes an entry whose
+      // failed jobs went without the engine.
       await Promise.all([
         touchIndex(redis, keys.restKey(), '', [[0, ref]]),
-        failedIndex.note(entity),
+        failedIndex.noteIfKept(entity),
       ]);
     }
   }
