@@ -11,6 +11,8 @@ export interface UnitCost {
   cpuUsPerUnit: number;
   /** Commands Redis ran per unit, by `INFO commandstats` `calls` (inside scripts included). */
   redisCallsPerUnit: number;
+  /** The part of `cpuUsPerUnit` that redis-server spent. */
+  redisCpuUsPerUnit: number;
 }
 
 /** The cost per unit of a run, from its processes' reports and the Redis snapshots around it. */
@@ -23,6 +25,7 @@ export function unitCost(
   const cpuMs = processMs + redis.cpuSeconds * 1000;
   return {
     cpuUsPerUnit: round((cpuMs * 1000) / Math.max(1, units), 1),
+    redisCpuUsPerUnit: round((redis.cpuSeconds * 1e6) / Math.max(1, units), 1),
     redisCallsPerUnit: round(commandsPerUnit(redis, Math.max(1, units)), 2),
   };
 }

@@ -141,11 +141,14 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
     const podReports = await Promise.all(pods.map((w) => w.report()));
     const after = await ctx.probe.snapshot();
     const deductions = Object.values(details.deductionsByProduct).reduce((s, v) => s + v, 0);
-    const cost = unitCost(
-      [...run.reports, ...podReports],
-      diffSnapshots(before, after),
-      deductions,
-    );
+    const delta = diffSnapshots(before, after);
+    const cost = unitCost([...run.reports, ...podReports], delta, deductions);
+    const podCost = unitCost(podReports, delta, deductions);
+    const cpuBy = {
+      pods: round(podCost.cpuUsPerUnit - podCost.redisCpuUsPerUnit, 1),
+      driver: round(cost.cpuUsPerUnit - podCost.cpuUsPerUnit, 1),
+      redis: cost.redisCpuUsPerUnit,
+    };
     const stocks = await readStocks(ctx, p, productIds);
     return report(
       p,
@@ -155,6 +158,7 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
       podReports.map((r) => r.details as PodStats | undefined),
       sampler.maxAll,
       cost,
+      cpuBy,
     );
   } finally {
     ctx.deadline.phase = 'seed: stopping';
@@ -198,6 +202,7 @@ function report(
   pods: (PodStats | undefined)[],
   maxRedisConnections: number,
   cost: UnitCost,
+  cpuBy: { pods: number; driver: number; redis: number },
 ): ScenarioResult {
   const stockDriftPerEntity: Record<string, number> = {};
   let stockDrift = 0;
@@ -269,6 +274,11 @@ function report(
     { metric: 'idle closures (releases)', value: totals.idleClosures },
     { metric: 'max Redis connections (pods + driver)', value: maxRedisConnections },
     { metric: 'CPU per deduction (pods, driver, Redis)', value: cost.cpuUsPerUnit, unit: 'µs' },
+    {
+      metric: 'of which pods / driver / Redis',
+      value: `${cpuBy.pods} / ${cpuBy.driver} / ${cpuBy.redis}`,
+      unit: 'µs',
+    },
     { metric: 'Redis commands per deduction', value: cost.redisCallsPerUnit },
   );
   return {
@@ -276,6 +286,8 @@ function report(
       phases,
       totals,
       cpuUsPerDeduction: cost.cpuUsPerUnit,
+      /** Where `cpuUsPerDeduction` went: the 5 pods, the driver, redis-server. */
+      cpuUsPerDeductionBy: cpuBy,
       redisCallsPerDeduction: cost.redisCallsPerUnit,
       p3IdleWaitSeconds: round(d.phases.P3.seconds, 2),
       jobsPerPod: pods.map((x) => ({
