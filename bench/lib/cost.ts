@@ -15,14 +15,24 @@ export interface UnitCost {
   redisCpuUsPerUnit: number;
 }
 
+type CpuReport = Pick<PodProgress, 'cpuUserMs' | 'cpuSystemMs'>;
+
+function processMs(reports: readonly CpuReport[]): number {
+  return reports.reduce((s, r) => s + r.cpuUserMs + r.cpuSystemMs, 0);
+}
+
+/** CPU µs per unit of some of a run's processes (from their reports), Redis left out. */
+export function processCpuUsPerUnit(reports: readonly CpuReport[], units: number): number {
+  return round((processMs(reports) * 1000) / Math.max(1, units), 1);
+}
+
 /** The cost per unit of a run, from its processes' reports and the Redis snapshots around it. */
 export function unitCost(
-  reports: readonly Pick<PodProgress, 'cpuUserMs' | 'cpuSystemMs'>[],
+  reports: readonly CpuReport[],
   redis: SnapshotDelta,
   units: number,
 ): UnitCost {
-  const processMs = reports.reduce((s, r) => s + r.cpuUserMs + r.cpuSystemMs, 0);
-  const cpuMs = processMs + redis.cpuSeconds * 1000;
+  const cpuMs = processMs(reports) + redis.cpuSeconds * 1000;
   return {
     cpuUsPerUnit: round((cpuMs * 1000) / Math.max(1, units), 1),
     redisCpuUsPerUnit: round((redis.cpuSeconds * 1e6) / Math.max(1, units), 1),

@@ -12,7 +12,7 @@
  */
 import * as path from 'node:path';
 import { ConnectionSampler } from '../lib/connection-sampler';
-import { unitCost, type UnitCost } from '../lib/cost';
+import { processCpuUsPerUnit, unitCost, type UnitCost } from '../lib/cost';
 import type { PodProcess } from '../lib/pod-runner';
 import { runUntilCompleted } from '../lib/pod-runner';
 import { diffSnapshots } from '../lib/redis-probe';
@@ -143,10 +143,9 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
     const deductions = Object.values(details.deductionsByProduct).reduce((s, v) => s + v, 0);
     const delta = diffSnapshots(before, after);
     const cost = unitCost([...run.reports, ...podReports], delta, deductions);
-    const podCost = unitCost(podReports, delta, deductions);
     const cpuBy = {
-      pods: round(podCost.cpuUsPerUnit - podCost.redisCpuUsPerUnit, 1),
-      driver: round(cost.cpuUsPerUnit - podCost.cpuUsPerUnit, 1),
+      pods: processCpuUsPerUnit(podReports, deductions),
+      driver: processCpuUsPerUnit(run.reports, deductions),
       redis: cost.redisCpuUsPerUnit,
     };
     const stocks = await readStocks(ctx, p, productIds);
