@@ -91,7 +91,7 @@ describe('a result published with its complete', () => {
       subscriber.on('message', (_channel: string, message: string) => received.push(message));
       await subscriber.subscribe(channel);
       // Resolves with the pods awaiting the job, as the script found them.
-      const complete = async (token: string, message: string): Promise<string[]> => {
+      const complete = async (token: string, message: string): Promise<readonly string[]> => {
         const [result] = await step(
           redis,
           { podId: 'worker', leaseTtlMs: 30000, replyChannelPrefix: channelPrefix },

@@ -186,6 +186,14 @@ export class EntityRunner implements ExecutionSeat {
     return this.state === 'lost';
   }
 
+  /** True while the lease is surely valid with a margin of a third of its TTL. */
+  leaseSurelyValid(): boolean {
+    return (
+      this.state !== 'lost' &&
+      this.host.clock.now() + this.host.leaseTtlMs / 3 < this.leaseValidUntil
+    );
+  }
+
   /** Starts a job only while the lease is surely valid; renews it first when in doubt. */
   async leaseStillValid(): Promise<boolean> {
     const margin = this.host.leaseTtlMs / 3;

@@ -245,23 +245,35 @@ export class RunnerRegistry implements RunnerHost {
     else this.stats.jobsFailed += 1;
     // The awaiting callers first: event listeners may be slow, or write to a socket themselves.
     this.ctx.replies.deliver(job.id!, status, value, waiters, published);
-    const event = {
-      entityType: runner.entity.type,
-      entityId: runner.entity.id,
-      jobId: job.id!,
-      name: job.name,
-      fencingToken: runner.fencingToken,
-      durationMs,
-      waitMs,
-    };
+    // Object literals, not a spread of a common part: a spread costs ~1 µs a job here.
+    const { entity, fencingToken } = runner;
     if (status === 'completed') {
-      this.ctx.events.emit('job:completed', { ...event, result: value });
+      this.ctx.events.emit('job:completed', {
+        entityType: entity.type,
+        entityId: entity.id,
+        jobId: job.id!,
+        name: job.name,
+        fencingToken,
+        durationMs,
+        waitMs,
+        result: value,
+      });
       return;
     }
-    this.ctx.events.emit('job:failed', { ...event, error: value, attempts: job.attemptsMade + 1 });
+    this.ctx.events.emit('job:failed', {
+      entityType: entity.type,
+      entityId: entity.id,
+      jobId: job.id!,
+      name: job.name,
+      fencingToken,
+      durationMs,
+      waitMs,
+      error: value,
+      attempts: job.attemptsMade + 1,
+    });
     // After the finish (see FailedIndex): the entity joins its type's entities with failed jobs.
-    if (runner.entity.keepFailed[0] !== 0)
-      this.track(this.ctx.failedIndex.note(runner.entity), 'indexing an entity with failed jobs');
+    if (entity.keepFailed[0] !== 0)
+      this.track(this.ctx.failedIndex.note(entity), 'indexing an entity with failed jobs');
   }
 
   runnerClosed(runner: EntityRunner, reason: ReleaseReason, error?: unknown): void {

@@ -63,7 +63,7 @@ export interface TakenJob {
 /** What one entity's step did. */
 export interface StepResult {
   /** The pods awaiting each finished job's result, in order. */
-  waiters: string[][];
+  waiters: (readonly string[])[];
   taken: TakenJob[];
   /** BullMQ must fetch the next job (a prioritized job or a legacy marker is next). */
   fetch: boolean;
@@ -116,17 +116,20 @@ export async function step(
   return entities.map((e, i) => decode(raw[i], e));
 }
 
+/** Shared by every finished job nobody awaits (most of them): read only. */
+const NO_WAITERS: readonly string[] = Object.freeze([]);
+
 function decode(reply: unknown[], e: EntityStep): StepResult | Error {
   const code = Number(reply[0]);
   if (code < 0) {
     const what = `finish jobs of ${e.keys.queueName}`;
     return isScriptCode(code) ? refusal(code, what) : new Error(`step-2.lua returned ${code}`);
   }
-  const waiters: string[][] = [];
+  const waiters: (readonly string[])[] = [];
   let at = 1;
   for (let j = 0; j < e.finished.length; j++, at++) {
     const w = reply[at] as string | null;
-    waiters.push(w ? w.split(',') : []);
+    waiters.push(w ? w.split(',') : NO_WAITERS);
   }
   const taken: TakenJob[] = [];
   const n = Number(reply[at++]);
