@@ -196,13 +196,11 @@ export class EntityRunner implements ExecutionSeat {
 
   /** Starts a job only while the lease is surely valid; renews it first when in doubt. */
   async leaseStillValid(): Promise<boolean> {
-    const margin = this.host.leaseTtlMs / 3;
-    const clock = this.host.clock;
     // A renewal whose reply arrives late (the process was paused while it was in flight) proves
     // nothing about now: renew again until one comes back while it still holds.
     for (let tries = 0; tries < 3; tries++) {
       if (this.state === 'lost') return false;
-      if (clock.now() + margin < this.leaseValidUntil) return true;
+      if (this.leaseSurelyValid()) return true;
       const renewed = await this.resilient('renewing the lease', () => this.host.renewLease(this));
       if (renewed === undefined) return false; // stopping while Redis was unreachable
       if (!renewed) {
@@ -210,7 +208,7 @@ export class EntityRunner implements ExecutionSeat {
         return false;
       }
     }
-    return this.state !== 'lost' && clock.now() + margin < this.leaseValidUntil;
+    return this.leaseSurelyValid();
   }
 
   // ── the run loop ────────────────────────────────────────────────────────────
