@@ -245,32 +245,25 @@ export class RunnerRegistry implements RunnerHost {
     else this.stats.jobsFailed += 1;
     // The awaiting callers first: event listeners may be slow, or write to a socket themselves.
     this.ctx.replies.deliver(job.id!, status, value, waiters, published);
-    // Object literals, not a spread of a common part: a spread costs ~1 µs a job here.
-    const { entity, fencingToken } = runner;
-    if (status === 'completed') {
-      this.ctx.events.emit('job:completed', {
-        entityType: entity.type,
-        entityId: entity.id,
-        jobId: job.id!,
-        name: job.name,
-        fencingToken,
-        durationMs,
-        waitMs,
-        result: value,
-      });
-      return;
-    }
-    this.ctx.events.emit('job:failed', {
+    const { entity } = runner;
+    const event = {
       entityType: entity.type,
       entityId: entity.id,
       jobId: job.id!,
       name: job.name,
-      fencingToken,
+      fencingToken: runner.fencingToken,
       durationMs,
       waitMs,
-      error: value,
-      attempts: job.attemptsMade + 1,
-    });
+    };
+    // Object.assign onto the common part, not a spread of it: ~30 ns a job against ~1 µs.
+    if (status === 'completed') {
+      this.ctx.events.emit('job:completed', Object.assign(event, { result: value }));
+      return;
+    }
+    this.ctx.events.emit(
+      'job:failed',
+      Object.assign(event, { error: value, attempts: job.attemptsMade + 1 }),
+    );
     // After the finish (see FailedIndex): the entity joins its type's entities with failed jobs.
     if (entity.keepFailed[0] !== 0)
       this.track(this.ctx.failedIndex.note(entity), 'indexing an entity with failed jobs');
