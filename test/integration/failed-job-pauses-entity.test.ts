@@ -95,33 +95,35 @@ describe('a job failing its last attempt, onFailure pause', () => {
       const entity = 'acct2';
       const engine = engines.create({
         podId: 'pod2',
-        entities: { [TYPE]: { attempts: 1, onFailure: 'pause', batchSize: 2 } },
+        entities: { [TYPE]: { attempts: 1, onFailure: 'pause', batchSize: 4 } },
       });
       const log: string[] = [];
       engine.registerHandler(TYPE, async (job: Job) => {
         const label = (job.data as { label: string }).label;
         log.push(label);
-        // While the first batch runs, the next one is taken ahead (a full batch prefetches).
-        if (label === 'A') {
+        // The first take brings A-D: A and B run, and their step takes E and F while C and D
+        // run. C fails once E and F are taken.
+        if (label === 'C') {
           await waitFor(
             async () => (await redis.llen(queueKey(prefix, TYPE, entity, 'active'))) === 4,
-            { message: 'the next batch taken ahead while A runs' },
+            { message: 'E and F taken while C runs' },
           );
           throw new Error('ledger mismatch');
         }
         return 'ok';
       });
       await engine.start();
-      const labels = ['A', 'B', 'C', 'D', 'E'];
+      const labels = ['A', 'B', 'C', 'D', 'E', 'F', 'G'];
       await engine.enqueueBulk(
         labels.map((label) => ({ type: TYPE, entityId: entity, name: 'post', data: { label } })),
       );
       await waitFor(async () => (await engine.getBacklog(TYPE, entity)).paused, {
-        message: 'paused after A failed',
+        message: 'paused after C failed',
       });
+      assert.deepEqual(log, ['A', 'B', 'C'], 'no job after the failed one ran');
       await engine.resumeEntity(TYPE, entity);
       await waitFor(() => log.length === labels.length, { message: 'the rest ran after resume' });
-      // B (not run in A's batch) before C and D (the batch taken ahead): one give-back, in order.
+      // D (not run in C's batch) before E and F (taken ahead) and G: one give-back, in order.
       assert.deepEqual(log, labels);
       assert.equal(engines.errors.length, 0, engines.describeErrors());
     },

@@ -1,5 +1,5 @@
 /**
- * The engine takes, completes and fails jobs with its own script (step-2.lua), for many jobs of
+ * The engine takes, completes and fails jobs with its own script (step-3.lua), for many jobs of
  * many entities per call, instead of BullMQ's moveToActive and moveToFinished. It must leave
  * Redis as BullMQ would: these tests add jobs with BullMQ's `Queue`, drive them through the
  * script and read the outcome back with BullMQ's own readers.
@@ -13,6 +13,7 @@ import { KeyBuilder, type EntityKeys } from '../../src/redis/keys';
 import { defineScripts } from '../../src/redis/script-loader';
 import {
   step,
+  StepOutOfTurn,
   type EntityStep,
   type FinishedOutcome,
   type StepResult,
@@ -115,6 +116,33 @@ describe('the step script, read back with BullMQ', () => {
       active: 2,
       wait: 0,
     });
+  });
+
+  it('refuses a step sent after one that has not run yet, writing nothing', async () => {
+    const [q] = queues;
+    const added = await q.addBulk([1, 2, 3, 4, 5, 6].map((i) => ({ name: 'op', data: { i } })));
+    const first = await one(q, { take: 2 });
+    // The runner ran both; the step finishing them (and taking 3 and 4) was refused, say while
+    // Redis refused writes, and is to be sent again. The step after it arrives first.
+    const [early] = await step(redis, POD, [
+      entityStep(q, { finished: [], take: 2, after: ids(first)[1] }),
+    ]);
+    assert.ok(early instanceof StepOutOfTurn, `refused out of turn, got ${JSON.stringify(early)}`);
+    assert.deepEqual(await q.getJobCounts('completed', 'active', 'wait'), {
+      completed: 0,
+      active: 2,
+      wait: 4,
+    });
+    const again = await one(q, {
+      finished: ids(first).map((id) => completed(id, id)),
+      take: 2,
+    });
+    const late = await one(q, { take: 2, after: ids(first)[1] });
+    assert.deepEqual(
+      [...ids(again), ...ids(late)],
+      added.slice(2).map((j) => j.id),
+      'each step takes the jobs of its turn',
+    );
   });
 
   it('refuses one entity whose lock is not the runner’s, and serves the others in the call', async () => {

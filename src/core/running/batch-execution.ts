@@ -1,8 +1,7 @@
 import type { Job } from 'bullmq';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { EntityHandle } from '../entities/entity';
 import type { JobRun } from './job-execution';
-import type { Ran, StepTransport } from './step-transport';
+import type { Ran, StepTransport, TakenAhead } from './step-transport';
 
 /** What running the jobs taken needs from their runner. */
 export interface BatchSeat {
@@ -76,17 +75,47 @@ export class BatchExecution {
   }
 
   /**
+   * The jobs taken by the acknowledgement of the last batch, still on its way while the next
+   * batch runs (see {@link runBatch}); they run after that batch.
+   */
+  private inFlight: TakenAhead | undefined;
+
+  /**
+   * The jobs taken by a step still on its way, once it is back (none when there is none): the
+   * runner gives them back when it stops between batches.
+   */
+  async collectInFlight(): Promise<Job[]> {
+    const inFlight = this.inFlight;
+    this.inFlight = undefined;
+    return inFlight ? await inFlight : [];
+  }
+
+  /**
    * Runs a batch in order and acknowledges it; resolves with the next batch. A full batch has
    * the next one taken while it runs. A final failure with `onFailure: 'pause'` stops the batch
    * there: the entity pauses and the jobs not run go back, first in line.
+   *
+   * With a backlog and `batchSize` K ≥ 2, batches are of K/2 jobs (at most), and each one's
+   * acknowledgement, which takes the batch after next, is on its way while the next batch runs:
+   * the runner does not wait a round trip between batches, and a crash leaves at most K jobs run
+   * and not acknowledged (the batch being acknowledged and the one running). K = 1 acknowledges
+   * each job before the next starts.
    */
   private async runBatch(jobs: Job[], size: number): Promise<Job[]> {
     const { seat } = this;
-    const ahead =
-      size > 1 && jobs.length >= size && !seat.draining() ? seat.steps.takeAhead(size) : undefined;
-    // Steps go out at the end of the turn (StepBatcher), and jobs whose handlers don't wait on I/O
-    // would run the whole batch in this one: let the take go first, to run while the batch does.
-    if (ahead) await nextTurn();
+    const half = size >= 2 ? Math.floor(size / 2) : 0;
+    let ahead = this.inFlight;
+    this.inFlight = undefined;
+    if (!ahead && half > 0 && jobs.length >= half && !seat.draining()) {
+      if (jobs.length > half) {
+        // More than half a batch in hand: the rest runs next, while this half's step is out.
+        ahead = seat.steps.inHand(jobs.slice(half));
+        jobs = jobs.slice(0, half);
+      } else {
+        ahead = seat.steps.takeAhead(half);
+        await stepsSent();
+      }
+    }
     const ran: Ran[] = [];
     let unrun: Job[] = [];
     let pause = false;
@@ -118,6 +147,22 @@ export class BatchExecution {
     if (seat.isLost()) return [];
     // Paused, stopping or handing over: no more jobs are taken, the batch taken ahead goes back.
     const takesMore = !pause && !seat.draining();
+    if (ahead && takesMore && unrun.length === 0) {
+      const { jobs: next, acknowledged } = await seat.steps.acknowledgeAhead(ran, ahead, half);
+      this.inFlight = acknowledged;
+      if (acknowledged) await stepsSent();
+      return next;
+    }
     return seat.steps.acknowledgeBatch(ran, unrun, pause, ahead, takesMore ? size : 0);
   }
+}
+
+/**
+ * Resolves once the steps submitted so far have gone out. The StepBatcher sends a turn's steps
+ * from a `process.nextTick` callback, and jobs whose handlers don't wait on I/O would otherwise
+ * run a whole batch before it: a step sent ahead is to run while the batch does. A tick queued
+ * after the batcher's runs after it, without waiting for a turn of the event loop.
+ */
+function stepsSent(): Promise<void> {
+  return new Promise((resolve) => process.nextTick(resolve));
 }

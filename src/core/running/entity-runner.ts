@@ -34,14 +34,15 @@ export interface RunnerHost extends ExecutionHost, StepHost {
 /**
  * Runs one entity's jobs while this pod holds the entity's lease: takes up to `batchSize` of
  * them at once, runs them one after another in order, and acknowledges them together in one
- * step (which also takes the next ones; with a full batch, the next batch is taken while this
- * one runs). Idles when the queue is empty, and releases the lease after `idleTimeoutSeconds`.
+ * step (which also takes the next ones; with a backlog, the next batch is taken while this one
+ * runs, and runs while this one's step is on its way: see BatchExecution). Idles when the queue
+ * is empty, and releases the lease after `idleTimeoutSeconds`.
  *
  * The lease token is also the lock of every job the runner takes, so the step script refuses to
  * finish a job once another pod has taken the entity over: the fence is checked inside Redis.
  * Redis refusing or unreachable for a while never ends a runner: its steps are retried while
  * its lease holds. A pod that dies mid-batch has the jobs whose completion was not stored run
- * again by the next holder, in order: at most a batch.
+ * again by the next holder, in order: at most `batchSize` of them.
  */
 export class EntityRunner implements ExecutionSeat {
   state: RunnerState = 'running';
@@ -224,7 +225,9 @@ export class EntityRunner implements ExecutionSeat {
           break;
         }
         if (this.stopRequested) {
-          if (batch.length > 0) await this.steps.acknowledge([], batch, false, 0);
+          // The jobs in hand go back, and after them those a step on its way is taking.
+          const back = [...batch, ...(await this.batches.collectInFlight())];
+          if (back.length > 0 && !this.isLost()) await this.steps.acknowledge([], back, false, 0);
           break;
         }
         if (batch.length > 0) {

@@ -25,7 +25,7 @@ export interface StepBatcherContext {
 
 /**
  * Gathers the steps of this pod's runners (jobs finished, jobs to take) made in one turn of the
- * event loop and sends them in one `step-2.lua` call per hash slot, bounded so that one call does
+ * event loop and sends them in one `step-3.lua` call per hash slot, bounded so that one call does
  * not hold Redis for more than about a millisecond. Under load a pod's runners finish their jobs
  * in the same turns (they wake on the same Redis replies), so Redis sees one call for many
  * entities instead of one per job, and the pod one socket write.

@@ -6,7 +6,12 @@ import { jobExtras } from '../../redis/entity-queue';
 import { jobKey } from '../../redis/keys';
 import type { LeaseGuard } from '../../redis/scripts/lease-guard';
 import { reclaimOwn } from '../../redis/scripts/reclaim-own';
-import type { EntityStep, FinishedOutcome, StepResult } from '../../redis/scripts/step';
+import {
+  StepOutOfTurn,
+  type EntityStep,
+  type FinishedOutcome,
+  type StepResult,
+} from '../../redis/scripts/step';
 import type { Clock } from '../clock';
 import type { EntityHandle } from '../entities/entity';
 import type { FinishedJob, JobRun, JobStatus } from './job-execution';
@@ -48,11 +53,14 @@ export interface Ran {
   outcome: FinishedOutcome;
 }
 
-/** The reply of a step sent ahead (undefined when the runner stopped or the connection closed). */
-export type StepReply = Promise<StepResult | Error | undefined>;
+/**
+ * The jobs of a step sent ahead, which the runner runs next: a take sent while a batch runs, or
+ * the acknowledgement of a batch that also takes (see {@link StepTransport.acknowledgeAhead}).
+ */
+export type TakenAhead = Promise<Job[]>;
 
 /**
- * A runner's steps (`step-2.lua`, through the pod's StepBatcher): each stores the outcomes of the
+ * A runner's steps (`step-3.lua`, through the pod's StepBatcher): each stores the outcomes of the
  * jobs that ran, gives back those taken and not run, and takes the next ones, in one call. Owns
  * the jobs taken and not yet acknowledged (their locks are renewed with the lease) and when each
  * was taken. A step whose reply crossed a reconnect is reconciled with what Redis holds.
@@ -62,6 +70,11 @@ export class StepTransport {
   readonly activeJobs = new Set<string>();
   /** The command connection's close count when the last batch was taken ahead. */
   private aheadEpoch = 0;
+  /**
+   * What the jobs taken ahead wait on: the last job the step taking them finishes (a step that
+   * acknowledges too), null for a take-only step, undefined when they are in hand already.
+   */
+  private aheadAfter: string | null | undefined;
 
   constructor(
     private readonly seat: StepSeat,
@@ -85,14 +98,17 @@ export class StepTransport {
   /**
    * Stores the outcomes of jobs that ran, gives back those that did not, and takes up to `take`
    * next jobs, in one step; tells the runner about each finished job. Resolves with the jobs taken.
-   * `takenAhead`: the batch taken while these jobs ran, which the runner runs next.
+   * `takenAhead`: the batch taken while these jobs ran, which the runner runs next. `after`: the
+   * last job the step before this one finishes, when that step (`takenAhead`) may still be on its
+   * way: refused out of turn, this step goes again once that one went through.
    */
   async acknowledge(
     ran: Ran[],
     unrun: Job[],
     pause: boolean,
     take: number,
-    takenAhead?: Promise<Job[]>,
+    takenAhead?: TakenAhead,
+    after?: string,
   ): Promise<Job[]> {
     const { seat, host } = this;
     // A lone awaited job: its result rides with the step (one round trip sooner for the caller).
@@ -101,18 +117,28 @@ export class StepTransport {
       ran[0].outcome.message = host.completionMessage(job.id!, status, value);
     }
     const epoch = host.connectionEpoch;
-    const result = await seat.resilient('acknowledging jobs', () =>
-      host.step(
-        this.stepOf(
-          ran.map((r) => r.outcome),
-          unrun,
-          pause,
-          take,
-        ),
+    const step = {
+      ...this.stepOf(
+        ran.map((r) => r.outcome),
+        unrun,
+        pause,
+        take,
       ),
-    );
+      after,
+    };
+    const send = (): Promise<StepResult | Error | undefined> =>
+      seat.resilient('acknowledging jobs', () => host.step(step));
+    let result = await send();
+    if (result instanceof StepOutOfTurn && takenAhead) {
+      await takenAhead.catch(() => undefined);
+      if (seat.isLost()) return [];
+      result = await send();
+    }
     if (result === undefined) return []; // stopping while Redis was unreachable
     if (epoch !== host.connectionEpoch) return this.reconcileAfter(ran, takenAhead);
+    // Out of turn again: the step before ended without storing its jobs (the runner stops while
+    // Redis refuses writes). Neither are these stored: the next holder runs them again.
+    if (result instanceof StepOutOfTurn) return [];
     if (result instanceof Error) {
       seat.markLost(result as LeaseLostError);
       return [];
@@ -134,22 +160,61 @@ export class StepTransport {
     ran: Ran[],
     unrun: Job[],
     pause: boolean,
-    ahead: StepReply | undefined,
+    ahead: TakenAhead | undefined,
     next: number,
   ): Promise<Job[]> {
     if (ahead && next === 0) {
-      const prefetched = await this.collect(ahead);
+      const prefetched = await ahead;
       if (this.seat.isLost()) return [];
       return this.acknowledge(ran, [...unrun, ...prefetched], pause, 0);
     }
     if (!ahead) return this.acknowledge(ran, unrun, pause, next);
     const epoch = this.aheadEpoch;
-    const taken = this.collect(ahead);
-    const acked = this.acknowledge(ran, unrun, pause, 0, taken);
-    const [ackedNext, prefetched] = await Promise.all([acked, taken]);
+    const after = this.aheadAfter ?? undefined;
+    const acked = this.acknowledge(ran, unrun, pause, 0, ahead, after);
+    const [ackedNext, prefetched] = await Promise.all([acked, ahead]);
     if (this.seat.isLost()) return [];
     if (epoch !== this.host.connectionEpoch) return this.keepTakenAhead(prefetched);
     return [...ackedNext, ...prefetched];
+  }
+
+  /**
+   * Acknowledges a batch in a step that also takes `take` jobs, and resolves with the jobs taken
+   * `ahead`, which run while this step is on its way: `acknowledged` is that step, whose jobs run
+   * after them. Resolves with no jobs, `acknowledged` undefined, when the runner lost its lease.
+   * The caller keeps the jobs run and not yet acknowledged within the crash bound: this batch and
+   * the next together.
+   *
+   * The step goes out before `ahead` is back, so that Redis has it queued when it has done that
+   * one, but never ahead of it: it names the last job that one finishes (`after`), and Redis
+   * refuses it until that job is finished (two steps that take, retried in either order while
+   * Redis refuses writes, would otherwise have the later one take the earlier jobs). A take-only
+   * step names no job: this one waits for it.
+   */
+  async acknowledgeAhead(
+    ran: Ran[],
+    ahead: TakenAhead,
+    take: number,
+  ): Promise<{ jobs: Job[]; acknowledged?: TakenAhead }> {
+    const epoch = this.aheadEpoch;
+    if (this.aheadAfter === null) await ahead;
+    const after = this.aheadAfter ?? undefined;
+    this.aheadEpoch = this.host.connectionEpoch;
+    this.aheadAfter = ran[ran.length - 1].job.id!;
+    const acknowledged = this.acknowledge(ran, [], false, take, ahead, after);
+    acknowledged.catch(() => undefined); // awaited by whoever runs next, or dropped when lost
+    const prefetched = await ahead;
+    if (this.seat.isLost()) return { jobs: [] };
+    if (epoch !== this.host.connectionEpoch) {
+      // As in acknowledgeBatch: only the jobs in hand are kept, every other job of this runner
+      // goes back in order, those this step took included (they come after any a lost reply
+      // took).
+      for (const job of await acknowledged) this.activeJobs.delete(job.id!);
+      return { jobs: await this.keepTakenAhead(prefetched) };
+    }
+    // Nothing in hand: the jobs this step takes are the next.
+    if (prefetched.length === 0) return { jobs: await acknowledged };
+    return { jobs: prefetched, acknowledged };
   }
 
   /**
@@ -168,17 +233,27 @@ export class StepTransport {
     return back === undefined || back === 'lost' ? [] : prefetched;
   }
 
+  /** Jobs taken already that run after the batch in hand: as if taken ahead. */
+  inHand(jobs: Job[]): TakenAhead {
+    this.aheadEpoch = takeOf(jobs[0])?.epoch ?? this.host.connectionEpoch;
+    this.aheadAfter = undefined;
+    return Promise.resolve(jobs);
+  }
+
   /** Sends a take-only step now, while the batch taken before runs; see {@link acknowledgeBatch}. */
-  takeAhead(take: number): StepReply {
+  takeAhead(take: number): TakenAhead {
     const epoch = this.host.connectionEpoch;
     this.aheadEpoch = epoch;
-    return this.seat
-      .resilient('taking jobs', () => this.host.step(this.stepOf([], [], false, take)))
-      .then((result) => (epoch !== this.host.connectionEpoch ? undefined : result));
+    this.aheadAfter = null;
+    return this.collect(
+      this.seat
+        .resilient('taking jobs', () => this.host.step(this.stepOf([], [], false, take)))
+        .then((result) => (epoch !== this.host.connectionEpoch ? undefined : result)),
+    );
   }
 
   /** The jobs a take-only step (sent ahead) brought back. */
-  private async collect(pending: StepReply): Promise<Job[]> {
+  private async collect(pending: Promise<StepResult | Error | undefined>): Promise<Job[]> {
     const result = await pending;
     if (result === undefined) return [];
     if (result instanceof Error) {
@@ -244,13 +319,15 @@ export class StepTransport {
   async acknowledgeAfterReconnect(
     ran: Ran[],
     unrun: Job[],
-    ahead: StepReply | undefined,
+    ahead: TakenAhead | undefined,
   ): Promise<Job[]> {
     const { seat, host } = this;
-    if (ahead) await ahead; // its jobs, if it took any, are active and go back with the others
+    // Its jobs, if it took any, are active and go back with the others.
+    const taken = ahead ? await ahead : [];
     if (ran.length > 0) await this.acknowledge(ran, [], false, 0);
     if (seat.isLost()) return [];
     for (const job of unrun) this.activeJobs.delete(job.id!);
+    for (const job of taken) this.activeJobs.delete(job.id!);
     // Kept: the jobs other lanes run (concurrency > 1); none otherwise.
     const running = [...this.activeJobs];
     const back = await seat.resilient('putting back jobs', () =>

@@ -4,7 +4,7 @@ import { isScriptCode, refusal } from '../script-codes';
 import type { KeepArgs } from './keep';
 import type { LeaseGuard } from './lease-guard';
 
-/** The fields `step-2.lua` reads of each job it takes, in its order. */
+/** The fields `step-3.lua` reads of each job it takes, in its order. */
 export const TAKEN_FIELDS = [
   'name',
   'data',
@@ -52,7 +52,26 @@ export interface EntityStep {
   pause: boolean;
   /** Take up to this many next jobs (0: none). */
   take: number;
+  /**
+   * A job the runner's step before this one finishes, while that step may still be on its way:
+   * this one is refused ({@link StepOutOfTurn}) until that job is finished.
+   */
+  after?: string;
 }
+
+/**
+ * A step refused because the runner's step before it has not run yet (see `EntityStep.after`):
+ * nothing was written; the runner sends it again once that step went through.
+ */
+export class StepOutOfTurn extends Error {
+  constructor(queueName: string) {
+    super(`a step of ${queueName} arrived before the one sent before it`);
+    this.name = 'StepOutOfTurn';
+  }
+}
+
+/** The script's code for a step out of turn. */
+const OUT_OF_TURN = -7;
 
 /** A job taken by a step: its id and its stored fields (TAKEN_FIELDS). */
 export interface TakenJob {
@@ -70,7 +89,7 @@ export interface StepResult {
 }
 
 /**
- * Sends the steps of many entities in one call (`step-2.lua`; on Cluster the caller groups them by
+ * Sends the steps of many entities in one call (`step-3.lua`; on Cluster the caller groups them by
  * hash slot). Resolves with each entity's result, or its LeaseLostError when Redis refused it
  * (its lease moved on): one entity's refusal leaves the others' results.
  */
@@ -99,6 +118,7 @@ export async function step(
       e.finished.length,
       e.giveBack.length,
       e.pause ? 1 : 0,
+      e.after ?? '',
     );
     for (const f of e.finished)
       args.push(
@@ -121,9 +141,10 @@ const NO_WAITERS: readonly string[] = Object.freeze([]);
 
 function decode(reply: unknown[], e: EntityStep): StepResult | Error {
   const code = Number(reply[0]);
+  if (code === OUT_OF_TURN) return new StepOutOfTurn(e.keys.queueName);
   if (code < 0) {
     const what = `finish jobs of ${e.keys.queueName}`;
-    return isScriptCode(code) ? refusal(code, what) : new Error(`step-2.lua returned ${code}`);
+    return isScriptCode(code) ? refusal(code, what) : new Error(`step-3.lua returned ${code}`);
   }
   const waiters: (readonly string[])[] = [];
   let at = 1;

@@ -17,10 +17,11 @@
             built here from its prefix, as BullMQ builds job keys)
 
   ARGV[1]   pod id            ARGV[2] lease TTL, ms        ARGV[3] reply channel prefix
-  then, per entity i, a header of 15 values:
+  then, per entity i, a header of 16 values:
     prefix (`P:Q:`), lease slot, token, fencing token,
     completed keep: count, age ("" none), limit; failed keep: count, age, limit,
-    events max length (0: no events), take (K, 0 none), finished n, given back g, pause (0/1)
+    events max length (0: no events), take (K, 0 none), finished n, given back g, pause (0/1),
+    after: a job id ("" none) that the runner's step before this one finishes
   followed by n finished jobs of 7 values each:
     job id, "c" (completed) or "f" (failed), return value JSON or failed reason, attempts made,
     error JSON ("" for completed), stacktrace JSON (""), reply message ("" : the caller
@@ -32,7 +33,12 @@
      and the fields FIELDS below}
     code 0 ok; 1 ok, but BullMQ must fetch the next job (a prioritized job or a legacy marker);
     negative: BullMQ's refusal codes (-2 lock missing, -6 lock held by another, -3 not active):
-    the lease is gone, nothing after the refused job was written for this entity.
+    the lease is gone, nothing after the refused job was written for this entity; or -7, the
+    job `after` is not finished: the runner's step before this one has not run yet (refused
+    while Redis refused writes, and to be retried), nothing was written for this entity, and the
+    runner sends this step again once that one went through. A runner sends a step while the one
+    before is on its way; without this check the later one, run first, would take the earlier
+    jobs.
     waiters: the pods awaiting the job's result, comma-separated, or "".
 ]]
 local rcall = redis.call
@@ -79,7 +85,8 @@ for i = 1, #KEYS do
   local nFinished = tonumber(ARGV[a + 12])
   local nBack = tonumber(ARGV[a + 13])
   local pause = ARGV[a + 14] == "1"
-  a = a + 15
+  local after = ARGV[a + 15]
+  a = a + 16
 
   local leaseKey = prefix .. "__aq:lease"
   if slot > 0 then leaseKey = leaseKey .. ":" .. slot end
@@ -88,6 +95,11 @@ for i = 1, #KEYS do
   local events = prefix .. "events"
   local reply = {0}
   local code = 0
+  if after ~= "" and rcall("HEXISTS", prefix .. after, "finishedOn") == 0
+      and rcall("EXISTS", prefix .. after) == 1 then
+    code = -7
+    reply[1] = code
+  end
   local finishedTargets = {}
   -- Written once per entity rather than once per job: the finished jobs' locks (DEL) and their
   -- entries in the completed / failed sets (ZADD now, id, ...).
