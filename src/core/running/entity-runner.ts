@@ -33,10 +33,9 @@ export interface RunnerHost extends ExecutionHost, StepHost {
 
 /**
  * Runs one entity's jobs while this pod holds the entity's lease: takes up to `batchSize` of
- * them at once, runs them one after another in order, and acknowledges them together in one
- * step (which also takes the next ones; with a backlog, the next batch is taken while this one
- * runs, and runs while this one's step is on its way: see BatchExecution). Idles when the queue
- * is empty, and releases the lease after `idleTimeoutSeconds`.
+ * them at once, runs them in order, and acknowledges them in steps that take the next ones
+ * (with a backlog, half a batch at a time, while the next half runs: see BatchExecution).
+ * Idles when the queue is empty, and releases the lease after `idleTimeoutSeconds`.
  *
  * The lease token is also the lock of every job the runner takes, so the step script refuses to
  * finish a job once another pod has taken the entity over: the fence is checked inside Redis.

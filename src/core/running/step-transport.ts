@@ -1,6 +1,5 @@
 import type { Job } from 'bullmq';
-import { serializeError, type LeaseLostError } from '../../errors';
-import { errorMessage } from '../../errors/error-message';
+import type { LeaseLostError } from '../../errors';
 import type { RedisClient } from '../../redis/connections';
 import { jobExtras } from '../../redis/entity-queue';
 import { jobKey } from '../../redis/keys';
@@ -15,6 +14,7 @@ import {
 import type { Clock } from '../clock';
 import type { EntityHandle } from '../entities/entity';
 import type { FinishedJob, JobRun, JobStatus } from './job-execution';
+import { completedOutcome, failedOutcome } from './outcomes';
 
 /** What the step transport needs from the pod. */
 export interface StepHost {
@@ -89,9 +89,7 @@ export class StepTransport {
     const takenAt = takeOf(job)?.at ?? startedAt;
     const waitMs = (job.processedOn ?? NaN) - job.timestamp + (startedAt - takenAt);
     const outcome: FinishedOutcome =
-      status === 'completed'
-        ? { jobId: job.id!, status, value: returnValue(value), attempts: job.attemptsMade + 1 }
-        : failedOutcome(job, value);
+      status === 'completed' ? completedOutcome(job, value) : failedOutcome(job, value);
     return { job, status, value, durationMs, waitMs, outcome };
   }
 
@@ -393,25 +391,4 @@ type Taken = Job & { [TAKE]?: Take };
 
 function takeOf(job: Job): Take | undefined {
   return (job as Taken)[TAKE];
-}
-
-/** A return value as BullMQ stores it: JSON, and 'null' for what JSON can't represent. */
-function returnValue(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? 'null';
-  } catch {
-    return 'null'; // the caller hears of it: the result does not serialize
-  }
-}
-
-function failedOutcome(job: Job, error: unknown): FinishedOutcome {
-  const serialized = serializeError(error);
-  return {
-    jobId: job.id!,
-    status: 'failed',
-    value: errorMessage(error),
-    attempts: job.attemptsMade + 1,
-    error: JSON.stringify(serialized),
-    stacktrace: JSON.stringify(serialized.stack ? [serialized.stack] : []),
-  };
 }
