@@ -67,6 +67,50 @@ function runsOf(files) {
 /** Set on Ctrl-C / CI cancel: no further `node --test` run starts. */
 let interrupted = false;
 
+/**
+ * Failed tests seen in the TAP output of every run: each `not ok` line with its YAML block
+ * (error, location, stack), printed again once all runs are over, so that a CI log that keeps
+ * only its last screens still says what failed. Suites failing only because a subtest did are
+ * named without their block.
+ */
+const failures = [];
+
+/** Copies a runner's TAP output through, keeping each failed test's block for the summary. */
+function watchFailures(stream, file) {
+  let pending = '';
+  let current = null;
+  stream.on('data', (chunk) => {
+    process.stdout.write(chunk);
+    pending += chunk.toString('utf8');
+    const lines = pending.split('\n');
+    pending = lines.pop();
+    for (const line of lines) {
+      if (current) {
+        // The first lines of a stack say where; the runner's own frames below them do not.
+        if (/^\s*stack: \|-$/.test(line)) current.stackLines = 0;
+        else if (current.stackLines !== undefined) current.stackLines += 1;
+        if (current.stackLines === undefined || current.stackLines <= 6 || /^\s*\.\.\.$/.test(line))
+          current.lines.push(line);
+        if (/^\s*\.\.\.$/.test(line) || current.lines.length > 80) current = null;
+      } else if (/^\s*not ok \d+/.test(line)) {
+        current = { run: file, lines: [line] };
+        failures.push(current);
+      }
+    }
+  });
+}
+
+function printFailures() {
+  if (failures.length === 0) return;
+  console.log(`\nrun-tests: ${failures.length} test(s) or suite(s) failed:`);
+  for (const f of failures) {
+    const onlySubtests = f.lines.some((l) => l.includes("failureType: 'subtestsFailed'"));
+    const shown = onlySubtests ? f.lines.slice(0, 1) : f.lines;
+    console.log(`# (run of ${f.run} ...)`);
+    for (const l of shown) console.log(l);
+  }
+}
+
 /** One `node --test` run; resolves with its exit code. */
 async function runNodeTest(files, timeoutMs, nodeFlags, env) {
   const nodeArgs = [
@@ -80,7 +124,12 @@ async function runNodeTest(files, timeoutMs, nodeFlags, env) {
   console.log(
     `run-tests: ${files.length} file(s): node ${nodeArgs.slice(0, 4 + nodeFlags.length).join(' ')} ...`,
   );
-  const child = spawn(process.execPath, nodeArgs, { cwd: root, env, stdio: 'inherit' });
+  const child = spawn(process.execPath, nodeArgs, {
+    cwd: root,
+    env,
+    stdio: ['inherit', 'pipe', 'inherit'],
+  });
+  watchFailures(child.stdout, path.relative(root, files[0]));
 
   // Ctrl-C / CI cancel: the runner gets the signal from the terminal or we forward it; Redis is
   // stopped in `finally` once the runner has exited.
@@ -92,7 +141,7 @@ async function runNodeTest(files, timeoutMs, nodeFlags, env) {
   process.on('SIGTERM', forward);
   try {
     return await new Promise((resolve) => {
-      child.on('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0)));
+      child.on('close', (status, signal) => resolve(status ?? (signal ? 1 : 0)));
       child.on('error', (err) => {
         console.error(err);
         resolve(1);
@@ -151,6 +200,7 @@ async function main() {
       const status = await runNodeTest(run.files, run.timeoutMs, nodeFlags, env);
       if (code === 0) code = status;
     }
+    printFailures();
     return code;
   } finally {
     await stopRedis();
