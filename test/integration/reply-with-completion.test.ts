@@ -26,14 +26,20 @@ interface Published {
 }
 
 describe('a result published with its complete', () => {
-  const { prefix, engines, redis, connect } = integrationSuite('replyWithCompletion');
+  const { prefix, engines, redis } = integrationSuite('replyWithCompletion');
   defineScripts(redis);
-  let monitor: Redis;
+  let monitor: Redis | undefined;
   const published: Published[] = [];
   let producer: AtomicEngine;
 
   before(async () => {
-    monitor = await connect().monitor(); // a connection of its own
+    // ioredis treats a connection as monitoring only once MONITOR's OK has been handled, a
+    // promise later: another client's command echoed in the same read as that OK is taken for a
+    // reply to nothing ("Command queue state error"). So nothing else may talk to Redis while
+    // the monitor starts: `redis` has finished its own ready check (the PING waits for it), no
+    // engine exists yet, and the monitor is a duplicate of `redis`.
+    await redis.ping();
+    monitor = await redis.monitor(); // a connection of its own
     monitor.on('monitor', (_time: string, args: string[], source: string) => {
       if (args[0]?.toLowerCase() === 'publish' && args[1]?.startsWith(prefix))
         published.push({ source, channel: args[1], message: args[2] });
@@ -55,7 +61,7 @@ describe('a result published with its complete', () => {
     });
     await Promise.all([worker.start(), producer.start()]);
   });
-  after(() => monitor.disconnect());
+  after(() => monitor?.disconnect());
 
   const publicationsOf = (jobMarker: string): Published[] =>
     published.filter((p) => p.message.includes(jobMarker));
