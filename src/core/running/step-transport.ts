@@ -149,10 +149,12 @@ export class StepTransport {
   /**
    * Acknowledges a batch and resolves with the next: the one taken `ahead` (see
    * {@link takeAhead}) with what this step takes, up to `next` jobs (0 when the runner takes
-   * no more: paused, stopping or handing over). Taking no more, the batch taken ahead goes back
-   * unrun, after the jobs of this batch not run, in one step. Two give-backs would each put their
-   * jobs first in line, so the batch taken ahead, given back second, would run before the earlier
-   * jobs.
+   * no more: paused, stopping or handing over). Taking no more, or giving back jobs of this batch
+   * (not run: the lease could not be confirmed before them), the batch taken ahead goes back
+   * unrun, after the jobs of this batch not run, in one step, and the runner takes again: those
+   * jobs come first, and the batch taken ahead must not run before them. Two give-backs would
+   * each put their jobs first in line, so the batch taken ahead, given back second, would run
+   * before the earlier jobs.
    */
   async acknowledgeBatch(
     ran: Ran[],
@@ -161,7 +163,7 @@ export class StepTransport {
     ahead: TakenAhead | undefined,
     next: number,
   ): Promise<Job[]> {
-    if (ahead && next === 0) {
+    if (ahead && (next === 0 || unrun.length > 0)) {
       const prefetched = await ahead;
       if (this.seat.isLost()) return [];
       return this.acknowledge(ran, [...unrun, ...prefetched], pause, 0);
