@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Job } from 'bullmq';
 import { waitFor } from '../../support/async';
+import { enqueueSequencesWith } from '../fixtures/engines';
 import { integrationSuite } from '../fixtures/integration-suite';
 
 const TYPE = 'account';
@@ -30,14 +31,7 @@ describe('jobs run and not yet stored', () => {
   for (const batchSize of [8, 5, 2]) {
     it(`never exceed batchSize (${batchSize}), with a backlog`, async () => {
       const entity = `acct${batchSize}`;
-      await producer.enqueueBulk(
-        Array.from({ length: JOBS }, (_, seq) => ({
-          type: TYPE,
-          entityId: entity,
-          name: 'increment',
-          data: { seq },
-        })),
-      );
+      await enqueueSequencesWith(producer, TYPE, [entity], JOBS);
       const pod = engines.create({
         podId: `pod${batchSize}`,
         logger: false,

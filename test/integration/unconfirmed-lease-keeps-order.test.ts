@@ -1,7 +1,7 @@
 /**
  * A job starts only while the runner's lease is surely valid; when a renewal can't confirm it (its
  * replies keep coming back too late: a loaded host, a slow network), the job and the rest of its
- * batch go back to the head of wait, unrun, and the runner carries on (README G3). With a backlog
+ * batch go back to the head of wait, unrun, and the runner carries on (README G2). With a backlog
  * the runner has the next half batch in hand (or on its way) at that moment: those jobs come after
  * the ones going back, so they must not run before them.
  *
@@ -14,6 +14,7 @@ import { before, describe, it } from 'node:test';
 import type { Job } from 'bullmq';
 import { startedPod } from '../../src/core/engine-internals';
 import { waitFor } from '../../support/async';
+import { enqueueSequencesWith } from '../fixtures/engines';
 import { integrationSuite } from '../fixtures/integration-suite';
 
 const TYPE = 'account';
@@ -31,14 +32,7 @@ describe('a job whose lease could not be confirmed goes back', () => {
   for (const refuseAt of [1, 3, 5]) {
     it(`and the jobs after it run after it (the check before job ${refuseAt + 1} fails)`, async () => {
       const entity = `acct${refuseAt}`;
-      await producer.enqueueBulk(
-        Array.from({ length: JOBS }, (_, seq) => ({
-          type: TYPE,
-          entityId: entity,
-          name: 'increment',
-          data: { seq },
-        })),
-      );
+      await enqueueSequencesWith(producer, TYPE, [entity], JOBS);
       const pod = engines.create({
         podId: `pod${refuseAt}`,
         logger: false,
