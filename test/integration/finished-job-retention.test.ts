@@ -1,0 +1,83 @@
+/**
+ * `removeOnComplete` / `removeOnFail` with a count, as BullMQ applies them: once a job finishes,
+ * only the newest `count` finished jobs stay in the completed (failed) set, and every key of the
+ * others is gone (the job's hash, its lock, its logs): nothing of them is left behind in Redis.
+ * The step that stores completions applies it, half a batch at a time with a backlog.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Job } from 'bullmq';
+import { waitFor } from '../../support/async';
+import { enqueueSequences } from '../fixtures/engines';
+import { integrationSuite } from '../fixtures/integration-suite';
+import { queueKey } from '../fixtures/queue-state';
+
+const TYPE = 'account';
+const ENTITY = 'acct1';
+const JOBS = 40;
+const KEEP_COMPLETED = 3;
+const KEEP_FAILED = 2;
+/** Jobs whose `seq` is a multiple of this fail (no retries). */
+const FAIL_EVERY = 5;
+
+describe('finished jobs beyond removeOnComplete / removeOnFail counts', () => {
+  const { prefix, engines, redis } = integrationSuite('finished-job-retention');
+
+  it('are removed with every key they had; the newest ones stay', async () => {
+    const producer = await enqueueSequences(engines, TYPE, [ENTITY], JOBS);
+    const pod = engines.create({
+      podId: 'worker',
+      logger: false,
+      entities: {
+        [TYPE]: {
+          batchSize: 8,
+          attempts: 1,
+          onFailure: 'continue',
+          removeOnComplete: { count: KEEP_COMPLETED },
+          removeOnFail: { count: KEEP_FAILED },
+        },
+      },
+    });
+    const finished: string[] = [];
+    pod.on('job:completed', (e: { jobId: string }) => finished.push(e.jobId));
+    pod.on('job:failed', (e: { jobId: string }) => finished.push(e.jobId));
+    pod.registerHandler(TYPE, (job: Job) => {
+      const seq = (job.data as { seq: number }).seq;
+      if (seq % FAIL_EVERY === 0) return Promise.reject(new Error(`planned failure ${seq}`));
+      return Promise.resolve(seq);
+    });
+    await pod.start();
+    await waitFor(() => finished.length === JOBS, {
+      timeoutMs: 20_000,
+      message: 'every job finished',
+    });
+
+    const key = (suffix: string): string => queueKey(prefix, TYPE, ENTITY, suffix);
+    const completed = await redis.zrange(key('completed'), 0, -1);
+    const failed = await redis.zrange(key('failed'), 0, -1);
+    assert.equal(completed.length, KEEP_COMPLETED, `completed set: ${completed.join(', ')}`);
+    assert.equal(failed.length, KEEP_FAILED, `failed set: ${failed.join(', ')}`);
+
+    // The jobs kept are the newest of each kind.
+    const seqOf = async (id: string): Promise<number> =>
+      (JSON.parse((await redis.hget(key(id), 'data')) ?? 'null') as { seq: number }).seq;
+    const keptCompleted = (await Promise.all(completed.map(seqOf))).sort((a, b) => a - b);
+    const keptFailed = (await Promise.all(failed.map(seqOf))).sort((a, b) => a - b);
+    assert.deepEqual(keptCompleted, [36, 37, 38, 39].slice(-KEEP_COMPLETED));
+    assert.deepEqual(keptFailed, [30, 35].slice(-KEEP_FAILED));
+
+    // Every other job left no key.
+    const kept = new Set([...completed, ...failed]);
+    const removed = finished.filter((id) => !kept.has(id));
+    assert.equal(removed.length, JOBS - KEEP_COMPLETED - KEEP_FAILED);
+    const suffixes = ['', ':lock', ':logs', ':dependencies', ':processed', ':failed'];
+    const left = await redis.exists(removed.flatMap((id) => suffixes.map((s) => key(id + s))));
+    assert.equal(left, 0, 'keys of removed jobs left in Redis');
+    // The kept jobs' hashes are there, without their locks.
+    assert.equal(await redis.exists([...kept].map((id) => key(id))), kept.size);
+    assert.equal(await redis.exists([...kept].map((id) => key(`${id}:lock`))), 0);
+
+    await producer.stop();
+    assert.equal(engines.describeErrors(), '', 'no engine errors');
+  });
+});
