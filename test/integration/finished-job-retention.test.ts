@@ -2,12 +2,13 @@
  * `removeOnComplete` / `removeOnFail` with a count, as BullMQ applies them: once a job finishes,
  * only the newest `count` finished jobs stay in the completed (failed) set, and every key of the
  * others is gone (the job's hash, its lock, its logs): nothing of them is left behind in Redis.
+ * Jobs stored in the same millisecond rank by id, as in BullMQ.
  * The step that stores completions applies it, half a batch at a time with a backlog.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Job } from 'bullmq';
-import { waitFor } from '../../support/async';
+import { sleep, waitFor } from '../../support/async';
 import { enqueueSequences } from '../fixtures/engines';
 import { integrationSuite } from '../fixtures/integration-suite';
 import { queueKey } from '../fixtures/queue-state';
@@ -19,6 +20,14 @@ const KEEP_COMPLETED = 3;
 const KEEP_FAILED = 2;
 /** Jobs whose `seq` is a multiple of this fail (no retries). */
 const FAIL_EVERY = 5;
+/**
+ * Each job takes this long, so that steps (half a batch, 4 jobs) store their jobs in different
+ * milliseconds: the finished sets are scored by the millisecond, and BullMQ's keep ranks jobs of
+ * the same millisecond by id.
+ */
+const JOB_MS = 2;
+/** The completed jobs kept are among this many last to complete (two steps). */
+const LAST_STEPS_JOBS = 8;
 
 describe('finished jobs beyond removeOnComplete / removeOnFail counts', () => {
   const { prefix, engines, redis } = integrationSuite('finished-job-retention');
@@ -39,12 +48,20 @@ describe('finished jobs beyond removeOnComplete / removeOnFail counts', () => {
       },
     });
     const finished: string[] = [];
-    pod.on('job:completed', (e: { jobId: string }) => finished.push(e.jobId));
-    pod.on('job:failed', (e: { jobId: string }) => finished.push(e.jobId));
-    pod.registerHandler(TYPE, (job: Job) => {
+    const finishedAs = { completed: [] as string[], failed: [] as string[] };
+    pod.on('job:completed', (e: { jobId: string }) => {
+      finished.push(e.jobId);
+      finishedAs.completed.push(e.jobId);
+    });
+    pod.on('job:failed', (e: { jobId: string }) => {
+      finished.push(e.jobId);
+      finishedAs.failed.push(e.jobId);
+    });
+    pod.registerHandler(TYPE, async (job: Job) => {
       const seq = (job.data as { seq: number }).seq;
-      if (seq % FAIL_EVERY === 0) return Promise.reject(new Error(`planned failure ${seq}`));
-      return Promise.resolve(seq);
+      await sleep(JOB_MS); // the job's work
+      if (seq % FAIL_EVERY === 0) throw new Error(`planned failure ${seq}`);
+      return seq;
     });
     await pod.start();
     await waitFor(() => finished.length === JOBS, {
@@ -58,13 +75,16 @@ describe('finished jobs beyond removeOnComplete / removeOnFail counts', () => {
     assert.equal(completed.length, KEEP_COMPLETED, `completed set: ${completed.join(', ')}`);
     assert.equal(failed.length, KEEP_FAILED, `failed set: ${failed.join(', ')}`);
 
-    // The jobs kept are the newest of each kind.
-    const seqOf = async (id: string): Promise<number> =>
-      (JSON.parse((await redis.hget(key(id), 'data')) ?? 'null') as { seq: number }).seq;
-    const keptCompleted = (await Promise.all(completed.map(seqOf))).sort((a, b) => a - b);
-    const keptFailed = (await Promise.all(failed.map(seqOf))).sort((a, b) => a - b);
-    assert.deepEqual(keptCompleted, [36, 37, 38, 39].slice(-KEEP_COMPLETED));
-    assert.deepEqual(keptFailed, [30, 35].slice(-KEEP_FAILED));
+    // The jobs kept are of the last to finish (of the same millisecond, those first by id).
+    const amongLast = (kept: string[], of: string[], n: number): void => {
+      const last = of.slice(-n);
+      assert.ok(
+        kept.every((id) => last.includes(id)),
+        `kept ${kept.join(', ')}, not among the last ${n} to finish: ${last.join(', ')}`,
+      );
+    };
+    amongLast(completed, finishedAs.completed, LAST_STEPS_JOBS);
+    amongLast(failed, finishedAs.failed, KEEP_FAILED + 1);
 
     // Every other job left no key.
     const kept = new Set([...completed, ...failed]);
