@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Job } from 'bullmq';
+import { Queue, type Job } from 'bullmq';
 import { sleep, waitFor } from '../../support/async';
 import { enqueueSequences } from '../fixtures/engines';
 import { integrationSuite } from '../fixtures/integration-suite';
@@ -20,6 +20,8 @@ const KEEP_COMPLETED = 3;
 const KEEP_FAILED = 2;
 /** Jobs whose `seq` is a multiple of this fail (no retries). */
 const FAIL_EVERY = 5;
+/** Jobs whose `seq` is a multiple of this write a log line (`job.log`: a `:logs` key). */
+const LOG_EVERY = 3;
 /**
  * Each job takes this long, so that steps (half a batch, 4 jobs) store their jobs in different
  * milliseconds: the finished sets are scored by the millisecond, and BullMQ's keep ranks jobs of
@@ -30,7 +32,7 @@ const JOB_MS = 2;
 const LAST_STEPS_JOBS = 8;
 
 describe('finished jobs beyond removeOnComplete / removeOnFail counts', () => {
-  const { prefix, engines, redis } = integrationSuite('finished-job-retention');
+  const { prefix, engines, redis, connect } = integrationSuite('finished-job-retention');
 
   it('are removed with every key they had; the newest ones stay', async () => {
     const producer = await enqueueSequences(engines, TYPE, [ENTITY], JOBS);
@@ -48,6 +50,7 @@ describe('finished jobs beyond removeOnComplete / removeOnFail counts', () => {
       },
     });
     const finished: string[] = [];
+    const logged: string[] = [];
     const finishedAs = { completed: [] as string[], failed: [] as string[] };
     pod.on('job:completed', (e: { jobId: string }) => {
       finished.push(e.jobId);
@@ -60,6 +63,10 @@ describe('finished jobs beyond removeOnComplete / removeOnFail counts', () => {
     pod.registerHandler(TYPE, async (job: Job) => {
       const seq = (job.data as { seq: number }).seq;
       await sleep(JOB_MS); // the job's work
+      if (seq % LOG_EVERY === 0) {
+        await job.log(`job ${seq} was here`);
+        logged.push(job.id!);
+      }
       if (seq % FAIL_EVERY === 0) throw new Error(`planned failure ${seq}`);
       return seq;
     });
@@ -90,6 +97,10 @@ describe('finished jobs beyond removeOnComplete / removeOnFail counts', () => {
     const kept = new Set([...completed, ...failed]);
     const removed = finished.filter((id) => !kept.has(id));
     assert.equal(removed.length, JOBS - KEEP_COMPLETED - KEEP_FAILED);
+    assert.ok(
+      removed.some((id) => logged.includes(id)),
+      'some removed jobs had logs (so that their removal is checked)',
+    );
     const suffixes = ['', ':lock', ':logs', ':dependencies', ':processed', ':failed'];
     const left = await redis.exists(removed.flatMap((id) => suffixes.map((s) => key(id + s))));
     assert.equal(left, 0, 'keys of removed jobs left in Redis');
@@ -98,6 +109,42 @@ describe('finished jobs beyond removeOnComplete / removeOnFail counts', () => {
     assert.equal(await redis.exists([...kept].map((id) => key(`${id}:lock`))), 0);
 
     await producer.stop();
+    assert.equal(engines.describeErrors(), '', 'no engine errors');
+  });
+
+  it("are removed with all of BullMQ's keys when a BullMQ tool added them (flow keys too)", async () => {
+    // A job the engine did not add may be a flow's parent: its removal is BullMQ's full one.
+    const entity = 'acct2';
+    const pod = engines.create({
+      podId: 'worker2',
+      logger: false,
+      entities: { [TYPE]: { batchSize: 4, removeOnComplete: { count: 1 } } },
+    });
+    const done: string[] = [];
+    pod.on('job:completed', (e: { jobId: string }) => done.push(e.jobId));
+    pod.registerHandler(TYPE, () => Promise.resolve('ok'));
+    await pod.start();
+    const queue = new Queue(pod.queueName(TYPE, entity), { connection: connect(), prefix });
+    try {
+      const outside = await queue.add('outside', { seq: 0 }, { attempts: 2 });
+      const key = (suffix: string): string => queueKey(prefix, TYPE, entity, suffix);
+      const flowKeys = [':dependencies', ':processed', ':failed', ':unsuccessful'].map((s) =>
+        key(outside.id! + s),
+      );
+      // As a flow's parent keeps them (a set and hashes of its children).
+      await redis.sadd(flowKeys[0], 'child');
+      for (const k of flowKeys.slice(1)) await redis.hset(k, 'child', '1');
+      // BullMQ's add wakes no pod: the engine's enqueues that follow it do.
+      await pod.enqueue(TYPE, entity, 'next', { seq: 1 });
+      await pod.enqueue(TYPE, entity, 'last', { seq: 2 });
+      await waitFor(() => done.length === 3, { timeoutMs: 10_000, message: 'the jobs ran' });
+      assert.equal(done[0], outside.id, 'the job BullMQ added ran first');
+      assert.deepEqual(await redis.zrange(key('completed'), 0, -1), [done[2]]);
+      assert.equal(await redis.exists([key(done[0]), key(done[1])]), 0, 'their hashes are gone');
+      assert.equal(await redis.exists(flowKeys), 0, 'flow keys of the removed job left in Redis');
+    } finally {
+      await queue.close();
+    }
     assert.equal(engines.describeErrors(), '', 'no engine errors');
   });
 });
