@@ -114,6 +114,13 @@ export class RedisProbe {
     return this.client.zcard(key);
   }
 
+  /** Members of sorted set `key` scored before Redis's clock (ms) plus `withinMs`. */
+  async zcountDueWithin(key: string, withinMs: number): Promise<number> {
+    const [seconds, micros] = await this.client.time();
+    const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    return this.client.zcount(key, '-inf', `(${nowMs + withinMs}`);
+  }
+
   /** Deletes every key under `prefix:`; returns how many. */
   async cleanPrefix(prefix: string): Promise<number> {
     const match = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:*`;

@@ -205,15 +205,19 @@ export async function entities10k(ctx: BenchContext, p: EngineParams) {
       ctx.deadline.phase = 'entities10k: waiting for the sweep index to empty';
       const from = Date.now();
       // And the rest set: each released entity is tended once at rest (retention, clean-up of
-      // what only a live queue needs), a one-time cost per release, not an idle one.
+      // what only a live queue needs), a one-time cost per release, not an idle one. Then it
+      // stays there until its finished jobs' age passes (an hour by default): wait until no
+      // entry is due before the settled window ends.
       const restKey = new KeyBuilder(keyPrefix).restKey();
+      const windowMs = p.idleWindowSeconds * 1000;
       await waitUntil(
         async () =>
-          (await ctx.probe.zcard(indexKey)) === 0 && (await ctx.probe.zcard(restKey)) === 0,
+          (await ctx.probe.zcard(indexKey)) === 0 &&
+          (await ctx.probe.zcountDueWithin(restKey, windowMs + 1000)) === 0,
         {
           timeoutMs: p.settleTimeoutSeconds * 1000,
           intervalMs: 1000,
-          message: `the sweep index ${indexKey} and the rest set to empty`,
+          message: `the sweep index ${indexKey} to empty and every entity at rest to be tended`,
           deadline: ctx.deadline,
         },
       );
