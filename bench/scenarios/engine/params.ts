@@ -66,8 +66,11 @@ export function engineParams(ctx: BenchContext) {
     throughputIdleTimeoutSeconds: 15,
     entities10kIdleTimeoutSeconds: 1,
     idleWindowSeconds: q ? 3 : 10,
-    /** After the first idle window, measure a second one once the sweep index has emptied. */
-    settledIdleWindow: !q,
+    /**
+     * After the first idle window, measure a second one once the sweep index has emptied and
+     * every released entity was tended at rest (the idle target is about that one).
+     */
+    settledIdleWindow: true,
     settleTimeoutSeconds: 180,
     connectionSampleMs: 100,
     stallMs: 30_000,

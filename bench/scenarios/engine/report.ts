@@ -48,9 +48,13 @@ function entities10kFields(e: Entities10kResult, ownRedis: boolean): Record<stri
     maxNamedConnectionsPerPod10k: e.sampler.maxNamed,
     connectionNames10k: [...e.sampler.names].sort(),
     connectionSamples10k: e.sampler.samples,
-    idleRedisCmdsPerSec10k: e.idle.cmdsPerSec,
-    idleCommandsPerSec10k: e.idle.byCommandPerSec,
-    idleRedisCpuPct10k: e.idle.redisCpuPct,
+    // The idle cost the target is about: once every released entity was tended at rest (a
+    // one-time cost per release, reported beside it as ...AfterRelease).
+    idleRedisCmdsPerSec10k: (e.settled ?? e.idle).cmdsPerSec,
+    idleCommandsPerSec10k: (e.settled ?? e.idle).byCommandPerSec,
+    idleRedisCpuPct10k: (e.settled ?? e.idle).redisCpuPct,
+    idleRedisCmdsPerSec10kAfterRelease: e.idle.cmdsPerSec,
+    idleCommandsPerSec10kAfterRelease: e.idle.byCommandPerSec,
     idleSweepIndexEntries10k: [e.indexBefore, e.indexAfter],
     entities10kJobsPerSec: e.throughput.jobsPerSec,
     entities10kRedisCmdsPerJob: e.throughput.redisCmdsPerJob,
@@ -110,9 +114,7 @@ export function engineReport(
   const oneVs = ratio(fields.oneEntityJobsPerSec, fields.rawBullmqC1JobsPerSec);
   const manyVs = ratio(fields.entities1000JobsPerSec, fields.rawBullmqC50JobsPerSec);
   const maxConn = num(fields.maxConnectionsPerPod10k);
-  // Idle cost once every released entity was tended at rest (a one-time cost per release); the
-  // window right after the releases is reported beside it.
-  const idle = num(fields.idleRedisCmdsPerSec10kSettled ?? fields.idleRedisCmdsPerSec10k);
+  const idle = num(fields.idleRedisCmdsPerSec10k);
   const targetsMet = {
     oneEntityVsRawC1: atLeast(oneVs, TARGETS.oneEntityVsRawC1),
     entities1000VsRawC50: atLeast(manyVs, TARGETS.entities1000VsRawC50),
@@ -187,7 +189,7 @@ export function engineReport(
   if (fields.idleRedisCmdsPerSec10kSettled !== undefined)
     table.push({
       metric: '  right after the releases (each entity tended once at rest)',
-      value: num(fields.idleRedisCmdsPerSec10k),
+      value: num(fields.idleRedisCmdsPerSec10kAfterRelease),
       unit: 'cmds/s',
     });
 
