@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LeaseLostError } from '../../src';
+import { STORED_OPTS } from '../../src/core/entities/entity';
 import { ScriptCode, isScriptCode, refusal } from '../../src/redis/script-codes';
+import { scriptSource } from '../../src/redis/script-loader';
 
 describe('script refusal codes', () => {
   it('map each code to one typed reason, and nothing else counts as a code', () => {
@@ -20,5 +22,16 @@ describe('script refusal codes', () => {
     assert.equal(isScriptCode(-2), true);
     assert.equal(isScriptCode(-4), false);
     assert.equal(isScriptCode('-2'), false);
+  });
+});
+
+describe('the eviction of finished jobs', () => {
+  it("recognizes the engine's own jobs by the options the engine stores with them", () => {
+    // Evicting such a job deletes 2 keys instead of BullMQ's 7 (includes/removeJob.lua): if the
+    // options stored changed without it, every eviction would quietly take the slow path.
+    assert.ok(
+      scriptSource('step').includes(`local ENGINE_JOB_OPTS = '${STORED_OPTS}'`),
+      `removeJob.lua names ${STORED_OPTS}`,
+    );
   });
 });

@@ -14,7 +14,7 @@ import { entityRef } from './entity-ref';
  * `hash-max-listpack-value` bytes (64 by default); BullMQ's usual options JSON (~130 bytes with
  * the retention) tripled a finished job's memory (~1,160 bytes against ~330).
  */
-const STORED_OPTS = '{"attempts":0}';
+export const STORED_OPTS = '{"attempts":0}';
 const STORED_OPTS_PARSED = Object.freeze({ attempts: 0 });
 
 /** Events kept per entity stream, as BullMQ's default maxLenEvents. */
