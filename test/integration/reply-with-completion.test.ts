@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import type { Job } from 'bullmq';
-import { LeaseLostError, type AtomicEngine } from '../../src';
+import { JobFailedError, LeaseLostError, type AtomicEngine } from '../../src';
 import { KeyBuilder } from '../../src/redis/keys';
 import { defineScripts } from '../../src/redis/script-loader';
 import { step } from '../../src/redis/scripts/step';
@@ -18,6 +18,7 @@ import { integrationSuite } from '../fixtures/integration-suite';
 
 const KEPT = 'account';
 const REMOVED = 'ephemeral';
+const FAILING = 'refused';
 
 interface Published {
   source: string;
@@ -46,7 +47,7 @@ describe('a result published with its complete', () => {
     });
     const worker = engines.create({
       podId: 'worker',
-      entities: { [KEPT]: {}, [REMOVED]: { removeOnComplete: true } },
+      entities: { [KEPT]: {}, [REMOVED]: { removeOnComplete: true }, [FAILING]: {} },
     });
     const handler = (job: Job): Promise<unknown> => {
       const { a, b } = job.data as { a: number; b: number };
@@ -54,10 +55,13 @@ describe('a result published with its complete', () => {
     };
     worker.registerHandler(KEPT, handler);
     worker.registerHandler(REMOVED, handler);
+    worker.registerHandler(FAILING, (job: Job) =>
+      Promise.reject(new Error(`no funds for ${(job.data as { a: number }).a}`)),
+    );
     producer = engines.create({
       podId: 'producer',
       processing: false,
-      entities: { [KEPT]: {}, [REMOVED]: {} },
+      entities: { [KEPT]: {}, [REMOVED]: {}, [FAILING]: {} },
     });
     await Promise.all([worker.start(), producer.start()]);
   });
@@ -83,6 +87,25 @@ describe('a result published with its complete', () => {
     const seen = publicationsOf('"sum":23');
     assert.equal(seen.length, 1, `one publication: ${JSON.stringify(seen)}`);
     assert.equal(seen[0].source, 'lua', 'published by the finishing script');
+    assert.equal(engines.errors.length, 0, engines.describeErrors());
+  });
+
+  it('goes out from the script when the job fails, with its error stored', async () => {
+    await assert.rejects(
+      producer.enqueueAndWait(FAILING, 'solo', 'withdraw', { a: 41 }),
+      (err: Error) => err instanceof JobFailedError && err.message.includes('no funds for 41'),
+    );
+    await waitFor(() => publicationsOf('no funds for 41').length > 0, { message: 'publish seen' });
+    const seen = publicationsOf('no funds for 41');
+    assert.equal(seen.length, 1, `one publication: ${JSON.stringify(seen)}`);
+    assert.equal(seen[0].source, 'lua', 'published by the finishing script');
+    const failed = await producer.listFailedJobs(FAILING, 'solo');
+    assert.equal(failed.items.length, 1);
+    assert.equal(failed.items[0].failedReason, 'no funds for 41');
+    assert.equal(
+      (failed.items[0].error as { message?: string } | null)?.message,
+      'no funds for 41',
+    );
     assert.equal(engines.errors.length, 0, engines.describeErrors());
   });
 

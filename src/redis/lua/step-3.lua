@@ -22,10 +22,13 @@
     completed keep: count, age ("" none), limit; failed keep: count, age, limit,
     events max length (0: no events), take (K, 0 none), finished n, given back g, pause (0/1),
     after: a job id ("" none) that the runner's step before this one finishes
-  followed by n finished jobs of 7 values each:
-    job id, "c" (completed) or "f" (failed), return value JSON or failed reason, attempts made,
-    error JSON ("" for completed), stacktrace JSON (""), reply message ("" : the caller
-    publishes)
+  followed by n finished jobs of 4 to 7 values each (a completed job nobody else awaits, the
+  most common, in 4):
+    job id, kind, return value JSON or failed reason, attempts made,
+    then for a failed job (kind "f" or "F"): error JSON, stacktrace JSON,
+    then for kind "C" or "F": the reply message to publish to the awaiting pods (other kinds:
+    the caller publishes, if anyone awaits)
+    kind: "c" completed, "C" completed with a message, "f" failed, "F" failed with a message
   and the g ids of jobs to give back, in the order they were to run.
 
   Returns, per entity i, a list:
@@ -114,10 +117,17 @@ for i = 1, #KEYS do
   -- Finished jobs, in the order they ran.
   for j = 1, nFinished do
     local jobId = ARGV[a]
+    local kind = ARGV[a + 1]
+    local failed = kind == "f" or kind == "F"
+    local size = failed and 6 or 4
+    local message = ""
+    if kind == "C" or kind == "F" then
+      message = ARGV[a + size]
+      size = size + 1
+    end
     if code < 0 then
-      a = a + 7
+      a = a + size
     else
-      local failed = ARGV[a + 1] == "f"
       local jobKey = prefix .. jobId
       local lockKey = jobKey .. ":lock"
       local lock = rcall("GET", lockKey)
@@ -133,7 +143,7 @@ for i = 1, #KEYS do
       end
       if code < 0 then
         reply[1] = code
-        a = a + 7
+        a = a + size
       else
         locks[#locks + 1] = lockKey
         local waiters = rcall("HGET", jobKey, "aqw") or ""
@@ -158,12 +168,12 @@ for i = 1, #KEYS do
           rcall("XADD", events, "*", "event", target, "jobId", jobId, field, ARGV[a + 2],
             "prev", "active")
         end
-        if waiters ~= "" and ARGV[a + 6] ~= "" then
+        if waiters ~= "" and message ~= "" then
           for pod in string.gmatch(waiters, "[^,]+") do
-            if pod ~= podId then rcall("PUBLISH", channelPrefix .. pod, ARGV[a + 6]) end
+            if pod ~= podId then rcall("PUBLISH", channelPrefix .. pod, message) end
           end
         end
-        a = a + 7
+        a = a + size
       end
     end
   end

@@ -120,16 +120,14 @@ export async function step(
       e.pause ? 1 : 0,
       e.after ?? '',
     );
-    for (const f of e.finished)
-      args.push(
-        f.jobId,
-        f.status === 'failed' ? 'f' : 'c',
-        f.value,
-        f.attempts,
-        f.error ?? '',
-        f.stacktrace ?? '',
-        f.message ?? '',
-      );
+    // A completed job in 4 values, a failed one in 6, and one more for a message (step-3.lua).
+    for (const f of e.finished) {
+      const failed = f.status === 'failed';
+      const message = f.message !== undefined && f.message !== '';
+      args.push(f.jobId, failed ? (message ? 'F' : 'f') : message ? 'C' : 'c', f.value, f.attempts);
+      if (failed) args.push(f.error ?? '', f.stacktrace ?? '');
+      if (message) args.push(f.message!);
+    }
     for (const id of e.giveBack) args.push(id);
   }
   const raw = (await runScript(target, 'step', keys, args)) as unknown[][];
