@@ -32,7 +32,7 @@ export const DEFAULTS = Object.freeze({
   attempts: 1,
   onFailure: 'continue' as const,
   maxStalledCount: 1,
-  batchSize: 16,
+  batchSize: 64,
   events: true,
   // Finished jobs stay inspectable for a while, then go: an idle entity costs no memory.
   removeOnComplete: Object.freeze({ age: 3600, count: 100 }),
