@@ -38,7 +38,7 @@ export const queues = AtomicQueuesModule.forRoot({
       backoff: { type: 'exponential', delay: 100 },
       onFailure: 'continue', // or 'pause' the entity after a job's last failed attempt
       workerConfig: { concurrency: 1 },
-      batchSize: 16, // with a backlog, jobs taken and stored together; a crash re-runs at most this many
+      batchSize: 64, // with a backlog, jobs taken and stored together; a crash re-runs at most this many
       events: true, // BullMQ's events stream per entity queue (QueueEvents); false saves a write per job
     },
   },
