@@ -112,7 +112,7 @@ export class EntityQueue extends EventEmitter {
   }
 
   /**
-   * A job taken by `step-3.lua` (its stored fields), as BullMQ's `Job`, locked with `token`.
+   * A job taken by `step-4.lua` (its stored fields), as BullMQ's `Job`, locked with `token`.
    * `opts` parses the job's stored options (the engine caches its own, per entity).
    */
   jobFromTaken(taken: TakenJob, token: string, opts: (raw: string | undefined) => object): Job {

@@ -2,7 +2,7 @@ import { LeaseLostError, type LeaseLostReason } from '../errors';
 
 /**
  * The closed set of refusal codes of a job's finishing scripts: BullMQ's `ErrorCode` values,
- * which `step-3.lua` returns like BullMQ's `moveToFinished` (whose errors carry them as
+ * which `step-4.lua` returns like BullMQ's `moveToFinished` (whose errors carry them as
  * `code`). Each maps to one {@link LeaseLostReason}; nothing is read from an error message.
  */
 export enum ScriptCode {

@@ -27,7 +27,7 @@ export const SCRIPT_FILES = {
   setTrace: 'setTrace-1.lua',
   signal: 'signal-1.lua',
   skipNext: 'skipNext-4.lua',
-  step: 'step-3.lua',
+  step: 'step-4.lua',
   touchIndex: 'touchIndex-1.lua',
   unindex: 'unindex-1.lua',
 } as const;

@@ -6,13 +6,28 @@
  *   `lease:lost`), and the entity's next job starts at once;
  * - `relinquish-7.lua` (a stopping pod hands an entity with work back): the pod offers the entity
  *   to the other pods, which take it at once instead of waiting for the safety sweep.
- * Also `idle-7.lua` (a runner marks itself idle): the resent copy marks it again, and a job from
- * another pod still wakes it.
+ * Also a runner marking itself idle, in the step that found nothing more to take (`step-4.lua`)
+ * or with `idle-8.lua` (with `concurrency` > 1): the runner reconciles, or the resent copy marks
+ * it again, and a job from another pod still wakes it.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { waitFor } from '../../support/async';
 import { TYPE, lostReplySuite, scriptCall } from '../fixtures/lost-reply-suite';
+
+/**
+ * The step of one entity `id` that finishes a job and asks to mark the holder idle (step-4.lua's
+ * header: finished n is its 13th value, idle its 17th, after the pod's 3 arguments).
+ */
+function idleStep(id: string): (command: string[]) => boolean {
+  const isStep = scriptCall('step', id);
+  return (command) => {
+    if (!isStep(command)) return false;
+    const keys = Number(command[2]);
+    const header = command.slice(3 + keys + 3);
+    return keys === 1 && Number(header[12]) >= 1 && header[16] === '1';
+  };
+}
 
 describe('a release whose reply is lost', () => {
   const { producer, proxy, starts, engineBehindProxy, engineOnRedis } =
@@ -43,18 +58,40 @@ describe('a release whose reply is lost', () => {
     },
   );
 
-  it('idle: a job from another pod still wakes the runner', { timeout: 30_000 }, async (t) => {
-    const idler = await engineBehindProxy('idler', {
-      entities: { [TYPE]: { idleTimeoutSeconds: 15 } },
-    });
-    const lost = proxy().loseReply(scriptCall('idle', 'i'));
-    await producer.enqueue(TYPE, 'i', 'op', { label: 'i1' });
-    await lost;
-    const t0 = Date.now();
-    await producer.enqueue(TYPE, 'i', 'op', { label: 'i2' });
-    await starts.within(t, 'i2', t0);
-    await idler.stop();
-  });
+  it(
+    'idle in its step: a job from another pod still wakes the runner',
+    { timeout: 30_000 },
+    async (t) => {
+      const idler = await engineBehindProxy('idler', {
+        entities: { [TYPE]: { idleTimeoutSeconds: 15 } },
+      });
+      const lost = proxy().loseReply(idleStep('s'));
+      await producer.enqueue(TYPE, 's', 'op', { label: 's1' });
+      await lost;
+      const t0 = Date.now();
+      await producer.enqueue(TYPE, 's', 'op', { label: 's2' });
+      await starts.within(t, 's2', t0);
+      await idler.stop();
+    },
+  );
+
+  it(
+    'idle-8.lua: a job from another pod still wakes the runner',
+    { timeout: 30_000 },
+    async (t) => {
+      // With concurrency > 1 the lanes' steps never mark the holder idle: idle-8.lua does.
+      const idler = await engineBehindProxy('idler', {
+        entities: { [TYPE]: { idleTimeoutSeconds: 15, workerConfig: { concurrency: 2 } } },
+      });
+      const lost = proxy().loseReply(scriptCall('idle', 'i'));
+      await producer.enqueue(TYPE, 'i', 'op', { label: 'i1' });
+      await lost;
+      const t0 = Date.now();
+      await producer.enqueue(TYPE, 'i', 'op', { label: 'i2' });
+      await starts.within(t, 'i2', t0);
+      await idler.stop();
+    },
+  );
 
   it(
     'relinquish: another pod takes the entity handed back with work at once',

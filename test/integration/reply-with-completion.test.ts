@@ -1,6 +1,6 @@
 /**
  * While a pod runs a single job, the result of a remotely awaited job is published by the
- * step script itself (step-3.lua), one round trip sooner than the holder could publish
+ * step script itself (step-4.lua), one round trip sooner than the holder could publish
  * it. The script publishes only when the complete went through: a refused complete (the lease
  * is gone) publishes nothing.
  */

@@ -1,5 +1,5 @@
 /**
- * A pod sends the steps its runners make in one turn of the event loop as one step-3.lua call,
+ * A pod sends the steps its runners make in one turn of the event loop as one step-4.lua call,
  * bounded so that a call holds Redis for about a millisecond at most (StepBatcher): a step weighs
  * the jobs it finishes and half of those it may take (taking a job costs Redis about half of
  * finishing one). The steps of several entities taking a full batch (`batchSize` 64) must share

@@ -1,5 +1,5 @@
 /**
- * The engine takes, completes and fails jobs with its own script (step-3.lua), for many jobs of
+ * The engine takes, completes and fails jobs with its own script (step-4.lua), for many jobs of
  * many entities per call, instead of BullMQ's moveToActive and moveToFinished. It must leave
  * Redis as BullMQ would: these tests add jobs with BullMQ's `Queue`, drive them through the
  * script and read the outcome back with BullMQ's own readers.
@@ -305,6 +305,57 @@ describe('the step script, read back with BullMQ', () => {
     }
     const [a, b, c, d] = added.map((j) => j.id);
     assert.deepEqual(batches, [[a], [b], [c], [d]]);
+  });
+
+  it('marks the holder idle when asked and it takes nothing, as idle-8.lua would', async () => {
+    const [q] = queues;
+    const [job] = await q.addBulk([{ name: 'op', data: 1 }]);
+    const first = await one(q, { take: 4, idle: true });
+    assert.deepEqual(ids(first), [job.id], 'a step that takes something is not idle');
+    assert.equal(first.idle, undefined);
+    assert.notEqual(await redis.hget(keysOf(q).lease, 'i'), '1');
+    const last = await one(q, { finished: [completed(job.id!, 1)], take: 4, idle: true });
+    assert.deepEqual(ids(last), []);
+    assert.deepEqual(last.idle, { dueInMs: 0, watch: false });
+    assert.equal(await redis.hget(keysOf(q).lease, 'i'), '1', 'an enqueue now wakes the holder');
+    // Not asked: the holder stays as it was (its runner marks it idle with idle-8.lua).
+    await redis.hset(keysOf(q).lease, 'i', '0');
+    assert.equal((await one(q, { take: 4 })).idle, undefined);
+    assert.equal(await redis.hget(keysOf(q).lease, 'i'), '0');
+  });
+
+  it('tells an idle holder when its next delayed job is due, and to watch a paused queue', async () => {
+    const [q, paused] = queues;
+    await q.add('later', {}, { delay: 60_000 });
+    const idle = await one(q, { take: 4, idle: true });
+    assert.ok(idle.idle, 'marked idle');
+    assert.ok(idle.idle.dueInMs > 55_000 && idle.idle.dueInMs <= 60_000, `${idle.idle.dueInMs}`);
+    await paused.add('op', {});
+    await paused.pause();
+    const held = await one(paused, { take: 4, idle: true });
+    assert.deepEqual(ids(held), [], 'nothing taken from a paused queue');
+    assert.deepEqual(held.idle, { dueInMs: 0, watch: true });
+  });
+
+  it('takes back a job whose take reply was lost before going idle, as idle-8.lua does', async () => {
+    const [q] = queues;
+    const [a, b] = await q.addBulk([1, 2].map((i) => ({ name: 'op', data: i })));
+    // A take whose reply was lost: both jobs are active under this token, the runner knows none.
+    await one(q, { take: 2 });
+    const back = await one(q, { take: 4, idle: true });
+    assert.deepEqual(ids(back), [a.id, b.id], 'taken again, in order, not stranded');
+    assert.equal(back.idle, undefined);
+    const done = await one(q, {
+      finished: ids(back).map((id) => completed(id, 1)),
+      take: 4,
+      idle: true,
+    });
+    assert.ok(done.idle, 'idle once they ran');
+    assert.deepEqual(await q.getJobCounts('completed', 'active', 'wait'), {
+      completed: 2,
+      active: 0,
+      wait: 0,
+    });
   });
 
   it('takes nothing without the lease: another holder claimed the entity', async () => {

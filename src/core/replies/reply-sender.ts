@@ -63,7 +63,7 @@ export class ReplySender {
     return `[${encodeOutcome(outcomeOf(jobId, status, value))}]`;
   }
 
-  /** {@link message} with the channel prefix, for step-3.lua. */
+  /** {@link message} with the channel prefix, for step-4.lua. */
   completionReply(jobId: string, status: 'completed' | 'failed', value: unknown): CompletionReply {
     return { channelPrefix: this.channelPrefix, message: this.message(jobId, status, value) };
   }

@@ -153,7 +153,9 @@ export class BatchExecution {
       if (acknowledged) await stepsSent();
       return next;
     }
-    return seat.steps.acknowledgeBatch(ran, unrun, pause, ahead, takesMore ? size : 0);
+    // One lane (concurrency 1) runs nothing else: a step that takes nothing may mark it idle.
+    const alone = seat.entity.config.concurrency <= 1;
+    return seat.steps.acknowledgeBatch(ran, unrun, pause, ahead, takesMore ? size : 0, alone);
   }
 }
 

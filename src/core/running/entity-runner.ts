@@ -262,7 +262,9 @@ export class EntityRunner implements ExecutionSeat {
     this.signalled = false;
     // After an idle wait (or a pause) the lease may be gone: don't take a job we can't run.
     if (!(await this.leaseStillValid())) return [];
-    return this.steps.acknowledge([], [], false, count);
+    // One lane runs nothing else: a take that finds nothing marks the holder idle.
+    const alone = this.entity.config.concurrency <= 1;
+    return this.steps.acknowledge([], [], false, count, undefined, undefined, alone);
   }
 
   /** A job's outcome is stored: the pod hears of it. */
@@ -293,7 +295,9 @@ export class EntityRunner implements ExecutionSeat {
 
   private async idle(): Promise<'work' | 'released' | 'lost' | 'stopped'> {
     const clock = this.host.clock;
-    let reply = await this.markIdle();
+    // Marked idle by the step that found nothing to take, or by a call of its own.
+    const marked = this.steps.idleMark();
+    let reply: IdleReply | undefined = marked ? { kind: 'idle', ...marked } : await this.markIdle();
     if (reply === undefined) return 'stopped';
     if (reply.kind === 'lost') {
       this.markLost();

@@ -18,7 +18,7 @@ const MAX_WEIGHT_PER_CALL = 64;
 
 /**
  * A step's work at most, in jobs finished: each job it finishes, and half of each job it may take.
- * Taking a job costs Redis about half of finishing one (4 commands in step-3.lua against 7: the
+ * Taking a job costs Redis about half of finishing one (4 commands in step-4.lua against 7: the
  * lock, the active list, the hash, the event, and the eviction of an older job). `take` is an
  * upper bound (the queue may hold fewer); counted whole, a runner's take of `batchSize` 64 filled a
  * call alone, and the steps of many entities no longer shared one.
@@ -36,7 +36,7 @@ export interface StepBatcherContext {
 
 /**
  * Gathers the steps of this pod's runners (jobs finished, jobs to take) made in one turn of the
- * event loop and sends them in one `step-3.lua` call per hash slot, bounded so that one call does
+ * event loop and sends them in one `step-4.lua` call per hash slot, bounded so that one call does
  * not hold Redis for more than about a millisecond. Under load a pod's runners finish their jobs
  * in the same turns (they wake on the same Redis replies), so Redis sees one call for many
  * entities instead of one per job, and the pod one socket write.

@@ -9,6 +9,7 @@ import {
   StepOutOfTurn,
   type EntityStep,
   type FinishedOutcome,
+  type StepIdle,
   type StepResult,
 } from '../../redis/scripts/step';
 import type { Clock } from '../clock';
@@ -60,7 +61,7 @@ export interface Ran {
 export type TakenAhead = Promise<Job[]>;
 
 /**
- * A runner's steps (`step-3.lua`, through the pod's StepBatcher): each stores the outcomes of the
+ * A runner's steps (`step-4.lua`, through the pod's StepBatcher): each stores the outcomes of the
  * jobs that ran, gives back those taken and not run, and takes the next ones, in one call. Owns
  * the jobs taken and not yet acknowledged (their locks are renewed with the lease) and when each
  * was taken. A step whose reply crossed a reconnect is reconciled with what Redis holds.
@@ -75,6 +76,8 @@ export class StepTransport {
    * acknowledges too), null for a take-only step, undefined when they are in hand already.
    */
   private aheadAfter: string | null | undefined;
+  /** Set by the last step when it took nothing and marked the holder idle (see {@link idleMark}). */
+  private idled: StepIdle | undefined;
 
   constructor(
     private readonly seat: StepSeat,
@@ -98,7 +101,9 @@ export class StepTransport {
    * next jobs, in one step; tells the runner about each finished job. Resolves with the jobs taken.
    * `takenAhead`: the batch taken while these jobs ran, which the runner runs next. `after`: the
    * last job the step before this one finishes, when that step (`takenAhead`) may still be on its
-   * way: refused out of turn, this step goes again once that one went through.
+   * way: refused out of turn, this step goes again once that one went through. `idle`: the
+   * runner runs nothing else and has no other step on its way, so a step that takes nothing marks
+   * the holder idle itself (see {@link idleMark}).
    */
   async acknowledge(
     ran: Ran[],
@@ -107,8 +112,10 @@ export class StepTransport {
     take: number,
     takenAhead?: TakenAhead,
     after?: string,
+    idle = false,
   ): Promise<Job[]> {
     const { seat, host } = this;
+    this.idled = undefined;
     // A lone awaited job: its result rides with the step (one round trip sooner for the caller).
     if (ran.length === 1 && jobExtras(ran[0].job).awaited) {
       const { job, status, value } = ran[0];
@@ -123,6 +130,7 @@ export class StepTransport {
         take,
       ),
       after,
+      idle: idle && take > 0,
     };
     const send = (): Promise<StepResult | Error | undefined> =>
       seat.resilient('acknowledging jobs', () => host.step(step));
@@ -143,7 +151,19 @@ export class StepTransport {
     }
     for (const job of unrun) this.activeJobs.delete(job.id!);
     ran.forEach((r, i) => this.finished(r, result.waiters[i], r.outcome.message !== undefined));
+    this.idled = result.idle;
     return this.jobsOf(result);
+  }
+
+  /**
+   * What the runner's last step said when it took nothing and marked the holder idle (asked with
+   * `idle`): the runner waits without an idle call of its own (`idle-8.lua`), one round trip and
+   * one script call fewer each time an entity's queue runs dry. Read once.
+   */
+  idleMark(): StepIdle | undefined {
+    const idled = this.idled;
+    this.idled = undefined;
+    return idled;
   }
 
   /**
@@ -162,13 +182,18 @@ export class StepTransport {
     pause: boolean,
     ahead: TakenAhead | undefined,
     next: number,
+    idle = false,
   ): Promise<Job[]> {
     if (ahead && (next === 0 || unrun.length > 0)) {
       const prefetched = await ahead;
       if (this.seat.isLost()) return [];
       return this.acknowledge(ran, [...unrun, ...prefetched], pause, 0);
     }
-    if (!ahead) return this.acknowledge(ran, unrun, pause, next);
+    if (!ahead) {
+      // Nothing else on its way: the step may mark the holder idle when it takes nothing.
+      const last = idle && !pause && unrun.length === 0;
+      return this.acknowledge(ran, unrun, pause, next, undefined, undefined, last);
+    }
     const epoch = this.aheadEpoch;
     const after = this.aheadAfter ?? undefined;
     const acked = this.acknowledge(ran, unrun, pause, 0, ahead, after);
@@ -242,6 +267,7 @@ export class StepTransport {
 
   /** Sends a take-only step now, while the batch taken before runs; see {@link acknowledgeBatch}. */
   takeAhead(take: number): TakenAhead {
+    this.idled = undefined;
     const epoch = this.host.connectionEpoch;
     this.aheadEpoch = epoch;
     this.aheadAfter = null;

@@ -2,7 +2,7 @@
 --[[
   Awaits the result of a job enqueued earlier (`waitForJob`, and `enqueueAndWait` of a delayed
   job): answers at once when the job has finished, else adds the pod to the job's waiters, whom
-  step-3.lua answers when the job finishes. Atomic with the finish: no result is missed.
+  step-4.lua answers when the job finishes. Atomic with the finish: no result is missed.
 
   KEYS[1] job  KEYS[2] completed  KEYS[3] failed
   ARGV[1] job id

@@ -100,9 +100,9 @@ local fence = nextFence(KEYS[2])
 -- leaves the oldest to be taken first.
 --
 -- A holder takes up to a batch of jobs at once, runs them in order and acknowledges them
--- together (step-3.lua), so which of several recovered jobs was running when it died is unknown:
+-- together (step-4.lua), so which of several recovered jobs was running when it died is unknown:
 -- each counts the stall (`stc`), but none is failed for it. The next holder takes a job whose
--- stall count is above 0 alone (step-3.lua), so a job that kills its pod again is recovered by
+-- stall count is above 0 alone (step-4.lua), so a job that kills its pod again is recovered by
 -- itself, and only a job recovered alone is failed past `maxStalledCount`.
 local activeKey = KEYS[4]
 local active = rcall("LRANGE", activeKey, 0, -1)

@@ -4,7 +4,7 @@ import { isScriptCode, refusal } from '../script-codes';
 import type { KeepArgs } from './keep';
 import type { LeaseGuard } from './lease-guard';
 
-/** The fields `step-3.lua` reads of each job it takes, in its order. */
+/** The fields `step-4.lua` reads of each job it takes, in its order. */
 export const TAKEN_FIELDS = [
   'name',
   'data',
@@ -57,6 +57,11 @@ export interface EntityStep {
    * this one is refused ({@link StepOutOfTurn}) until that job is finished.
    */
   after?: string;
+  /**
+   * When this step takes nothing, mark the holder idle in it (as `idle-8.lua` does): only for a
+   * runner that runs nothing else and has no other step on its way.
+   */
+  idle?: boolean;
 }
 
 /**
@@ -86,10 +91,20 @@ export interface StepResult {
   taken: TakenJob[];
   /** BullMQ must fetch the next job (a prioritized job or a legacy marker is next). */
   fetch: boolean;
+  /** Set when the step took nothing and marked the holder idle (asked with `idle`). */
+  idle?: StepIdle;
+}
+
+/** The holder was marked idle by its step: as `idle-8.lua`'s reply. */
+export interface StepIdle {
+  /** Until the next delayed job is due, by Redis's clock (0: none). */
+  dueInMs: number;
+  /** The queue keeps failed jobs or is paused: look at it again after a while. */
+  watch: boolean;
 }
 
 /**
- * Sends the steps of many entities in one call (`step-3.lua`; on Cluster the caller groups them by
+ * Sends the steps of many entities in one call (`step-4.lua`; on Cluster the caller groups them by
  * hash slot). Resolves with each entity's result, or its LeaseLostError when Redis refused it
  * (its lease moved on): one entity's refusal leaves the others' results.
  */
@@ -119,8 +134,9 @@ export async function step(
       e.giveBack.length,
       e.pause ? 1 : 0,
       e.after ?? '',
+      e.idle === true ? 1 : 0,
     );
-    // A completed job in 4 values, a failed one in 6, and one more for a message (step-3.lua).
+    // A completed job in 4 values, a failed one in 6, and one more for a message (step-4.lua).
     for (const f of e.finished) {
       const failed = f.status === 'failed';
       const message = f.message !== undefined && f.message !== '';
@@ -142,7 +158,7 @@ function decode(reply: unknown[], e: EntityStep): StepResult | Error {
   if (code === OUT_OF_TURN) return new StepOutOfTurn(e.keys.queueName);
   if (code < 0) {
     const what = `finish jobs of ${e.keys.queueName}`;
-    return isScriptCode(code) ? refusal(code, what) : new Error(`step-3.lua returned ${code}`);
+    return isScriptCode(code) ? refusal(code, what) : new Error(`step-4.lua returned ${code}`);
   }
   const waiters: (readonly string[])[] = [];
   let at = 1;
@@ -161,5 +177,7 @@ function decode(reply: unknown[], e: EntityStep): StepResult | Error {
     }
     taken.push({ id, fields });
   }
-  return { waiters, taken, fetch: code === 1 };
+  if (at + 2 > reply.length) return { waiters, taken, fetch: code === 1 };
+  const idle = { dueInMs: Number(reply[at]), watch: Number(reply[at + 1]) === 1 };
+  return { waiters, taken, fetch: code === 1, idle };
 }

@@ -17,11 +17,13 @@
             built here from its prefix, as BullMQ builds job keys)
 
   ARGV[1]   pod id            ARGV[2] lease TTL, ms        ARGV[3] reply channel prefix
-  then, per entity i, a header of 16 values:
+  then, per entity i, a header of 17 values:
     prefix (`P:Q:`), lease slot, token, fencing token,
     completed keep: count, age ("" none), limit; failed keep: count, age, limit,
     events max length (0: no events), take (K, 0 none), finished n, given back g, pause (0/1),
-    after: a job id ("" none) that the runner's step before this one finishes
+    after: a job id ("" none) that the runner's step before this one finishes,
+    idle (0/1): when this step takes nothing, mark the holder idle as idle-8.lua does (the
+    runner sends it only when it runs nothing else and has no other step on its way)
   followed by n finished jobs of 4 to 7 values each (a completed job nobody else awaits, the
   most common, in 4):
     job id, kind, return value JSON or failed reason, attempts made,
@@ -33,7 +35,8 @@
 
   Returns, per entity i, a list:
     {code, waiters of finished job 1, ..., waiters of job n, taken m, then per taken job its id
-     and the fields FIELDS below}
+     and the fields FIELDS below, then, when the step marked the holder idle, dueInMs and watch
+     as idle-8.lua returns them}
     code 0 ok; 1 ok, but BullMQ must fetch the next job (a prioritized job or a legacy marker);
     negative: BullMQ's refusal codes (-2 lock missing, -6 lock held by another, -3 not active):
     the lease is gone, nothing after the refused job was written for this entity; or -7, the
@@ -48,6 +51,7 @@ local rcall = redis.call
 --- @include "includes/now"
 --- @include "includes/ownLease"
 --- @include "includes/removeJob"
+--- @include "includes/putBack"
 
 local FIELDS = {"name", "data", "opts", "timestamp", "processedOn", "atm", "ats", "aqw", "aqt",
   "defa", "stc"}
@@ -94,7 +98,8 @@ for i = 1, #KEYS do
   local nBack = tonumber(ARGV[a + 13])
   local pause = ARGV[a + 14] == "1"
   local after = ARGV[a + 15]
-  a = a + 16
+  local idle = ARGV[a + 16] == "1"
+  a = a + 17
 
   local leaseKey = prefix .. "__aq:lease"
   if slot > 0 then leaseKey = leaseKey .. ":" .. slot end
@@ -221,7 +226,16 @@ for i = 1, #KEYS do
   local taken = 0
   local takenAt = #reply + 1
   reply[takenAt] = 0
+  local owned = false
   if code >= 0 and take > 0 and ownLease(leaseKey, fenceKey, token, fence, podId, ttl) then
+    owned = true
+    if idle then
+      -- As idle-8.lua: the runner runs nothing, so an active job locked with its token (or whose
+      -- lock expired) is one whose take reply was lost: back to the taking end, taken below.
+      putBack(active, prefix .. "wait", prefix, function(_, lock)
+        return not lock or lock == token
+      end)
+    end
     if rcall("HEXISTS", meta, "paused") == 0 then
       if rcall("ZCARD", prefix .. "prioritized") > 0 then
         reply[1] = 1
@@ -283,6 +297,25 @@ for i = 1, #KEYS do
     reply[1] = -2
   end
   reply[takenAt] = taken
+  -- Nothing taken and nothing BullMQ must fetch: the holder goes idle, marked here as idle-8.lua
+  -- marks it (in the same call, atomically with the take: a job added after it wakes the holder,
+  -- see claim-11.lua), instead of in a call of its own after this one.
+  if idle and owned and taken == 0 and reply[1] == 0 then
+    local paused = rcall("HEXISTS", meta, "paused") == 1
+    local dueIn = 0
+    local first = rcall("ZRANGE", prefix .. "delayed", 0, 0, "WITHSCORES")
+    if first[2] then
+      -- BullMQ scores delayed jobs as timestamp * 0x1000 + counter.
+      dueIn = math.floor(tonumber(first[2]) / 0x1000) - now
+    end
+    if paused or dueIn > 0 or not first[2] then
+      rcall("HSET", leaseKey, "i", "1")
+      local watch = 0
+      if paused or rcall("ZCARD", prefix .. "failed") > 0 then watch = 1 end
+      reply[#reply + 1] = math.max(dueIn, 0)
+      reply[#reply + 1] = watch
+    end
+  end
   out[i] = reply
 end
 return out
