@@ -11,7 +11,8 @@
  * it again, and a job from another pod still wakes it.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
+import type { EntityTypeOptions } from '../../src';
 import { waitFor } from '../../support/async';
 import { TYPE, lostReplySuite, scriptCall } from '../fixtures/lost-reply-suite';
 
@@ -58,39 +59,38 @@ describe('a release whose reply is lost', () => {
     },
   );
 
-  it(
-    'idle in its step: a job from another pod still wakes the runner',
-    { timeout: 30_000 },
-    async (t) => {
-      const idler = await engineBehindProxy('idler', {
-        entities: { [TYPE]: { idleTimeoutSeconds: 15 } },
-      });
-      const lost = proxy().loseReply(idleStep('s'));
-      await producer.enqueue(TYPE, 's', 'op', { label: 's1' });
-      await lost;
-      const t0 = Date.now();
-      await producer.enqueue(TYPE, 's', 'op', { label: 's2' });
-      await starts.within(t, 's2', t0);
-      await idler.stop();
-    },
+  /**
+   * The reply of the call that marks the runner of `id` idle is lost (`match`); a job from another
+   * pod then still wakes it.
+   */
+  const wakesAfterLostIdle = async (
+    t: TestContext,
+    id: string,
+    entity: EntityTypeOptions,
+    match: (command: string[]) => boolean,
+  ): Promise<void> => {
+    const idler = await engineBehindProxy('idler', { entities: { [TYPE]: entity } });
+    const lost = proxy().loseReply(match);
+    await producer.enqueue(TYPE, id, 'op', { label: `${id}1` });
+    await lost;
+    const t0 = Date.now();
+    await producer.enqueue(TYPE, id, 'op', { label: `${id}2` });
+    await starts.within(t, `${id}2`, t0);
+    await idler.stop();
+  };
+
+  it('idle in its step: a job from another pod still wakes the runner', { timeout: 30_000 }, (t) =>
+    wakesAfterLostIdle(t, 's', { idleTimeoutSeconds: 15 }, idleStep('s')),
   );
 
-  it(
-    'idle-8.lua: a job from another pod still wakes the runner',
-    { timeout: 30_000 },
-    async (t) => {
-      // With concurrency > 1 the lanes' steps never mark the holder idle: idle-8.lua does.
-      const idler = await engineBehindProxy('idler', {
-        entities: { [TYPE]: { idleTimeoutSeconds: 15, workerConfig: { concurrency: 2 } } },
-      });
-      const lost = proxy().loseReply(scriptCall('idle', 'i'));
-      await producer.enqueue(TYPE, 'i', 'op', { label: 'i1' });
-      await lost;
-      const t0 = Date.now();
-      await producer.enqueue(TYPE, 'i', 'op', { label: 'i2' });
-      await starts.within(t, 'i2', t0);
-      await idler.stop();
-    },
+  it('idle-8.lua: a job from another pod still wakes the runner', { timeout: 30_000 }, (t) =>
+    // With concurrency > 1 the lanes' steps never mark the holder idle: idle-8.lua does.
+    wakesAfterLostIdle(
+      t,
+      'i',
+      { idleTimeoutSeconds: 15, workerConfig: { concurrency: 2 } },
+      scriptCall('idle', 'i'),
+    ),
   );
 
   it(
