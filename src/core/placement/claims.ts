@@ -203,7 +203,7 @@ export class Claims {
 
   private shareLeft(): number {
     if (!this.ctx.processing || !this.ctx.isStarted()) return 0;
-    return this.ctx.registry.claimBudget(this.ctx.runners.size + this.inFlight);
+    return this.ctx.registry.claimBudget(this.ctx.runners.size + this.inFlight, this.inFlight);
   }
 
   private args(entity: EntityHandle, mode: ClaimMode): ClaimArgs {

@@ -129,11 +129,11 @@ export class PodRegistry {
   }
 
   /**
-   * How many more free entities a pod holding `owned` may claim now: see {@link claimBudget};
-   * none while {@link recovering}.
+   * How many more free entities a pod holding `owned` (`inFlight` of them claims on their way)
+   * may claim now: see {@link claimBudget}; none while {@link recovering}.
    */
-  claimBudget(owned: number): number {
-    return this.recovering() ? 0 : claimBudget(this.shareInput(owned));
+  claimBudget(owned: number, inFlight = 0): number {
+    return this.recovering() ? 0 : claimBudget({ ...this.shareInput(owned), inFlight });
   }
 
   /**
