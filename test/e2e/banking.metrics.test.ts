@@ -108,7 +108,25 @@ describe('banking example: /health and /metrics under traffic', () => {
 
   /** The counters of each pod equal what the store shows that pod did. */
   async function assertMatchesStore(rejected: number): Promise<number> {
-    const scraped = await Promise.all(pods.map(counts));
+    // A handler writes its ledger row before its job's completion is stored, and the counter
+    // moves once it is (a transfer's credit leg, which no request awaits, may still be on its
+    // way): wait for the counts to settle, then compare.
+    let scraped = await Promise.all(pods.map(counts));
+    const settled = (): boolean => {
+      const rows = store.ledger();
+      return (
+        pods.every(
+          (pod, i) => scraped[i].completed === rows.filter((r) => r.pod === pod.name).length,
+        ) && scraped.reduce((sum, c) => sum + c.failed, 0) === rejected
+      );
+    };
+    await waitFor(
+      async () => {
+        scraped = await Promise.all(pods.map(counts));
+        return settled();
+      },
+      { timeoutMs: 10_000, message: 'the counters caught up with the ledger' },
+    ).catch(() => undefined); // the assertions below say what differs
     const ledger = store.ledger();
     pods.forEach((pod, i) => {
       const c = scraped[i];

@@ -18,12 +18,14 @@ function budget(
     recentlyStale?: number;
     warming?: boolean;
     inFlight?: number;
+    fresh?: boolean;
   } = {},
 ): number {
   return claimBudget({
     self: 'me',
     owned,
     inFlight: extra.inFlight,
+    fresh: extra.fresh,
     peers: new Map(Object.entries(peers)),
     pendingSpawns: extra.pendingSpawns ?? 0,
     recentlyStale: extra.recentlyStale ?? 0,
@@ -32,14 +34,19 @@ function budget(
 }
 
 describe('fair share', () => {
-  it('alone after warming up: no limit; alone while warming up: as many more as it holds', () => {
+  it('alone after warming up: no limit; alone while warming up: one at a time', () => {
     assert.equal(budget(5, { me: peer(5) }), Number.MAX_SAFE_INTEGER);
+    assert.equal(budget(0, { me: peer(0) }, { warming: true }), 1);
+    assert.equal(budget(1, { me: peer(1) }, { warming: true }), 0);
+  });
+
+  it('alone while warming up, with the registry read just now: as many more as it holds', () => {
     const warming = (owned: number, inFlight = 0): number =>
-      budget(owned, { me: peer(owned) }, { warming: true, inFlight });
+      budget(owned, { me: peer(owned) }, { warming: true, inFlight, fresh: true });
     assert.equal(warming(0), 1, 'holding none: one');
     assert.equal(warming(1), 1);
     assert.equal(warming(4), 4, 'doubles per round trip');
-    // Claims on their way count against it: a burst of enqueues claims one, offers the rest.
+    // Claims on their way count against it.
     assert.equal(warming(1, 1), 0, 'the first claim still on its way');
     assert.equal(warming(6, 2), 2, 'holding 4, 2 on their way: 2 more');
     assert.equal(warming(8, 4), 0);

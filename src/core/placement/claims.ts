@@ -178,9 +178,12 @@ export class Claims {
     return this.budget() > 0 || this.ctx.registry.warmingUp();
   }
 
-  /** How many more free entities this pod may claim now without going past its fair share. */
-  budget(): number {
-    return this.ctx.giving() ? 0 : this.shareLeft();
+  /**
+   * How many more free entities this pod may claim now without going past its fair share;
+   * `fresh`: the registry was read just now (see `claimBudget`).
+   */
+  budget(fresh = false): number {
+    return this.ctx.giving() ? 0 : this.shareLeft(fresh);
   }
 
   /** True for a while after this pod handed entities over: it leaves free ones to others. */
@@ -201,9 +204,10 @@ export class Claims {
     return this.ctx.registry.roomElsewhere(this.ctx.runners.size + this.inFlight);
   }
 
-  private shareLeft(): number {
+  private shareLeft(fresh = false): number {
     if (!this.ctx.processing || !this.ctx.isStarted()) return 0;
-    return this.ctx.registry.claimBudget(this.ctx.runners.size + this.inFlight, this.inFlight);
+    const { runners, registry } = this.ctx;
+    return registry.claimBudget(runners.size + this.inFlight, this.inFlight, fresh);
   }
 
   private args(entity: EntityHandle, mode: ClaimMode): ClaimArgs {

@@ -139,7 +139,8 @@ export class Dispatcher {
       await signal(redis, keys.spawnKey(), refs);
       return;
     }
-    const budget = Math.min(SPAWN_BATCH, claims.budget() - 1);
+    // The registry was read just now: a pod alone in it may ramp up (see claimBudget).
+    const budget = Math.min(SPAWN_BATCH, claims.budget(true) - 1);
     if (budget > 0) {
       const more = await redis.zpopmin(keys.spawnKey(), budget);
       for (let i = 0; i < more.length; i += 2) refs.push(more[i]);

@@ -12,6 +12,11 @@ export interface FairShareInput {
   owned: number;
   /** Of `owned`, the claims still on their way (0 when not given). */
   inFlight?: number;
+  /**
+   * The registry was read just now (the dispatcher's spawn round), not at the last heartbeat: a
+   * pod alone in it has seen every pod started so far.
+   */
+  fresh?: boolean;
   /** The live pods of the registry. */
   peers: ReadonlyMap<string, PeerView>;
   /** Entities waiting in the spawn set. */
@@ -29,11 +34,14 @@ export interface FairShareInput {
  * While warming up, the pods whose entries went stale recently count too, and there is no slack:
  * after Redis comes back, every entry is stale and the pods reconnect one after the other; the
  * first ones back must leave the others their share, since nothing moves entities once held.
- * Alone as far as it knows, a warming pod claims as many more as it holds (at least one, claims
- * on their way counted against it): 1, 2, 4, … entities per round trip, since a live pod may not
- * have shown up yet, and the first round trips show it; a pod alone after warming up claims
- * without limit. (One at a time, as before, left a lone pod restarted with a backlog over many
- * entities claiming one per blocking pop for its whole warm-up: half its throughput.)
+ * Alone as far as it knows, a warming pod claims one entity at a time (a live pod may not have
+ * shown up yet), and with a registry read just now (`fresh`: the dispatcher's spawn rounds) as
+ * many more as it holds, claims on their way counted against it: 1, 2, 4, … per round, since each
+ * round's read shows a pod that started meanwhile. A pod alone after warming up claims without
+ * limit. (One at a time everywhere left a lone pod restarted with a backlog over many entities
+ * claiming one per blocking pop for its whole warm-up: half its throughput. Its enqueues keep
+ * one at a time: their view is up to a heartbeat old, and pods started together would otherwise
+ * take what they enqueue before seeing each other.)
  */
 export function claimBudget(input: FairShareInput): number {
   const others = processingPeers(input);
@@ -42,6 +50,7 @@ export function claimBudget(input: FairShareInput): number {
   if (input.warming) pods += input.recentlyStale;
   if (pods === 1) {
     if (!input.warming) return Number.MAX_SAFE_INTEGER;
+    if (!input.fresh) return 1 - input.owned;
     const inFlight = input.inFlight ?? 0;
     return Math.max(0, Math.max(1, input.owned - inFlight) - inFlight);
   }

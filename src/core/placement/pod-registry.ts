@@ -130,10 +130,11 @@ export class PodRegistry {
 
   /**
    * How many more free entities a pod holding `owned` (`inFlight` of them claims on their way)
-   * may claim now: see {@link claimBudget}; none while {@link recovering}.
+   * may claim now, `fresh` after reading the registry just now: see {@link claimBudget}; none
+   * while {@link recovering}.
    */
-  claimBudget(owned: number, inFlight = 0): number {
-    return this.recovering() ? 0 : claimBudget({ ...this.shareInput(owned), inFlight });
+  claimBudget(owned: number, inFlight = 0, fresh = false): number {
+    return this.recovering() ? 0 : claimBudget({ ...this.shareInput(owned), inFlight, fresh });
   }
 
   /**
