@@ -37,6 +37,8 @@ export interface StockPhaseResult {
   seconds: number;
   latency?: LatencySummary;
   failedOrders: number;
+  /** How long each wave took, ms, in order (the first ones carry the processes' warm-up). */
+  waveMs: number[];
 }
 
 export interface StockDriverDetails {
@@ -70,9 +72,16 @@ runPod<StockDriverConfig>((config, counter, errors) => {
 
   const runOrders = async (bus: QueueBus, phase: StockPhase & { kind: 'orders' }) => {
     const latencies: number[] = [];
-    const result: StockPhaseResult = { orders: 0, deductions: 0, seconds: 0, failedOrders: 0 };
+    const result: StockPhaseResult = {
+      orders: 0,
+      deductions: 0,
+      seconds: 0,
+      failedOrders: 0,
+      waveMs: [],
+    };
     const start = performance.now();
     for (let wave = 0; wave < phase.waves; wave++) {
+      const waveStart = performance.now();
       const orders = Array.from({ length: phase.concurrency }, () => pickProducts());
       await Promise.all(
         orders.map(async (products) => {
@@ -97,6 +106,7 @@ runPod<StockDriverConfig>((config, counter, errors) => {
           counter.completed();
         }),
       );
+      result.waveMs.push(Math.round(performance.now() - waveStart));
     }
     result.seconds = (performance.now() - start) / 1000;
     result.latency = summarize(latencies, 2);
@@ -116,7 +126,7 @@ runPod<StockDriverConfig>((config, counter, errors) => {
     );
     if (!idle) throw new Error(`${held} entities still held after ${timeoutMs} ms`);
     const seconds = (performance.now() - start) / 1000;
-    return { orders: 0, deductions: 0, seconds, failedOrders: 0 };
+    return { orders: 0, deductions: 0, seconds, failedOrders: 0, waveMs: [] };
   };
 
   const run = async (): Promise<void> => {

@@ -190,7 +190,20 @@ function phaseFields(r: StockPhaseResult) {
     deductions: r.deductions,
     seconds: round(r.seconds, 2),
     failedOrders: r.failedOrders,
+    waveMs: r.waveMs,
+    ordersPerSecAfter5Waves: afterWarmUp(r),
   };
+}
+
+/**
+ * Orders/s over the waves after the first five: the phase without the warm-up of six fresh
+ * processes (JIT, heap) on two cores. A diagnostic beside `ordersPerSec`, which the target reads.
+ */
+function afterWarmUp(r: StockPhaseResult): number | null {
+  const later = r.waveMs.slice(5);
+  if (later.length === 0) return null;
+  const ordersPerWave = r.orders / r.waveMs.length;
+  return round((ordersPerWave * later.length) / (later.reduce((s, ms) => s + ms, 0) / 1000));
 }
 
 function report(
@@ -243,6 +256,15 @@ function report(
           : {}),
       },
       { metric: `${name}: deductions/s`, value: ph.deductionsPerSec, unit: '/s' },
+      ...(ph.ordersPerSecAfter5Waves === null
+        ? []
+        : [
+            {
+              metric: `${name}: after its first 5 waves (warm-up)`,
+              value: ph.ordersPerSecAfter5Waves,
+              unit: 'orders/s',
+            },
+          ]),
       {
         metric: `${name}: order latency p50 / p99`,
         value: `${ph.p50OrderMs} / ${ph.p99OrderMs}`,
