@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { Job, raw2NextJobData } from 'bullmq';
-import type { IQueueBackend, JobsOptions, KeysMap, RedisQueueBackend } from 'bullmq';
+import { Job, RedisQueueBackend, raw2NextJobData } from 'bullmq';
+import type { IQueueBackend, JobsOptions, KeysMap } from 'bullmq';
 import type { EntityKeys } from './keys';
 import type { ScriptTarget } from './script-loader';
 import type { TakenJob } from './scripts/step';
@@ -48,10 +48,46 @@ export function isAwaited(job: Job): boolean {
   return jobExtras(job).awaited;
 }
 
+/** A backend made on first use: see {@link lazyBackend}. */
+interface LazyTarget {
+  readonly make: () => IQueueBackend;
+  real?: IQueueBackend;
+}
+
+function realOf(target: LazyTarget): IQueueBackend {
+  return (target.real ??= target.make());
+}
+
+/** One handler for every entity's lazy backend: each entity pays for a small object only. */
+const LAZY: ProxyHandler<LazyTarget> = {
+  get(target, prop) {
+    const real = realOf(target);
+    const value: unknown = Reflect.get(real, prop, real);
+    return typeof value === 'function' ? (value as () => unknown).bind(real) : value;
+  },
+  set: (target, prop, value) => Reflect.set(realOf(target), prop, value),
+  has: (target, prop) => Reflect.has(realOf(target), prop),
+  getPrototypeOf: () => RedisQueueBackend.prototype,
+};
+
+/**
+ * The entity's BullMQ backend (`root.forQueue`), made only when something calls it: a handler's
+ * `job.updateProgress()` or `job.log()`, the admin calls, a legacy `moveToActive`. Every `Job`
+ * holds its queue's backend from birth, but the engine's own hot path never calls it, and a
+ * backend costs each held entity ~4 KB of heap (BullMQ's key map of ~20 key strings, getters,
+ * an event emitter): 44 MB of a pod holding 10,000 entities, and garbage collector work on each
+ * claim. A proxy rather than a class of our own: it stays whole as BullMQ's backend interface
+ * grows.
+ */
+function lazyBackend(make: () => IQueueBackend): IQueueBackend {
+  return new Proxy<LazyTarget>({ make }, LAZY) as unknown as IQueueBackend;
+}
+
 /**
  * One entity's BullMQ queue over the pod's shared connection: the small queue object BullMQ's
  * `Job` needs, and the BullMQ operations the engine uses on it. A full BullMQ `Queue` per entity
- * would cost a connection wrapper, listeners and a version check each; this costs a key map.
+ * would cost a connection wrapper, listeners and a version check each; this costs a name, and a
+ * key map once something calls its backend (see {@link lazyBackend}).
  */
 export class EntityQueue extends EventEmitter {
   readonly closing: Promise<void> | undefined = undefined;
@@ -62,6 +98,8 @@ export class EntityQueue extends EventEmitter {
     readonly backend: IQueueBackend,
     prefix: string,
     lockDurationMs: number,
+    /** BullMQ's `<prefix>:<queue name>`, read by every `Job` made: kept, not built each time. */
+    readonly qualifiedName: string = backend.qualifiedName,
   ) {
     super();
     this.opts = { prefix, lockDuration: lockDurationMs };
@@ -74,11 +112,9 @@ export class EntityQueue extends EventEmitter {
     prefix: string,
     lockMs: number,
   ): EntityQueue {
-    return new EntityQueue(keys.queueName, root.forQueue(keys.queueName), prefix, lockMs);
-  }
-
-  get qualifiedName(): string {
-    return this.backend.qualifiedName;
+    const name = keys.queueName;
+    const backend = lazyBackend(() => root.forQueue(name));
+    return new EntityQueue(name, backend, prefix, lockMs, `${prefix}:${name}`);
   }
 
   get keys(): KeysMap {
