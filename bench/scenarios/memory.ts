@@ -11,6 +11,9 @@
  * - A pod's memory after a flood: a fresh processing pod runs `--flood` entities (default
  *   100,000) of one job each; its RSS (after a full garbage collection) before, at its peak,
  *   once every entity is released, and once the cron manager has tended them all at rest.
+ * - A pod's heap per held entity: a fresh processing pod runs `--held` entities (default
+ *   10,000) of one job each, with an idle timeout longer than the run, so it holds them all,
+ *   idle; its heap (after a full collection) then, less before, per entity.
  *
  * Each phase waits for a condition (bounded by the run's budget), never for a fixed time.
  */
@@ -33,6 +36,7 @@ const TARGETS = Object.freeze({ bytesPerIdleEntity: 1024, rssGrowthMb: 50 });
 const OPTIONS = {
   entities: 'N  entities of the Redis-memory phases (default 20,000; 2,000 with --quick)',
   flood: 'N     entities of the pod-RSS flood (default 100,000; 10,000 with --quick)',
+  held: 'N      entities a pod holds for its heap per held entity (default 10,000; 1,000 with --quick)',
 };
 /**
  * Notes of the payloads: the small payload stays within Redis's default
@@ -49,6 +53,8 @@ function memoryParams(ctx: BenchContext) {
     entities: positiveIntOption(ctx, 'entities', ctx.quick ? 2_000 : 20_000),
     jobsPerEntity: '1 or 2, drawn with seed 42',
     flood: positiveIntOption(ctx, 'flood', ctx.quick ? 10_000 : 100_000),
+    held: positiveIntOption(ctx, 'held', ctx.quick ? 1_000 : 10_000),
+    heldIdleTimeoutSeconds: 600,
     floodJobsPerEntity: 1,
     payload: '{ i, note: 40 × "x" } (50–61 bytes of JSON)',
     largePayload: '{ i, note: 200 × "x" } (210–221 bytes of JSON)',
@@ -71,6 +77,7 @@ function entityTypes(p: MemoryParams): Record<string, EntityTypeOptions> {
     large: idle,
     short: { ...idle, removeOnComplete: { age: p.shortAgeSeconds, count: 100 } },
     flood: idle,
+    held: { idleTimeoutSeconds: p.heldIdleTimeoutSeconds },
   };
 }
 
@@ -160,6 +167,23 @@ class Run {
         timeoutMs: this.ctx.deadline.remainingMs(),
         intervalMs: 250,
         message: `${total} jobs done and every entity released by ${pod.name}`,
+        deadline: this.ctx.deadline,
+      },
+    );
+  }
+
+  /** Waits until the pod has completed `total` jobs and holds `entities` entities. */
+  async holding(pod: PodProcess, total: number, entities: number): Promise<void> {
+    await waitUntil(
+      async () => {
+        if (pod.exited) throw new Error(`Pod ${pod.name} exited (code ${pod.exitCode})`);
+        const progress = await pod.report();
+        return progress.completed >= total && progress.activeEntities === entities;
+      },
+      {
+        timeoutMs: this.ctx.deadline.remainingMs(),
+        intervalMs: 250,
+        message: `${total} jobs done and ${entities} entities held by ${pod.name}`,
         deadline: this.ctx.deadline,
       },
     );
@@ -278,9 +302,29 @@ async function floodPhase(run: Run) {
   return { before, peakRssMb: round(peakRssMb, 1), released, tended };
 }
 
+/** A fresh pod's heap per entity it holds: each ran one job and waits, idle, not released. */
+async function heldPhase(run: Run) {
+  const { ctx, p } = run;
+  const pod = await run.startPod('mem-held', ['kept', 'large', 'short', 'flood', 'held']);
+  const before = await podMemory(pod);
+  ctx.deadline.phase = `memory: ${p.held} entities held`;
+  await run.enqueue(
+    'held',
+    Array.from({ length: p.held }, () => 1),
+  );
+  await run.holding(pod, p.held, p.held);
+  const holding = await podMemory(pod);
+  await pod.stop();
+  const heapBytesPerHeldEntity = Math.round(
+    ((holding.heapUsedMb - before.heapUsedMb) * 2 ** 20) / p.held,
+  );
+  return { before, holding, heapBytesPerHeldEntity };
+}
+
 const scenario: Scenario = {
   name: 'memory',
-  description: 'Redis memory per idle entity (default and short retention); pod RSS after a flood',
+  description:
+    'Redis memory per idle entity (default and short retention); pod RSS after a flood; pod heap per held entity',
   options: OPTIONS,
   budgetSeconds: { full: 900, quick: 240 },
   async run(ctx: BenchContext): Promise<ScenarioResult> {
@@ -290,6 +334,7 @@ const scenario: Scenario = {
     try {
       const redis = await redisPhase(run);
       const flood = await floodPhase(run);
+      const held = await heldPhase(run);
       const rssGrowthMb = round(flood.tended.rssMb - flood.before.rssMb, 1);
       const table: TableRow[] = [
         {
@@ -327,9 +372,14 @@ const scenario: Scenario = {
           target: `< ${TARGETS.rssGrowthMb}`,
           ok: rssGrowthMb < TARGETS.rssGrowthMb,
         },
+        {
+          metric: `pod heap / held entity (${p.held} held, idle)`,
+          value: held.heapBytesPerHeldEntity,
+          unit: 'B',
+        },
       ];
       return {
-        fields: { targets: TARGETS, redis, flood: { ...flood, rssGrowthMb } },
+        fields: { targets: TARGETS, redis, flood: { ...flood, rssGrowthMb }, held },
         params: p,
         table,
       };
