@@ -25,3 +25,4 @@ export { RedisRefusedError, type RedisRefusalReason } from './redis-refused.erro
 export { JobNotFoundError } from './job-not-found.error';
 export { EntityNotPausedError } from './entity-not-paused.error';
 export { serializeError, reviveError, type SerializedError } from './serialized-error';
+export { rejected } from './rejected';

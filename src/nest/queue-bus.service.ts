@@ -6,7 +6,12 @@ import {
   type EnqueueAndWaitOptions,
   type EnqueueOptions,
 } from '../core';
-import { MissingEntityIdError, NotAProcessorError, UnknownEntityTypeError } from '../errors';
+import {
+  MissingEntityIdError,
+  NotAProcessorError,
+  rejected,
+  UnknownEntityTypeError,
+} from '../errors';
 import type { CommandResult, QueueMessage } from './commands/queue-command';
 import { workerProcessorOptions } from './decorators/worker-processor.decorator';
 import type { ClassType } from './interfaces/class-type.interface';
@@ -58,19 +63,25 @@ export class QueueBus {
    * result's type is the one the command declares (`QueueCommand<R>`, or `@nestjs/cqrs`'s
    * `Command<R>`), else `unknown`.
    */
-  async enqueueAndWait<C extends object>(
+  enqueueAndWait<C extends object>(
     command: QueueMessage<C>,
     opts?: EnqueueAndWaitOptions,
   ): Promise<CommandResult<C>> {
-    const job = this.prepare(command, opts);
-    // The handler's result, as the command's class declares it: the type is the user's promise.
-    return (await this.engine.enqueueAndWait(
-      job.type,
-      job.entityId,
-      job.name,
-      job.data,
-      opts,
-    )) as CommandResult<C>;
+    // Not async (a bad command, or an engine not started, still rejects): in a burst, every
+    // call's frame and promises would stay alive until its result.
+    try {
+      const job = this.prepare(command, opts);
+      // The handler's result, as the command's class declares it: the type is the user's promise.
+      return this.engine.enqueueAndWait(
+        job.type,
+        job.entityId,
+        job.name,
+        job.data,
+        opts,
+      ) as Promise<CommandResult<C>>;
+    } catch (err) {
+      return rejected(err);
+    }
   }
 
   /** Alias of {@link enqueueAndWait}, named like `CommandBus.execute`. */

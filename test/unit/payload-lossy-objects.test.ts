@@ -54,4 +54,39 @@ describe('payloads JSON would change silently', () => {
       n: 1.5,
     });
   });
+
+  // The check walks a payload once without naming paths and names one only for a refusal; past
+  // 32 levels it leaves the payload to the naming walk, which also finds cycles.
+  const nested = (depth: number, leaf: unknown): unknown => {
+    let value = leaf;
+    for (let i = 0; i < depth; i++) value = { next: value };
+    return value;
+  };
+
+  it('names what is refused deep down, and accepts deep plain data', () => {
+    assert.match(refusal(nested(40, new Set())), /\$(\.next){40} is a Set/);
+    assert.match(refusal(nested(5, () => 1)), /\$(\.next){5} is a function/);
+    assert.match(refusal([1, Number.NaN]), /\$\[1\] is NaN/);
+    assert.equal(checkPayload('save', nested(60, 'end'), LIMIT), JSON.stringify(nested(60, 'end')));
+  });
+
+  it("refuses a cycle, shallow or past the first walk's depth", () => {
+    const shallow: Record<string, unknown> = {};
+    shallow.self = shallow;
+    assert.match(refusal(shallow), /\$\.self refers back to itself/);
+    const deep = { a: 1 } as Record<string, unknown>;
+    deep.loop = nested(35, deep);
+    assert.match(refusal(deep), /\$\.loop(\.next){35} refers back to itself/);
+  });
+
+  it('checks the kind of objects that are not plain (a class of your own passes)', () => {
+    class Money {
+      constructor(readonly cents: number) {}
+    }
+    class Tags extends Map<string, number> {}
+    const bare = Object.assign(Object.create(null) as object, { tags: new Tags() });
+    assert.equal(checkPayload('save', { m: new Money(5) }, LIMIT), '{"m":{"cents":5}}');
+    assert.match(refusal({ t: new Tags() }), /\$\.t is a Map/);
+    assert.match(refusal(bare), /\$\.tags is a Map/);
+  });
 });

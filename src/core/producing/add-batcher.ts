@@ -22,9 +22,31 @@ export interface PendingJob {
 
 /** One caller's jobs (one `enqueue`, or one chunk of `enqueueBulk`), settled together. */
 export interface AddRequest {
-  jobs: ReadonlyArray<PendingJob>;
-  resolve(ids: string[]): void;
+  readonly jobs: ReadonlyArray<PendingJob>;
+  /** Every job is stored. */
+  resolve(): void;
   reject(error: unknown): void;
+}
+
+/**
+ * The request of one `enqueueAndWait`: its caller holds the waiter's promise, not the add's, so
+ * a failed add fails the waiter and a stored one needs nothing (no promise per job for the add).
+ */
+export class AwaitedAdd implements AddRequest {
+  readonly jobs: ReadonlyArray<PendingJob>;
+
+  constructor(
+    job: PendingJob,
+    private readonly waiter: Waiter,
+  ) {
+    this.jobs = [job];
+  }
+
+  resolve(): void {}
+
+  reject(error: unknown): void {
+    this.waiter.fail(error);
+  }
 }
 
 /** The requests of one entity gathered in one turn, in call order. */
@@ -49,18 +71,23 @@ export class AddBatcher {
 
   constructor(private readonly send: (groups: AddGroup[]) => void) {}
 
+  /** Resolves with the jobs' ids once they are stored. */
   add(entity: EntityHandle, jobs: ReadonlyArray<PendingJob>): Promise<string[]> {
     return new Promise((resolve, reject) => {
-      let group = this.groups.get(entity.ref);
-      if (!group) {
-        group = { entity, requests: [], jobCount: 0 };
-        this.groups.set(entity.ref, group);
-      }
-      group.requests.push({ jobs, resolve, reject });
-      group.jobCount += jobs.length;
-      if (this.jobs === 0) process.nextTick(() => this.flush());
-      this.jobs += jobs.length;
+      this.queue(entity, { jobs, resolve: () => resolve(jobs.map((job) => job.jobId)), reject });
     });
+  }
+
+  queue(entity: EntityHandle, request: AddRequest): void {
+    let group = this.groups.get(entity.ref);
+    if (!group) {
+      group = { entity, requests: [], jobCount: 0 };
+      this.groups.set(entity.ref, group);
+    }
+    group.requests.push(request);
+    group.jobCount += request.jobs.length;
+    if (this.jobs === 0) process.nextTick(() => this.flush());
+    this.jobs += request.jobs.length;
   }
 
   private flush(): void {

@@ -19,10 +19,12 @@ import type { EntityHandle } from '../entities/entity';
 import type { Claims, PendingClaim } from '../placement/claims';
 import { storedOutcome } from '../replies/job-outcome';
 import type { EntityRunner } from '../running/entity-runner';
+import type { Waiter } from '../replies/reply-waiters';
 import type { RunnerRegistry } from '../running/runner-registry';
 import {
   AddBatcher,
   addSink,
+  AwaitedAdd,
   type AddGroup,
   type AddRequest,
   type AddSink,
@@ -84,6 +86,21 @@ export class AddTransport {
       return this.withTimeout(entity, this.addHot(entity, jobs[0], runner));
     }
     return this.batcher.add(entity, jobs);
+  }
+
+  /**
+   * {@link add} for one job whose caller awaits its result through `waiter`: a failed add fails
+   * the waiter. In a burst (a batched add) this costs no promise of its own.
+   */
+  addAwaited(entity: EntityHandle, job: PendingJob, waiter: Waiter): void {
+    const runner = this.ctx.runners.get(entity.ref);
+    if (runner?.acceptsLocalWork() === true) {
+      this.withTimeout(entity, this.addHot(entity, job, runner)).catch((err: unknown) =>
+        waiter.fail(err),
+      );
+      return;
+    }
+    this.batcher.queue(entity, new AwaitedAdd(job, waiter));
   }
 
   private async addHot(
@@ -352,7 +369,7 @@ export class AddTransport {
           try {
             for (const slots of jobs[i]) this.settle(slots, replies);
             this.checkReplicated(group.entity, replies, waitAt);
-            request.resolve(request.jobs.map((job) => job.jobId));
+            request.resolve();
           } catch (err) {
             request.reject(err);
           }

@@ -8,7 +8,9 @@ import { InvalidPayloadError } from '../../errors';
  * Returns the JSON as BullMQ stores a job's data (`{}` for undefined).
  */
 export function checkPayload(jobName: string, data: unknown, maxBytes: number): string {
-  findUnserializable(jobName, data, '$', new Set());
+  // The walk that names the offending path builds a path string per value; most payloads are
+  // fine, so a walk that builds nothing goes first and the naming one runs only to explain.
+  if (!carriedByJson(data, 0)) findUnserializable(jobName, data, '$', new Set());
   let json: string | undefined;
   try {
     json = JSON.stringify(data);
@@ -29,6 +31,41 @@ export function checkPayload(jobName: string, data: unknown, maxBytes: number): 
     );
   }
   return json;
+}
+
+/** Payloads nested deeper than this are left to the naming walk (it detects cycles). */
+const FAST_DEPTH = 32;
+
+/** True when JSON carries `value` whole (as {@link findUnserializable} would find nothing). */
+function carriedByJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'function':
+    case 'symbol':
+    case 'bigint':
+      return false;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return true;
+  }
+  if (value === null) return true;
+  const obj = value as Record<string, unknown>;
+  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return true;
+  if (depth >= FAST_DEPTH) return false;
+  if (Array.isArray(obj)) {
+    for (let i = 0; i < obj.length; i++) if (!carriedByJson(obj[i], depth + 1)) return false;
+    return true;
+  }
+  // A plain object needs no check of its kind (a Map, a RegExp, ... is never one).
+  const proto: unknown = Object.getPrototypeOf(obj);
+  if (proto !== Object.prototype && proto !== null && lostByJson(obj) !== undefined) return false;
+  for (const key in obj) {
+    if (Object.prototype.hasOwnProperty.call(obj, key) && !carriedByJson(obj[key], depth + 1))
+      return false;
+  }
+  return true;
 }
 
 function findUnserializable(

@@ -1,4 +1,4 @@
-import { EngineStateError, JobNotFoundError } from '../../errors';
+import { EngineStateError, JobNotFoundError, rejected } from '../../errors';
 import type { RedisClient } from '../../redis/connections';
 import { awaitJob } from '../../redis/scripts/await';
 import type { EntityCatalog } from '../entities/entity-catalog';
@@ -64,19 +64,28 @@ export class Producer {
    * `jobId` already stored, nothing is added: the caller gets that job's result (at once when it
    * has finished).
    */
-  async enqueueAndWait(
+  enqueueAndWait(
     type: string,
     entityId: unknown,
     name: string,
     data: unknown,
     opts: EnqueueAndWaitOptions = {},
   ): Promise<unknown> {
-    const job = this.check(type, entityId, name, data, opts, 'enqueueAndWait');
+    // Not async: a burst of calls (the benchmarks' waves make 50,000 at once) keeps every call's
+    // promises alive until its result; the waiter's promise is the only one.
+    let job: PendingJob;
+    try {
+      job = this.check(type, entityId, name, data, opts, 'enqueueAndWait');
+    } catch (err) {
+      return rejected(err);
+    }
     const waiters = this.ctx.waiters;
-    // Awaited only until the first subscription is up: a burst of calls (the benchmarks' waves
-    // make 50,000 at once) should not pay a promise and a turn each for it.
-    if (!waiters.isReady) await waiters.ready();
-    const waiter = waiters.expect(
+    if (!waiters.isReady) return waiters.ready().then(() => this.sendAwaited(job, opts));
+    return this.sendAwaited(job, opts);
+  }
+
+  private sendAwaited(job: PendingJob, opts: EnqueueAndWaitOptions): Promise<unknown> {
+    const waiter = this.ctx.waiters.expect(
       job.jobId,
       opts.timeoutMs ?? DEFAULT_WAIT_MS,
       job.entity.type,
@@ -86,9 +95,13 @@ export class Producer {
     const span = this.traceOne(job);
     // The result may arrive (even as a failure) before the enqueue's own reply: a failed enqueue
     // settles the waiter too, so exactly one rejection reaches the caller.
-    traced(span, this.ctx.transport.add(job.entity, [job])).catch((err: unknown) =>
-      waiter.fail(err),
-    );
+    if (span) {
+      traced(span, this.ctx.transport.add(job.entity, [job])).catch((err: unknown) =>
+        waiter.fail(err),
+      );
+    } else {
+      this.ctx.transport.addAwaited(job.entity, job, waiter);
+    }
     return waiter.promise;
   }
 

@@ -12,18 +12,6 @@ export interface Waiter {
   fail(error: unknown): void;
 }
 
-interface Pending {
-  readonly jobId: string;
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-  /** Key of the deadline bucket holding this waiter. */
-  bucket: number;
-  /** For the timeout's error. */
-  entityType: string;
-  entityId: string;
-  timeoutMs: number;
-}
-
 /** A job callers here await, and its entity. */
 export interface AwaitedJob {
   readonly jobId: string;
@@ -44,7 +32,8 @@ const BUCKET_MS = 50;
  * callers may wait for the same job id: each gets the result.
  */
 export class ReplyWaiters {
-  private readonly waiters = new Map<string, Set<Pending>>();
+  /** By job id: one waiter, or a Set when several callers here await the same job (rare). */
+  private readonly waiters = new Map<string, Pending | Set<Pending>>();
   /** Waiters by deadline, rounded up to BUCKET_MS: a burst of calls shares one timer. */
   private readonly buckets = new Map<number, { timer: ClockTimer; waiters: Set<Pending> }>();
   private subscribed?: Promise<void>;
@@ -107,7 +96,7 @@ export class ReplyWaiters {
   private awaited(): AwaitedJob[] {
     const jobs: AwaitedJob[] = [];
     for (const forJob of this.waiters.values()) {
-      const [first] = forJob;
+      const first = forJob instanceof Set ? forJob.values().next().value : forJob;
       if (first) jobs.push(first);
     }
     return jobs;
@@ -115,39 +104,20 @@ export class ReplyWaiters {
 
   /** Starts waiting for `jobId`'s result, for at most `timeoutMs`. */
   expect(jobId: string, timeoutMs: number, entityType: string, entityId: string): Waiter {
-    let pending!: Pending;
-    const promise = new Promise<unknown>((resolve, reject) => {
-      const bucket = Math.ceil((this.clock.now() + timeoutMs) / BUCKET_MS) * BUCKET_MS;
-      pending = { jobId, resolve, reject, bucket, entityType, entityId, timeoutMs };
-    });
-    let forJob = this.waiters.get(jobId);
-    if (!forJob) {
-      forJob = new Set();
-      this.waiters.set(jobId, forJob);
-    }
-    forJob.add(pending);
-    let entry = this.buckets.get(pending.bucket);
+    const bucket = Math.ceil((this.clock.now() + timeoutMs) / BUCKET_MS) * BUCKET_MS;
+    const pending = new Pending(this, jobId, bucket, entityType, entityId, timeoutMs);
+    const forJob = this.waiters.get(jobId);
+    if (!forJob) this.waiters.set(jobId, pending);
+    else if (forJob instanceof Set) forJob.add(pending);
+    else this.waiters.set(jobId, new Set([forJob, pending]));
+    let entry = this.buckets.get(bucket);
     if (!entry) {
-      const bucket = pending.bucket;
       const timer = this.clock.setTimeout(() => this.expire(bucket), bucket - this.clock.now());
       entry = { timer, waiters: new Set() };
       this.buckets.set(bucket, entry);
     }
     entry.waiters.add(pending);
-    return {
-      promise,
-      settle: (outcome) => {
-        if (this.take(pending)) deliver(pending, outcome);
-      },
-      fail: (error) => {
-        if (!this.take(pending)) return;
-        pending.reject(
-          error instanceof Error
-            ? error
-            : new EnqueueFailedError(pending.entityType, pending.entityId, String(error)),
-        );
-      },
-    };
+    return pending;
   }
 
   private expire(bucket: number): void {
@@ -162,10 +132,11 @@ export class ReplyWaiters {
   }
 
   /** Removes a waiter; false when it was settled already. Its bucket's timer goes when empty. */
-  private take(pending: Pending, fromBucket = true): boolean {
+  take(pending: Pending, fromBucket = true): boolean {
     const forJob = this.waiters.get(pending.jobId);
-    if (!forJob?.delete(pending)) return false;
-    if (forJob.size === 0) this.waiters.delete(pending.jobId);
+    if (forJob === pending) this.waiters.delete(pending.jobId);
+    else if (!(forJob instanceof Set) || !forJob.delete(pending)) return false;
+    else if (forJob.size === 0) this.waiters.delete(pending.jobId);
     if (!fromBucket) return true;
     const entry = this.buckets.get(pending.bucket);
     if (entry) {
@@ -202,14 +173,16 @@ export class ReplyWaiters {
         };
       }
     }
-    for (const pending of [...forJob]) if (this.take(pending)) deliver(pending, settled);
+    if (forJob instanceof Set) {
+      for (const pending of [...forJob]) if (this.take(pending)) pending.deliver(settled);
+    } else if (this.take(forJob)) forJob.deliver(settled);
   }
 
   close(): void {
     for (const { timer } of this.buckets.values()) this.clock.clearTimeout(timer);
     this.buckets.clear();
     for (const forJob of this.waiters.values())
-      for (const pending of forJob)
+      for (const pending of forJob instanceof Set ? forJob : [forJob])
         pending.reject(
           new EngineStateError(`The engine stopped before job ${pending.jobId} finished`),
         );
@@ -217,8 +190,48 @@ export class ReplyWaiters {
   }
 }
 
-function deliver(pending: Pending, outcome: JobOutcome): void {
-  const result = settleWith(outcome);
-  if ('error' in result) pending.reject(result.error);
-  else pending.resolve(result.value);
+/**
+ * One caller waiting for one job's result: its promise and how it settles, in one object (a
+ * burst of enqueueAndWait calls keeps thousands of these alive at once; closures per caller
+ * would double what the young generation copies).
+ */
+export class Pending implements Waiter, AwaitedJob {
+  readonly promise: Promise<unknown>;
+  resolve!: (value: unknown) => void;
+  reject!: (error: Error) => void;
+
+  constructor(
+    private readonly owner: ReplyWaiters,
+    readonly jobId: string,
+    /** Key of the deadline bucket holding this waiter. */
+    readonly bucket: number,
+    /** For the timeout's error. */
+    readonly entityType: string,
+    readonly entityId: string,
+    readonly timeoutMs: number,
+  ) {
+    this.promise = new Promise<unknown>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  settle(outcome: JobOutcome): void {
+    if (this.owner.take(this)) this.deliver(outcome);
+  }
+
+  fail(error: unknown): void {
+    if (!this.owner.take(this)) return;
+    this.reject(
+      error instanceof Error
+        ? error
+        : new EnqueueFailedError(this.entityType, this.entityId, String(error)),
+    );
+  }
+
+  deliver(outcome: JobOutcome): void {
+    const result = settleWith(outcome);
+    if ('error' in result) this.reject(result.error);
+    else this.resolve(result.value);
+  }
 }

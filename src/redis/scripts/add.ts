@@ -76,19 +76,24 @@ export function sendAddMany(
 }
 
 /** Decodes the reply of `add-8.lua` or `await-3.lua`. */
+// The replies without a value, made once: every job an enqueue adds is decoded.
+const ADDED: JobReply = Object.freeze({ kind: 'added' });
+const PENDING: JobReply = Object.freeze({ kind: 'pending' });
+const MISSING: JobReply = Object.freeze({ kind: 'missing' });
+
 export function decodeJobReply(raw: unknown): JobReply {
   const reply = raw as [number, string?];
   switch (Number(reply[0])) {
     case 0:
-      return { kind: 'added' };
+      return ADDED;
     case 1:
-      return { kind: 'pending' };
+      return PENDING;
     case 2:
       return { kind: 'completed', value: String(reply[1]) };
     case 3:
       return { kind: 'failed', error: String(reply[1]) };
     case 4:
-      return { kind: 'missing' };
+      return MISSING;
     default:
       throw new Error(`Unexpected job reply ${JSON.stringify(raw)}`);
   }
