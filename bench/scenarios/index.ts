@@ -9,6 +9,7 @@ export const SCENARIOS: Readonly<Record<string, () => Promise<Scenario>>> = {
   compare: () => import('./compare').then((m) => m.default),
   latency: () => import('./latency').then((m) => m.default),
   seed: () => import('./seed').then((m) => m.default),
+  'seed-floor': () => import('./seed-floor').then((m) => m.default),
   memory: () => import('./memory').then((m) => m.default),
   'metrics-listeners': () => import('./metrics-listeners').then((m) => m.default),
   cluster: () => import('./cluster').then((m) => m.default),
