@@ -131,7 +131,10 @@ export class ReplyWaiters {
     }
   }
 
-  /** Removes a waiter; false when it was settled already. Its bucket's timer goes when empty. */
+  /**
+   * Removes a waiter; false when it was settled already. Its bucket's timer goes when empty.
+   * Public for the waiters themselves ({@link Pending}), which settle through it.
+   */
   take(pending: Pending, fromBucket = true): boolean {
     const forJob = this.waiters.get(pending.jobId);
     if (forJob === pending) this.waiters.delete(pending.jobId);
