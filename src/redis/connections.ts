@@ -52,17 +52,6 @@ function isClient(value: RedisConnection): value is IORedisClient {
   );
 }
 
-/** Per corked connection: sends what the turn wrote so far, now (see {@link writeNow}). */
-const writeNowOf = new WeakMap<RedisClient, () => void>();
-
-/**
- * Sends what `client` was given to write in this turn now rather than at its end: for a long
- * turn that has a batch ready early (see AddBatcher). A no-op on a connection not corked.
- */
-export function writeNow(client: RedisClient): void {
-  writeNowOf.get(client)?.();
-}
-
 /**
  * Makes the commands a connection sends in one turn of the event loop leave together: the socket
  * is corked at the first write and uncorked on the next tick, so what the turn writes goes out in
@@ -81,11 +70,9 @@ function writeOncePerTurn(client: Redis): void {
     const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
     let corked = false;
     const uncork = (): void => {
-      if (!corked) return;
       corked = false;
       stream.uncork();
     };
-    writeNowOf.set(client, uncork);
     stream.write = (...args: unknown[]): boolean => {
       if (!corked) {
         corked = true;

@@ -60,16 +60,6 @@ export interface AddGroup {
 const MAX_JOBS_PER_SEND = 1000;
 
 /**
- * Jobs gathered in one turn after which they are sent at once, before the turn ends. A burst made
- * in one synchronous turn (`Promise.all` over thousands of `enqueueAndWait`, ~10 µs each) would
- * otherwise reach Redis only once the whole burst is built, while the pods that would run it
- * wait: the first jobs now leave after ~2-3 ms, and the pods work while the rest is built. Each
- * early send costs a pipeline and a claim call per entity in it (see AddTransport), so the next
- * one in the same turn waits for twice as many jobs: 256, 512, 1,024, …
- */
-export const SEND_EARLY_AT = 256;
-
-/**
  * Gathers the enqueues made in one turn of the event loop, by entity, and hands them over in
  * batches: one pipeline, and one claim per entity instead of one per job. A burst of requests
  * (an HTTP server under load, `Promise.all` over many calls) then costs a few round trips and
@@ -78,14 +68,8 @@ export const SEND_EARLY_AT = 256;
 export class AddBatcher {
   private groups = new Map<string, AddGroup>();
   private jobs = 0;
-  /** Jobs after which this turn's next early send goes (see {@link SEND_EARLY_AT}). */
-  private earlyAt = SEND_EARLY_AT;
 
-  /**
-   * `send` hands a batch over, synchronously; `early`: sent before the end of the turn (at
-   * {@link SEND_EARLY_AT} jobs), so what it wrote should go out now.
-   */
-  constructor(private readonly send: (groups: AddGroup[], early: boolean) => void) {}
+  constructor(private readonly send: (groups: AddGroup[]) => void) {}
 
   /** Resolves with the jobs' ids once they are stored. */
   add(entity: EntityHandle, jobs: ReadonlyArray<PendingJob>): Promise<string[]> {
@@ -102,17 +86,11 @@ export class AddBatcher {
     }
     group.requests.push(request);
     group.jobCount += request.jobs.length;
-    if (this.jobs === 0) process.nextTick(() => this.flush(false));
+    if (this.jobs === 0) process.nextTick(() => this.flush());
     this.jobs += request.jobs.length;
-    if (this.jobs >= this.earlyAt) {
-      this.earlyAt *= 2;
-      this.flush(true);
-    }
   }
 
-  private flush(early: boolean): void {
-    if (!early) this.earlyAt = SEND_EARLY_AT; // the turn ends
-    if (this.jobs === 0) return;
+  private flush(): void {
     const groups = [...this.groups.values()];
     this.groups = new Map();
     this.jobs = 0;
@@ -122,12 +100,12 @@ export class AddBatcher {
       batch.push(group);
       size += group.jobCount;
       if (size >= MAX_JOBS_PER_SEND) {
-        this.send(batch, early);
+        this.send(batch);
         batch = [];
         size = 0;
       }
     }
-    if (batch.length > 0) this.send(batch, early);
+    if (batch.length > 0) this.send(batch);
   }
 }
 

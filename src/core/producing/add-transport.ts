@@ -1,5 +1,5 @@
 import { EnqueueTimeoutError, ReplicationTimeoutError } from '../../errors';
-import { isCluster, writeNow, type RedisClient } from '../../redis/connections';
+import { isCluster, type RedisClient } from '../../redis/connections';
 import type { KeyBuilder } from '../../redis/keys';
 import {
   ADD_MANY_MAX_JOBS,
@@ -73,10 +73,7 @@ interface JobSlots {
  * have them; too few reject the enqueue with ReplicationTimeoutError (the job stays stored).
  */
 export class AddTransport {
-  private readonly batcher = new AddBatcher((groups, early) => {
-    this.sendBatch(groups);
-    if (early) writeNow(this.ctx.redis);
-  });
+  private readonly batcher = new AddBatcher((groups) => this.sendBatch(groups));
 
   constructor(private readonly ctx: AddTransportContext) {}
 
