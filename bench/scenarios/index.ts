@@ -10,6 +10,7 @@ export const SCENARIOS: Readonly<Record<string, () => Promise<Scenario>>> = {
   latency: () => import('./latency').then((m) => m.default),
   seed: () => import('./seed').then((m) => m.default),
   'seed-floor': () => import('./seed-floor').then((m) => m.default),
+  'add-script': () => import('./add-script').then((m) => m.default),
   memory: () => import('./memory').then((m) => m.default),
   'metrics-listeners': () => import('./metrics-listeners').then((m) => m.default),
   cluster: () => import('./cluster').then((m) => m.default),

@@ -38,4 +38,4 @@ local rcall = redis.call
 
 -- KEYS[1] is `<prefix>wait`: every other key of the queue is the prefix and its name.
 local prefix = string.sub(KEYS[1], 1, -5)
-return addJobs(prefix, tonumber(ARGV[6]), {{ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[7]}})[1]
+return addJobs(prefix, ARGV[6], {{ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[7]}})[1]

@@ -28,4 +28,4 @@ local jobs = {}
 for a = 2, #ARGV, 6 do
   jobs[#jobs + 1] = {ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]}
 end
-return addJobs(prefix, tonumber(ARGV[1]), jobs)
+return addJobs(prefix, ARGV[1], jobs)

@@ -4,22 +4,27 @@
 -- Returns one reply per job: {0} added; for an id present already (added before, or earlier in
 -- this list) a 'duplicated' event and awaitJob's reply, the awaiting pod joining its waiters.
 -- What is per queue (the paused flag, the push, the marker) is written once for the list.
-local function addJobs(prefix, maxEvents, jobs)
+-- `maxEventsText`: the events stream length as its caller got it, a string ("0": no events).
+-- Numbers go to Redis as strings made once: Redis formats every number a script passes it with
+-- "%.17g", per job otherwise (see step-4.lua).
+local function addJobs(prefix, maxEventsText, jobs)
+  local maxEvents = tonumber(maxEventsText)
   local events = prefix .. "events"
   local replies = {}
   local added = {}
-  local now = nowMs()
+  local now = string.format("%d", nowMs())
   for i, job in ipairs(jobs) do
     local jobId = job[1]
     local jobKey = prefix .. jobId
     if rcall("EXISTS", jobKey) == 1 then
       if maxEvents > 0 then
-        rcall("XADD", events, "MAXLEN", "~", maxEvents, "*", "event", "duplicated", "jobId", jobId)
+        rcall("XADD", events, "MAXLEN", "~", maxEventsText, "*", "event", "duplicated", "jobId",
+          jobId)
       end
       replies[i] = awaitJob(jobKey, prefix .. "completed", prefix .. "failed", jobId, job[5])
     else
       local fields = {"name", job[2], "data", job[3], "opts", job[4], "timestamp", now,
-        "delay", 0, "priority", 0}
+        "delay", "0", "priority", "0"}
       if job[5] ~= "" then
         fields[#fields + 1] = "aqw"
         fields[#fields + 1] = job[5]
@@ -31,7 +36,7 @@ local function addJobs(prefix, maxEvents, jobs)
       rcall("HSET", jobKey, unpack(fields))
       if maxEvents > 0 then
         rcall("XADD", events, "*", "event", "added", "jobId", jobId, "name", job[2])
-        rcall("XADD", events, "MAXLEN", "~", maxEvents, "*", "event", "waiting", "jobId", jobId)
+        rcall("XADD", events, "MAXLEN", "~", maxEventsText, "*", "event", "waiting", "jobId", jobId)
       end
       added[#added + 1] = jobId
       replies[i] = {0}
